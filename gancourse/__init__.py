@@ -1,0 +1,1 @@
+"""gancourse: the package behind the GAN course."""

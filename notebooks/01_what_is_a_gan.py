@@ -1,0 +1,351 @@
+# ---
+# jupyter:
+#   jupytext:
+#     formats: ipynb,py:percent
+#     text_representation:
+#       extension: .py
+#       format_name: percent
+#       format_version: '1.3'
+#       jupytext_version: 1.19.6
+#   kernelspec:
+#     display_name: Python 3 (ipykernel)
+#     language: python
+#     name: python3
+# ---
+
+# %% tags=["remove-cell"]
+# Colab only: install the course package. Everywhere else `make` has installed it already.
+import subprocess
+import sys
+
+REPOSITORY = "https://github.com/gancourse/gancourse"
+if "google.colab" in sys.modules:
+    subprocess.run([sys.executable, "-m", "pip", "install", "-q", f"gancourse @ git+{REPOSITORY}@main"], check=True)
+
+# %% [markdown]
+# # 1. What is a GAN?
+#
+# **Question: how can a network learn to produce new samples that look like a data set, when nobody tells it
+# what a correct output is?** A generative adversarial network (GAN) {cite}`goodfellow2014generative` answers with
+# a game between two networks. This chapter states the game, trains one on a 1-D example in a few seconds, and
+# regenerates the four panels of the paper's Figure 1 from that run, checking what each panel claims.
+#
+# ## The two players
+#
+# - The **generator** $G$ turns random noise $z$ into a sample $G(z)$. It never sees the data directly; it only
+#   learns through the second player.
+# - The **discriminator** $D$ looks at a sample $x$ and outputs $D(x) \in (0, 1)$, its probability that $x$ came
+#   from the data rather than from $G$. Our discriminators return the *logit* $\ell$ and $D(x) = \sigma(\ell)$.
+#
+# $D$ is trained to tell real from fake; $G$ is trained to make $D$ wrong. When neither can improve, $G$'s samples
+# are distributed like the data and $D$ can do no better than a coin flip, $D(x) = \tfrac12$ everywhere.
+#
+# ## The game in symbols
+#
+# Write $p_{data}$ for the data distribution, $p_z$ for the noise distribution and $p_g$ for the distribution of
+# $G(z)$ when $z \sim p_z$. The two players share one value function,
+#
+# $$
+# V(D, G) = \mathbb{E}_{x \sim p_{data}}\left[\log D(x)\right] + \mathbb{E}_{z \sim p_z}\left[\log\left(1 - D(G(z))\right)\right],
+# $$ (eq-value-function)
+#
+# and play the minimax game $\min_G \max_D V(D, G)$. $D$ raises $V$ by scoring real samples near 1 and fakes near
+# 0: {eq}`eq-value-function` is the log-likelihood of a real-vs-fake classifier. $G$ only appears in the second term
+# and lowers it by making $D(G(z))$ large. Chapter 2 derives the best discriminator for a fixed $G$,
+#
+# $$
+# D^*_G(x) = \frac{p_{data}(x)}{p_{data}(x) + p_g(x)},
+# $$ (eq-optimal-d)
+#
+# and shows that against it the generator minimises the Jensen–Shannon divergence between $p_{data}$ and $p_g$.
+# Here we use {eq}`eq-optimal-d` to check a trained discriminator.
+#
+# ## Why "unsupervised", and what the latent space is
+#
+# Nothing in {eq}`eq-value-function` needs a label from a person: the only labels are "came from the data" and
+# "came from $G$", and the training loop makes them itself. That is why GANs count as unsupervised (or
+# self-supervised) learning. The noise $z$ lives in the **latent space**: a simple distribution (uniform or
+# Gaussian) that $G$ maps onto the data. Nearby $z$ give similar samples, so moving through latent space moves
+# smoothly through the samples (Chapter 4 interpolates between digits this way).
+#
+# ## Algorithm 1, in words
+#
+# Goodfellow et al. train the two players by alternating stochastic gradient steps:
+#
+# 1. Repeat for a number of training iterations:
+#    1. **$k$ times**: sample a minibatch of $m$ noise vectors $z^{(i)} \sim p_z$ and $m$ data samples
+#       $x^{(i)} \sim p_{data}$; update $D$ by *ascending* the gradient of
+#       $\frac1m \sum_i \left[\log D(x^{(i)}) + \log(1 - D(G(z^{(i)})))\right]$, with $G$ held fixed.
+#    2. **Once**: sample a fresh minibatch of $m$ noise vectors and update $G$ by *descending* the gradient of
+#       $\frac1m \sum_i \log(1 - D(G(z^{(i)})))$, with $D$ held fixed.
+#
+# In practice step 1.2 uses the *non-saturating* loss $-\frac1m\sum_i \log D(G(z^{(i)}))$ instead, which has the
+# same fixed point but useful gradients early on; the paper recommends it and Chapter 2 shows why.
+# `gancourse.losses` has both, written on logits.
+
+# %%
+import matplotlib.pyplot as plt
+import numpy as np
+import torch
+from tqdm.auto import trange
+
+from gancourse.data import GaussianMixture1D
+from gancourse.divergences import (
+    density_from_samples,
+    js_divergence,
+    mixture_mean_abs_gap,
+    optimal_discriminator,
+    value_function,
+)
+from gancourse.losses import discriminator_loss, generator_loss_nonsaturating
+from gancourse.models import MLPDiscriminator, MLPGenerator
+from gancourse.runtime import setup
+from gancourse.viz import plot_figure1_panel
+
+# The networks here are tiny, so this chapter runs on the CPU everywhere and repeats number for number.
+device = setup(seed=0, device="cpu")
+torch.set_num_threads(1)  # for networks this small, one thread beats two (no synchronisation cost)
+
+# %% [markdown]
+# ## A 1-D GAN, trained live
+#
+# The data are draws from $p_{data} = \mathcal N(2, 0.5^2)$; the noise is $z \sim \mathcal U(-1, 1)$, as in the
+# paper's figure. $G$ and $D$ are small multilayer perceptrons (two hidden layers of 32 units). Both use Adam with
+# $\beta_1 = 0.5$, the setting Radford et al. found stable for GANs {cite}`radford2015unsupervised`.
+
+# %%
+p_data = GaussianMixture1D(means=(2.0,), stds=(0.5,))
+BATCH = 256
+K_DISCRIMINATOR_STEPS = 5  # k in Algorithm 1
+LEARNING_RATE = 5e-4
+
+G = MLPGenerator(latent_dim=1, out_shape=(1,), hidden=(32, 32))
+D = MLPDiscriminator(in_shape=(1,), hidden=(32, 32))
+opt_g = torch.optim.Adam(G.parameters(), lr=LEARNING_RATE, betas=(0.5, 0.999))
+opt_d = torch.optim.Adam(D.parameters(), lr=LEARNING_RATE, betas=(0.5, 0.999))
+
+
+def latent(n: int) -> torch.Tensor:
+    """n noise vectors z ~ U(-1, 1), shape (n, 1)."""
+    return torch.rand(n, 1) * 2 - 1
+
+
+def discriminator_step(batch: int = BATCH) -> None:
+    """One ascent step on V for D (a descent step on -V), with G held fixed."""
+    real = p_data.sample(batch)  # (B, 1)
+    fake = G(latent(batch)).detach()  # detach: this step must not change G
+    loss = discriminator_loss(D(real), D(fake))
+    opt_d.zero_grad(set_to_none=True)
+    loss.backward()
+    opt_d.step()
+
+
+def generator_step(batch: int = BATCH) -> None:
+    """One descent step on the non-saturating generator loss -E log D(G(z)); only G's optimiser steps."""
+    loss = generator_loss_nonsaturating(D(G(latent(batch))))
+    opt_g.zero_grad(set_to_none=True)
+    loss.backward()
+    opt_g.step()
+
+
+def algorithm1(iterations: int, desc: str, scheduler: list | None = None) -> None:
+    """Algorithm 1: per iteration, k discriminator steps then one generator step."""
+    for _ in trange(iterations, desc=desc):
+        for _ in range(K_DISCRIMINATOR_STEPS):
+            discriminator_step()
+        generator_step()
+        for sched in scheduler or []:
+            sched.step()
+
+
+# %% [markdown]
+# To draw a panel we need $p_g$, which we only know through samples: we push a fixed set of 20,000 noise values
+# through $G$ and smooth them with a kernel density estimate. The optimal discriminator {eq}`eq-optimal-d` then
+# follows from the two densities. To measure how far $D$ is from a target function $f$ we average $|D - f|$ over
+# the mixture $m = \frac12(p_{data} + p_g)$, i.e. where real and generated samples actually fall (a discriminator
+# is free to do anything where neither distribution has mass, and what it does there is never trained).
+
+# %%
+X_GRID = np.linspace(-1.0, 5.0, 601)
+P_DATA = p_data.pdf(X_GRID)
+Z_EVAL = latent(20_000)  # fixed noise: every panel is measured on the same z
+Z_LINES = torch.linspace(-1, 1, 21).unsqueeze(1)  # the z -> x mapping lines drawn under each panel
+
+
+@torch.no_grad()
+def snapshot() -> dict:
+    """Densities, D on the grid, and summary numbers for the current (G, D)."""
+    samples = G(Z_EVAL).squeeze(1).numpy()
+    p_g = density_from_samples(samples, X_GRID)
+    d = torch.sigmoid(D(torch.from_numpy(X_GRID).float().unsqueeze(1))).numpy()
+    d_star = optimal_discriminator(P_DATA, p_g)
+    return {
+        "p_g": p_g,
+        "d": d,
+        "z_to_x": G(Z_LINES).squeeze(1).numpy(),
+        "mean": float(samples.mean()),
+        "std": float(samples.std()),
+        "d_on_fakes": float(torch.sigmoid(D(G(Z_EVAL))).mean()),
+        "gap_to_d_star": mixture_mean_abs_gap(d, d_star, P_DATA, p_g, X_GRID),
+        "gap_to_half": mixture_mean_abs_gap(d, np.full_like(d, 0.5), P_DATA, p_g, X_GRID),
+        "jsd": js_divergence(P_DATA, p_g, X_GRID),
+    }
+
+
+def describe(name: str, s: dict) -> None:
+    print(
+        f"({name}) p_g mean {s['mean']:.3f}, std {s['std']:.3f} | E_m|D - D*| = {s['gap_to_d_star']:.3f}, "
+        f"E_m|D - 1/2| = {s['gap_to_half']:.3f}, mean D(G(z)) = {s['d_on_fakes']:.3f}, JSD = {s['jsd']:.3f}"
+    )
+
+
+# %% [markdown]
+# ### Panel (a): early in training
+#
+# Sixty iterations of Algorithm 1 move $p_g$ from wherever the random initialisation put it most of the way
+# towards the data. It is still too narrow and to the left, and $D$ is only a partially accurate classifier.
+
+# %%
+algorithm1(60, desc="(a) Algorithm 1")
+panels = {"a": snapshot()}
+describe("a", panels["a"])
+assert panels["a"]["mean"] < p_data.mean - 0.2, "in (a) p_g should still sit left of the data"
+assert panels["a"]["std"] < 0.5 * p_data.std, "in (a) p_g should still be much narrower than the data"
+assert panels["a"]["gap_to_d_star"] > 0.1, "in (a) D should still be far from optimal"
+
+# %% [markdown]
+# ### Panel (b): the inner loop trains $D$ to near-optimality, $G$ fixed
+#
+# Holding $G$ fixed, we run 3,000 discriminator steps only (a larger batch and learning rate: we want the
+# optimum, not a balanced game). $D$ should converge to $D^*$ of {eq}`eq-optimal-d`: **we check that its average gap to $D^*$
+# under the mixture is at most 0.05**, and that this is at least 3 times closer than in (a).
+
+# %%
+for group in opt_d.param_groups:
+    group["lr"] = 3e-3
+for _ in trange(3000, desc="(b) D only"):
+    discriminator_step(batch=1024)
+for group in opt_d.param_groups:
+    group["lr"] = LEARNING_RATE
+panels["b"] = snapshot()
+describe("b", panels["b"])
+assert panels["b"]["gap_to_d_star"] <= 0.05
+assert panels["b"]["gap_to_d_star"] * 3 <= panels["a"]["gap_to_d_star"]
+assert abs(panels["b"]["mean"] - panels["a"]["mean"]) < 1e-6, "G must not move in the inner loop"
+
+# %% [markdown]
+# ### Panel (c): one generator update
+#
+# Now $D$ is held fixed and $G$ takes a few gradient steps. The gradient of $D$ pushes $G(z)$ towards regions $D$
+# scores as more "real". **We check that the mean of $D(G(z))$ rises and that the Jensen–Shannon divergence
+# between $p_{data}$ and $p_g$ falls.**
+
+# %%
+for _ in range(5):
+    generator_step()
+panels["c"] = snapshot()
+describe("c", panels["c"])
+assert panels["c"]["d_on_fakes"] > panels["b"]["d_on_fakes"]
+assert panels["c"]["jsd"] < panels["b"]["jsd"]
+
+# %% [markdown]
+# ### Panel (d): near convergence
+#
+# We continue Algorithm 1 for 3,000 iterations. The learning rate decays linearly to zero over the second half,
+# so the run ends at rest rather than in the middle of one of the small oscillations that GAN training around an
+# equilibrium is known for {cite}`mescheder2018training`. At the end $p_g \approx p_{data}$ and $D$ can no longer
+# tell them apart. **We check that $\mathbb E_m|D - \frac12| \le 0.05$, that the mean of $p_g$ is within 0.05 of
+# $p_{data}$'s (2.0) and its standard deviation within 0.1 of $p_{data}$'s (0.5), and that the JSD is below
+# 0.03** (out of a possible $\log 2 \approx 0.693$).
+
+# %%
+ITERATIONS = 3000
+decay = [
+    torch.optim.lr_scheduler.LambdaLR(opt, lambda i: min(1.0, 2.0 * (ITERATIONS - i) / ITERATIONS))
+    for opt in (opt_g, opt_d)
+]
+algorithm1(ITERATIONS, desc="(d) Algorithm 1", scheduler=decay)
+panels["d"] = snapshot()
+describe("d", panels["d"])
+assert panels["d"]["gap_to_half"] <= 0.05
+assert abs(panels["d"]["mean"] - p_data.mean) <= 0.05
+assert abs(panels["d"]["std"] - p_data.std) <= 0.1
+assert panels["d"]["jsd"] < 0.03
+
+# %% [markdown]
+# ### Figure 1, regenerated
+#
+# Black dotted: $p_{data}$; green: $p_g$; blue dashed: $D(x)$. The lines underneath map evenly spaced $z$ (lower
+# line) to $G(z)$ (upper line): where they bunch up, $p_g$ is dense. In (a)–(c) $p_g$ is so narrow that its peak
+# leaves the plot; its height is written beside it. **Look at** how $D$ in (b) bends down exactly
+# where $p_g$ has mass, how the lines in (c) follow that slope, and how flat $D$ is in (d).
+
+# %%
+fig, axes = plt.subplots(1, 4, figsize=(15, 3.8), sharey=True, layout="constrained")
+titles = {
+    "a": "(a) early",
+    "b": "(b) D trained, G fixed",
+    "c": "(c) after G's update",
+    "d": "(d) near convergence",
+}
+for ax, (name, s) in zip(axes, panels.items(), strict=True):
+    plot_figure1_panel(ax, X_GRID, P_DATA, s["p_g"], s["d"], Z_LINES.squeeze(1).numpy(), s["z_to_x"], titles[name])
+    ax.set_xlabel("x")
+axes[0].legend(loc="upper left", frameon=False)
+plt.show()
+
+# %% [markdown]
+# In the paper's Figure 1 the four panels are an idealised sketch; here they come from one real run, and the
+# asserts above hold for it. Two honest differences: the paper's panel (a) is drawn "near convergence", ours is
+# earlier so the movement is visible; and real training does not settle by itself — without the learning-rate
+# decay $p_g$'s width keeps oscillating around 0.5 (try it in the exercises).
+#
+# ## Exercises
+#
+# **1.** If $p_g = p_{data}$, what is $D^*$ everywhere, and what is the value $V(D^*, G)$ of
+# {eq}`eq-value-function`? Compute both on the grid with `gancourse.divergences`.
+
+# %% tags=["hide-cell"]
+# Solution 1: D* = 1/2 everywhere, and V = log(1/2) + log(1/2) = -log 4.
+d_equal = optimal_discriminator(P_DATA, P_DATA)
+v_equal = value_function(d_equal, P_DATA, P_DATA, X_GRID)
+print(f"D* in [{d_equal.min():.3f}, {d_equal.max():.3f}], V = {v_equal:.5f}, -log 4 = {-np.log(4):.5f}")
+assert np.allclose(d_equal, 0.5)
+assert abs(v_equal - (-np.log(4))) < 1e-4
+
+# %% [markdown]
+# **2.** Let $p_g = \mathcal N(1.5, 0.5^2)$ while $p_{data} = \mathcal N(2, 0.5^2)$. Where is $D^*(x) = \frac12$,
+# and is $D^*$ increasing or decreasing? Answer first, then check numerically.
+
+# %% tags=["hide-cell"]
+# Solution 2: D* = 1/2 where the two densities are equal. With equal widths that is the midpoint, x = 1.75;
+# D* rises from 0 to 1 because the data lie to the right (log D*/(1-D*) = log p_data - log p_g is linear in x).
+p_shifted = GaussianMixture1D(means=(1.5,), stds=(0.5,)).pdf(X_GRID)
+d_shifted = optimal_discriminator(P_DATA, p_shifted)
+crossing = X_GRID[np.argmin(np.abs(d_shifted - 0.5))]
+print(f"D* = 1/2 at x = {crossing:.3f}")
+assert abs(crossing - 1.75) < 0.01
+assert np.all(np.diff(d_shifted) >= 0)
+
+# %% [markdown]
+# **3.** In panel (d), how far from the best possible classifier is the trained $D$? Use the $D^*$ for the
+# final $p_g$ and report $\mathbb E_m|D - D^*|$. Why is it small even though $D$ was never trained "to optimum"
+# in phase (d)?
+
+# %% tags=["hide-cell"]
+# Solution 3: near convergence p_g ~ p_data, so D* ~ 1/2 itself; D only has to stay near 1/2, which the game
+# keeps it doing. The gap to D* is then at most the gap to 1/2 plus D*'s own distance from 1/2.
+print(f"E_m|D - D*| = {panels['d']['gap_to_d_star']:.3f}")
+assert panels["d"]["gap_to_d_star"] <= 0.1
+
+# %% [markdown]
+# ## What to take away
+#
+# - A GAN is two networks playing {eq}`eq-value-function`: $D$ classifies real against generated, $G$ learns only
+#   from $D$'s gradient.
+# - With $G$ fixed, $D$ can be trained towards $D^* = p_{data}/(p_{data}+p_g)$; we measured a gap of at most 0.05.
+# - At the equilibrium $p_g = p_{data}$ and $D = \frac12$: the discriminator's output alone says nothing about
+#   sample quality, which is why Chapter 5 measures quality separately.
+#
+# Next, Chapter 2 derives {eq}`eq-optimal-d` and the Jensen–Shannon divergence behind it, and checks each step
+# numerically.

@@ -1,0 +1,97 @@
+"""Checks on the repository itself: chapter pairs in sync, no outputs committed, toc complete, one URL."""
+
+from __future__ import annotations
+
+import json
+import re
+from pathlib import Path
+
+import jupytext
+import pytest
+import yaml
+
+ROOT = Path(__file__).resolve().parents[1]
+CHAPTER_SOURCES = sorted((ROOT / "notebooks").glob("[0-9][0-9]_*.py"))
+CHAPTER_NOTEBOOKS = sorted((ROOT / "notebooks").glob("[0-9][0-9]_*.ipynb"))
+
+
+def _cells(path: Path) -> list[tuple[str, str]]:
+    notebook = jupytext.read(path)
+    return [(cell.cell_type, cell.source.strip()) for cell in notebook.cells]
+
+
+def _config() -> dict:
+    return yaml.safe_load((ROOT / "_config.yml").read_text())
+
+
+def _toc_files(node) -> list[str]:
+    if isinstance(node, dict):
+        found = [node["file"]] if "file" in node else []
+        return found + [f for value in node.values() for f in _toc_files(value)]
+    if isinstance(node, list):
+        return [f for item in node for f in _toc_files(item)]
+    return []
+
+
+def test_there_are_chapters():
+    assert CHAPTER_SOURCES, "no chapters found in notebooks/"
+
+
+def test_every_chapter_is_a_pair():
+    stems_py = {p.stem for p in CHAPTER_SOURCES}
+    stems_nb = {p.stem for p in CHAPTER_NOTEBOOKS}
+    assert stems_py == stems_nb, f"unpaired: {sorted(stems_py ^ stems_nb)}"
+
+
+@pytest.mark.parametrize("source", CHAPTER_SOURCES, ids=lambda p: p.stem)
+def test_pair_in_sync(source: Path):
+    notebook = source.with_suffix(".ipynb")
+    assert _cells(source) == _cells(notebook), (
+        f"{notebook.name} differs from {source.name}: run `jupytext --sync {source.relative_to(ROOT)}`"
+    )
+
+
+@pytest.mark.parametrize("notebook", CHAPTER_NOTEBOOKS, ids=lambda p: p.stem)
+def test_no_outputs_committed(notebook: Path):
+    cells = json.loads(notebook.read_text())["cells"]
+    dirty = [i for i, c in enumerate(cells) if c.get("outputs") or c.get("execution_count") is not None]
+    assert not dirty, f"{notebook.name} carries outputs in cells {dirty}: strip them before committing"
+
+
+def test_toc_lists_every_chapter_and_page():
+    listed = set(_toc_files(yaml.safe_load((ROOT / "_toc.yml").read_text())))
+    listed.add(yaml.safe_load((ROOT / "_toc.yml").read_text())["root"])
+    chapters = {f"notebooks/{p.stem}" for p in CHAPTER_NOTEBOOKS}
+    pages = {f"book/{p.stem}" for p in (ROOT / "book").glob("*.md")}
+    assert chapters <= listed, f"chapters missing from _toc.yml: {sorted(chapters - listed)}"
+    assert pages <= listed, f"book pages missing from _toc.yml: {sorted(pages - listed)}"
+    missing = [f for f in listed if not list(ROOT.glob(f + ".*"))]
+    assert not missing, f"_toc.yml lists files that do not exist: {missing}"
+
+
+def test_one_canonical_repository_url():
+    url = _config()["repository"]["url"]
+    assert _config()["repository"]["branch"] == "main"
+    assert url in (ROOT / "README.md").read_text(), "README must give the repository URL of _config.yml"
+    pyproject = (ROOT / "pyproject.toml").read_text()
+    assert f'Repository = "{url}"' in pyproject
+    for source in CHAPTER_SOURCES:
+        first_code = next(src for kind, src in _cells(source) if kind == "code")
+        assert f'REPOSITORY = "{url}"' in first_code, f"{source.name}: install cell must use {url}"
+
+
+@pytest.mark.parametrize("source", CHAPTER_SOURCES, ids=lambda p: p.stem)
+def test_first_cell_installs_only_in_colab(source: Path):
+    first_code = next(src for kind, src in _cells(source) if kind == "code")
+    assert '"google.colab" in sys.modules' in first_code
+    assert not re.search(r"^\s*[!%]", first_code, re.MULTILINE), "the install cell must be plain Python"
+    namespace: dict = {}
+    exec(compile(first_code, source.name, "exec"), namespace)  # outside Colab this must do nothing
+
+
+def test_bibliography_is_wired():
+    assert _config()["bibtex_bibfiles"] == ["book/references.bib"]
+    keys = set(re.findall(r"@\w+\{([^,]+),", (ROOT / "book" / "references.bib").read_text()))
+    texts = [p.read_text() for p in CHAPTER_SOURCES] + [p.read_text() for p in (ROOT / "book").glob("*.md")]
+    cited = {k.strip() for t in texts for group in re.findall(r"\{cite[:a-z]*\}`([^`]+)`", t) for k in group.split(",")}
+    assert cited <= keys, f"cited but not in references.bib: {sorted(cited - keys)}"

@@ -1,0 +1,36 @@
+import pytest
+import torch
+
+from gancourse.runtime import pick_device, seed_everything, setup
+
+
+def test_pick_device_prefers_what_exists():
+    device = pick_device()
+    if torch.cuda.is_available():
+        assert device.type == "cuda"
+    elif not torch.backends.mps.is_available():
+        assert device.type == "cpu"
+
+
+def test_pick_device_errors():
+    assert pick_device("cpu").type == "cpu"
+    with pytest.raises(ValueError, match="unknown device"):
+        pick_device("tpu")
+    if not torch.cuda.is_available():
+        with pytest.raises(RuntimeError, match="not available"):
+            pick_device("cuda")
+
+
+def test_same_seed_same_numbers():
+    seed_everything(3)
+    a = torch.randn(5)
+    seed_everything(3)
+    assert torch.equal(a, torch.randn(5))
+
+
+def test_setup_prints_and_returns_device(capsys):
+    device = setup(seed=1, device="cpu")
+    assert device.type == "cpu"
+    assert "seed 1" in capsys.readouterr().out
+    with pytest.raises(ValueError):
+        seed_everything(-1)

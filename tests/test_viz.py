@@ -1,0 +1,29 @@
+import matplotlib
+
+matplotlib.use("Agg")
+import matplotlib.pyplot as plt  # noqa: E402
+import numpy as np  # noqa: E402
+import pytest  # noqa: E402
+import torch  # noqa: E402
+
+from gancourse.viz import image_grid, plot_curves, plot_figure1_panel, show_grid  # noqa: E402
+
+
+def test_image_grid_maps_minus_one_one_to_unit_range():
+    images = torch.cat([-torch.ones(2, 1, 4, 4), torch.ones(2, 1, 4, 4)])
+    grid = image_grid(images, nrow=2)
+    assert grid.shape == (2 * 4 + 3 * 2, 2 * 4 + 3 * 2, 3)  # torchvision pads 2 px and repeats gray to RGB
+    assert grid[2, 2, 0] == 0.0 and grid[-3, -3, 0] == 1.0
+    with pytest.raises(ValueError):
+        image_grid(torch.zeros(4, 4))
+    show_grid(images, nrow=2, title="t")
+    plt.close("all")
+
+
+def test_figure1_panel_draws_three_curves_and_mapping():
+    x = np.linspace(-1, 1, 11)
+    fig, ax = plt.subplots()
+    plot_figure1_panel(ax, x, np.ones_like(x) / 2, np.ones_like(x) / 2, np.full_like(x, 0.5), np.zeros(3), np.zeros(3))
+    assert len(ax.lines) == 3 + 3  # p_data, p_g, D, one line per z
+    plot_curves(ax, {"a": [1, 2], "b": [2, 1]})
+    plt.close(fig)
