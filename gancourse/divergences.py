@@ -13,6 +13,7 @@ from scipy.integrate import trapezoid
 from scipy.special import xlogy
 
 DENSITY_TOL = 1e-3
+NEGLIGIBLE = 1e-12  # density values below this fraction of the density's peak are left out of V (see value_function)
 
 
 def _check_grid(x: np.ndarray) -> np.ndarray:
@@ -86,7 +87,11 @@ def value_function(d: np.ndarray, p_data: np.ndarray, p_g: np.ndarray, x: np.nda
         raise ValueError(f"D has shape {d.shape} but the densities have shape {p_data.shape}")
     if np.any(d < 0) or np.any(d > 1):
         raise ValueError("D must take values in [0, 1]")
-    return float(trapezoid(xlogy(p_data, d) + xlogy(p_g, 1.0 - d), x))
+    # Where a density is below NEGLIGIBLE x its peak, its term contributes < 1e-9 of the peak even at
+    # |log| ~ 700, but 1 - D can round to exactly 0 there (D* = 1 - 1e-200 is stored as 1.0) and give -inf.
+    real = np.where(p_data > NEGLIGIBLE * p_data.max(), xlogy(p_data, d), 0.0)
+    fake = np.where(p_g > NEGLIGIBLE * p_g.max(), xlogy(p_g, 1.0 - d), 0.0)
+    return float(trapezoid(real + fake, x))
 
 
 def density_from_samples(samples: np.ndarray, x: np.ndarray) -> np.ndarray:

@@ -91,3 +91,11 @@ def test_density_from_samples():
     assert js_divergence(estimate, gauss(1.0, 0.5), X) < 1e-3
     with pytest.raises(ValueError, match="widen"):
         density_from_samples(rng.normal(30.0, 0.5, 100), X)
+
+
+def test_value_function_survives_underflow_of_optimal_d():
+    # Far apart, D* = 1 - 1e-200 is stored as 1.0 where p_g still has (negligible) density: V must stay finite.
+    p, q = gauss(-4, 0.5), gauss(5, 0.5)
+    assert value_function(optimal_discriminator(p, q), p, q, X) == pytest.approx(0.0, abs=1e-9)
+    # ...but a D that calls real mass impossible really is at -inf.
+    assert value_function(np.zeros_like(X), p, q, X) == -math.inf
