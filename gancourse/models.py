@@ -54,3 +54,24 @@ class MLPDiscriminator(nn.Module):
         if tuple(x.shape[1:]) != self.in_shape:
             raise ValueError(f"expected x of shape (B, {', '.join(map(str, self.in_shape))}), got {tuple(x.shape)}")
         return self.net(x.flatten(1)).squeeze(1)
+
+
+class PackedDiscriminator(nn.Module):
+    """PacGAN (Lin et al. 2018): judge ``pack`` samples at once, concatenated, so D can see a lack of variety.
+
+    x (B, *in_shape) with B divisible by ``pack`` -> logits (B // pack,).
+    """
+
+    def __init__(self, in_shape: Sequence[int], pack: int = 2, hidden: Sequence[int] = (256, 256)) -> None:
+        super().__init__()
+        if pack < 1:
+            raise ValueError(f"pack must be >= 1, got {pack}")
+        self.in_shape, self.pack = tuple(in_shape), pack
+        self.net = mlp(pack * int(torch.Size(self.in_shape).numel()), hidden, 1)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        if tuple(x.shape[1:]) != self.in_shape:
+            raise ValueError(f"expected x of shape (B, {', '.join(map(str, self.in_shape))}), got {tuple(x.shape)}")
+        if x.shape[0] % self.pack:
+            raise ValueError(f"batch size {x.shape[0]} is not a multiple of pack = {self.pack}")
+        return self.net(x.reshape(x.shape[0] // self.pack, -1)).squeeze(1)

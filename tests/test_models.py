@@ -27,3 +27,17 @@ def test_bad_input_is_named():
 def test_parameter_count():
     # 1 -> 32 -> 32 -> 1: (1*32+32) + (32*32+32) + (32*1+1)
     assert sum(p.numel() for p in mlp(1, (32, 32), 1).parameters()) == 64 + 1056 + 33
+
+
+def test_packed_discriminator_sees_samples_together():
+    from gancourse.models import PackedDiscriminator
+
+    d = PackedDiscriminator((2,), pack=2, hidden=(8,))
+    x = torch.randn(6, 2)
+    assert d(x).shape == (3,)
+    # the first logit depends on samples 0 and 1 only
+    y = x.clone()
+    y[2:] = 0
+    assert torch.allclose(d(x)[0], d(y)[0])
+    with pytest.raises(ValueError, match="multiple of pack"):
+        d(torch.randn(5, 2))

@@ -1,0 +1,138 @@
+import pytest
+import torch
+
+from gancourse.losses import discriminator_loss, generator_loss_nonsaturating
+from gancourse.models import MLPDiscriminator, MLPGenerator
+from gancourse.train import CheckpointError, GANTrainer, NonFiniteLossError, TrainConfig, load_checkpoint
+
+LATENT = 4
+
+
+def make(seed: int = 0, data: torch.Tensor | None = None, **config):
+    torch.manual_seed(seed)
+    g = MLPGenerator(LATENT, (2,), hidden=(16,), tanh=True)
+    d = MLPDiscriminator((2,), hidden=(16,))
+    opt_g = torch.optim.Adam(g.parameters(), lr=1e-3, betas=(0.5, 0.999))
+    opt_d = torch.optim.Adam(d.parameters(), lr=1e-3, betas=(0.5, 0.999))
+    if data is None:
+        data = torch.rand(500, 2, generator=torch.Generator().manual_seed(7)) * 2 - 1
+    cfg = TrainConfig(batch_size=32, progress=False, log_every=7, **config)
+    return GANTrainer(g, d, opt_g, opt_d, data, LATENT, cfg)
+
+
+def params(trainer: GANTrainer) -> list[torch.Tensor]:
+    return [p.detach().clone() for p in [*trainer.G.parameters(), *trainer.D.parameters()]]
+
+
+def reference_loop(trainer: GANTrainer, steps: int, k: int) -> None:
+    """Algorithm 1 written out plainly, the way Chapter 3 writes it."""
+    G, D, data = trainer.G, trainer.D, trainer.real
+    for _ in range(steps):
+        for _ in range(k):
+            real = data[torch.randint(len(data), (32,))]
+            fake = G(torch.randn(32, LATENT)).detach()
+            loss_d = discriminator_loss(D(real), D(fake))
+            trainer.opt_d.zero_grad()
+            loss_d.backward()
+            trainer.opt_d.step()
+        loss_g = generator_loss_nonsaturating(D(G(torch.randn(32, LATENT))))
+        trainer.opt_g.zero_grad()
+        loss_g.backward()
+        trainer.opt_g.step()
+
+
+@pytest.mark.parametrize("k", [1, 3])
+def test_same_parameters_as_the_plain_loop(k):
+    ours = make(k=k)
+    torch.manual_seed(11)
+    ours.train(20)
+    plain = make(k=k)
+    torch.manual_seed(11)
+    reference_loop(plain, 20, k)
+    for a, b in zip(params(ours), params(plain), strict=True):
+        assert torch.equal(a, b)
+
+
+def test_history_and_snapshots():
+    trainer = make(snapshot_at=(1, 10))
+    history = trainer.train(20)
+    assert history.step == list(range(1, 21))
+    assert len(history.d_loss) == len(history.d_fake) == len(history.wall_time) == 20
+    assert all(0 < v < 1 for v in history.d_real + history.d_fake)
+    assert sorted(history.snapshots) == [1, 10]
+    assert history.snapshots[10].shape == (64, 2)
+    # the fixed noise is fixed: a snapshot now equals G(fixed_z)
+    assert torch.equal(trainer.snapshot(), trainer.G.eval()(trainer.fixed_z))
+
+
+def test_resume_equals_uninterrupted(tmp_path):
+    straight = make()
+    torch.manual_seed(5)
+    straight.train(30)
+
+    first = make()
+    torch.manual_seed(5)
+    first.train(15)
+    path = first.save(tmp_path / "ckpt" / "run.pt")
+    torch.manual_seed(999)  # whatever happens in between must not matter
+    second = make(seed=123)
+    second.load(path)
+    second.train(15)
+    assert second.step == 30
+    for a, b in zip(params(straight), params(second), strict=True):
+        assert torch.equal(a, b)
+    assert second.history.d_loss == straight.history.d_loss
+    assert [p.name for p in path.parent.iterdir()] == ["run.pt"]  # no temporary file left behind
+
+
+def test_corrupt_or_missing_checkpoint(tmp_path):
+    trainer = make()
+    path = trainer.save(tmp_path / "run.pt")
+    path.write_bytes(path.read_bytes()[:100])
+    with pytest.raises(CheckpointError, match="run.pt is not a readable checkpoint"):
+        trainer.load(path)
+    with pytest.raises(CheckpointError, match="no checkpoint"):
+        load_checkpoint(tmp_path / "missing.pt")
+
+
+def test_nan_guard_names_step_and_loss():
+    trainer = make()
+    trainer.train(5)
+    with torch.no_grad():
+        for p in trainer.D.parameters():
+            p.fill_(float("nan"))
+    with pytest.raises(NonFiniteLossError, match=r"d_loss became nan at step 6"):
+        trainer.train(10)
+
+
+def test_bad_input():
+    with pytest.raises(ValueError, match="k .* must be >= 1"):
+        TrainConfig(k=0)
+    with pytest.raises(ValueError, match=r"outside \[-1.0, 1.0\]"):
+        make(data=torch.rand(50, 2) * 3)
+    with pytest.raises(TypeError, match="floating-point"):
+        make(data=torch.zeros(50, 2, dtype=torch.long))
+    with pytest.raises(ValueError, match=r"generator output has shape \(2,\) .* data have \(3,\)"):
+        make(data=torch.zeros(50, 3))
+    with pytest.raises(ValueError, match="steps must be >= 0"):
+        make().train(-1)
+
+
+def test_linear_decay_and_resume_with_it(tmp_path):
+    from gancourse.train import linear_decay
+
+    f = linear_decay(100, start=0.5, floor=0.0)
+    assert f(0) == 1.0 and f(50) == 1.0 and f(75) == 0.5 and f(100) == 0.0
+    straight = make(lr_factor=linear_decay(30))
+    torch.manual_seed(2)
+    straight.train(30)
+    first = make(lr_factor=linear_decay(30))
+    torch.manual_seed(2)
+    first.train(20)
+    path = first.save(tmp_path / "run.pt")
+    second = make(lr_factor=linear_decay(30))
+    second.load(path)
+    second.train(10)
+    for a, b in zip(params(straight), params(second), strict=True):
+        assert torch.equal(a, b)
+    assert second.opt_g.param_groups[0]["initial_lr"] == 1e-3
