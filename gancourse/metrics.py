@@ -1,16 +1,26 @@
-"""Measuring generated samples. For now: mode coverage on the 2-D toy mixtures (ring of 8, 5 x 5 grid).
+"""Measuring generated samples, offline and in seconds on a CPU.
 
-Convention (VEEGAN, Srivastava et al. 2017; PacGAN, Lin et al. 2018): a sample is *high-quality* when it lies
-within ``n_std`` standard deviations of its nearest mode centre; a mode is *covered* when at least ``min_count``
-high-quality samples land on it.
+Digits (N, 1, 28, 28) in [-1, 1] are judged by the frozen ``gancourse.classifier``:
+    ``frechet_distance``  Frechet distance between Gaussians fitted to its 64-d penultimate features (the idea of
+                          FID, Heusel et al. 2017, with a domain classifier instead of Inception: not comparable
+                          to published FID numbers);
+    ``class_coverage``    predicted-class histogram: classes present, KL to uniform, max/min class ratio;
+    ``confidence``        mean max-probability; ``classifier_score`` exp(E KL(p(y|x) || p(y))) (the Inception
+                          Score's formula, Salimans et al. 2016, on this classifier).
+Toy 2-D mixtures: ``mode_coverage`` (VEEGAN, Srivastava et al. 2017; PacGAN, Lin et al. 2018): a sample is
+*high-quality* within ``n_std`` standard deviations of its nearest mode centre; a mode is *covered* when at least
+``min_count`` high-quality samples land on it.
 """
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
 
+import numpy as np
 import torch
 
+from gancourse.classifier import FEATURE_DIM, DigitClassifier, load_classifier
 from gancourse.data import GaussianMixture2D
 
 
@@ -43,3 +53,102 @@ def mode_coverage(
     good = nearest_distance <= n_std * mixture.std
     counts = torch.bincount(nearest[good], minlength=len(mixture.centres))
     return ModeCoverage(int((counts >= min_count).sum()), float(good.float().mean()), counts)
+
+
+# --------------------------------------------------------------------------------------------- digits
+
+
+def check_digit_images(images: torch.Tensor, name: str = "images", min_count: int = 1) -> None:
+    """Raise one clear error unless ``images`` is a finite float tensor (N >= min_count, 1, 28, 28) in [-1, 1]."""
+    if not isinstance(images, torch.Tensor) or not images.is_floating_point():
+        raise TypeError(f"{name} must be a floating-point tensor, got {type(images).__name__}")
+    if images.ndim != 4 or tuple(images.shape[1:]) != (1, 28, 28):
+        raise ValueError(f"{name} must have shape (N, 1, 28, 28), got {tuple(images.shape)}")
+    if images.shape[0] < min_count:
+        raise ValueError(f"{name} has {images.shape[0]} samples; at least {min_count} are needed here")
+    if not torch.isfinite(images).all():
+        raise ValueError(f"{name} contain NaN or inf")
+    low, high = images.min().item(), images.max().item()
+    if low < -1 - 1e-5 or high > 1 + 1e-5:
+        raise ValueError(f"{name} span [{low:.3g}, {high:.3g}]; expected [-1, 1] (a tanh generator's range)")
+
+
+@functools.lru_cache(maxsize=4)
+def _classifier(device: str) -> DigitClassifier:
+    return load_classifier(device)
+
+
+@torch.no_grad()
+def classifier_outputs(images: torch.Tensor, batch_size: int = 1000) -> tuple[np.ndarray, np.ndarray]:
+    """Features (N, 64) and class probabilities (N, 10) of the frozen classifier, as float64 arrays."""
+    check_digit_images(images)
+    model = _classifier(str(images.device))
+    features, probs = [], []
+    for start in range(0, len(images), batch_size):
+        f = model.features(images[start : start + batch_size].float())
+        features.append(f.double().cpu())
+        probs.append(torch.softmax(model.head(f).double(), dim=1).cpu())
+    return torch.cat(features).numpy(), torch.cat(probs).numpy()
+
+
+def _sqrt_psd(matrix: np.ndarray) -> np.ndarray:
+    """Symmetric square root of a symmetric positive semi-definite matrix (eigenvalues clipped at 0)."""
+    values, vectors = np.linalg.eigh((matrix + matrix.T) / 2)
+    return (vectors * np.sqrt(np.clip(values, 0, None))) @ vectors.T
+
+
+def gaussian_frechet_distance(mu1: np.ndarray, cov1: np.ndarray, mu2: np.ndarray, cov2: np.ndarray) -> float:
+    """||mu1 - mu2||^2 + tr(cov1 + cov2 - 2 (cov1 cov2)^(1/2)), the squared Frechet (W2) distance of Gaussians.
+
+    tr (cov1 cov2)^(1/2) is computed as tr (S cov2 S)^(1/2) with S = cov1^(1/2): a symmetric PSD matrix, so its
+    square root comes from an eigendecomposition, with no complex parts to discard as a general ``sqrtm`` has.
+    """
+    root1 = _sqrt_psd(np.asarray(cov1, dtype=np.float64))
+    middle = _sqrt_psd(root1 @ np.asarray(cov2, dtype=np.float64) @ root1)
+    diff = np.asarray(mu1, dtype=np.float64) - np.asarray(mu2, dtype=np.float64)
+    return float(max(0.0, diff @ diff + np.trace(cov1) + np.trace(cov2) - 2 * np.trace(middle)))
+
+
+def frechet_distance(samples: torch.Tensor, reference: torch.Tensor) -> float:
+    """Frechet distance between ``samples`` and ``reference`` digits in the classifier's feature space.
+
+    Both need more images than the feature dimension (64); use 1,000 or more for numbers worth comparing (the
+    estimate is biased upwards at small N: Chapter 5 plots how much).
+    """
+    check_digit_images(samples, "samples", FEATURE_DIM + 1)
+    check_digit_images(reference, "reference", FEATURE_DIM + 1)
+    (f1, _), (f2, _) = classifier_outputs(samples), classifier_outputs(reference)
+    return gaussian_frechet_distance(f1.mean(0), np.cov(f1, rowvar=False), f2.mean(0), np.cov(f2, rowvar=False))
+
+
+@dataclass(frozen=True)
+class ClassCoverage:
+    """Predicted-class histogram of N digits and three summaries of how evenly it covers the 10 classes."""
+
+    histogram: np.ndarray  # (10,) fraction of samples predicted as each class
+    classes_present: int  # classes with at least ``min_fraction`` of the samples
+    kl_to_uniform: float  # KL(histogram || uniform) in nats; 0 is perfectly even, log 10 is one class
+    max_min_ratio: float  # most frequent / least frequent class; inf when a class is missing
+
+
+def class_coverage(images: torch.Tensor, min_fraction: float = 0.01) -> ClassCoverage:
+    _, probs = classifier_outputs(images)
+    histogram = np.bincount(probs.argmax(1), minlength=10) / len(probs)
+    nonzero = histogram > 0
+    kl = float(np.sum(histogram[nonzero] * np.log(histogram[nonzero] * 10)))
+    ratio = float(histogram.max() / histogram.min()) if histogram.min() > 0 else float("inf")
+    return ClassCoverage(histogram, int((histogram >= min_fraction).sum()), kl, ratio)
+
+
+def confidence(images: torch.Tensor) -> float:
+    """Mean over samples of the classifier's largest class probability, in [0.1, 1]."""
+    _, probs = classifier_outputs(images)
+    return float(probs.max(1).mean())
+
+
+def classifier_score(images: torch.Tensor) -> float:
+    """exp(E_x KL(p(y|x) || p(y))): high when each sample is confidently one class and the classes are varied."""
+    _, probs = classifier_outputs(images)
+    marginal = probs.mean(0, keepdims=True)
+    kl = np.sum(probs * (np.log(probs + 1e-12) - np.log(marginal + 1e-12)), axis=1)
+    return float(np.exp(kl.mean()))

@@ -34,3 +34,80 @@ def test_bad_samples():
         mode_coverage(torch.zeros(10, 3), ring)
     with pytest.raises(ValueError, match="NaN"):
         mode_coverage(torch.full((10, 2), float("nan")), ring)
+
+
+# ----------------------------------------------------------------------------------------- digits
+
+import numpy as np  # noqa: E402
+from scipy.linalg import sqrtm  # noqa: E402
+
+from gancourse.classifier import (  # noqa: E402
+    WEIGHTS_SHA256,
+    accuracy,
+    load_classifier,
+    offline_split,
+    sha256,
+    weights_path,
+)
+from gancourse.metrics import (  # noqa: E402
+    class_coverage,
+    classifier_score,
+    confidence,
+    frechet_distance,
+    gaussian_frechet_distance,
+)
+
+
+@pytest.fixture(scope="module")
+def split():
+    return offline_split()
+
+
+def test_shipped_weights_match_recorded_hash():
+    assert sha256(weights_path()) == WEIGHTS_SHA256
+
+
+def test_held_out_accuracy_at_least_97_percent(split):
+    assert len(split.held_out_labels) == 1000 and len(split.train_labels) == 4000
+    assert accuracy(load_classifier(), split.held_out_images, split.held_out_labels) >= 0.97
+
+
+def test_gaussian_frechet_closed_form_and_scipy_reference():
+    a, b = np.array([1.0, 4.0, 9.0]), np.array([4.0, 1.0, 1.0])
+    closed = 3.0 + np.sum((np.sqrt(a) - np.sqrt(b)) ** 2)  # diagonal covariances, mean gap sqrt(3)
+    assert gaussian_frechet_distance(np.zeros(3), np.diag(a), np.ones(3), np.diag(b)) == pytest.approx(closed)
+    rng = np.random.default_rng(0)
+    x, y = rng.normal(size=(5, 5)), rng.normal(size=(5, 5))
+    c1, c2 = x @ x.T + 0.1 * np.eye(5), y @ y.T
+    mu1, mu2 = rng.normal(size=5), rng.normal(size=5)
+    reference = np.sum((mu1 - mu2) ** 2) + np.trace(c1 + c2 - 2 * sqrtm(c1 @ c2).real)
+    assert gaussian_frechet_distance(mu1, c1, mu2, c2) == pytest.approx(reference, rel=1e-6)
+    assert gaussian_frechet_distance(mu1, c1, mu1, c1) == pytest.approx(0.0, abs=1e-9)
+
+
+def test_baselines_are_ordered(split):
+    real = frechet_distance(split.train_images, split.held_out_images)
+    torch.manual_seed(0)
+    noise = frechet_distance(torch.rand(1000, 1, 28, 28) * 2 - 1, split.held_out_images)
+    assert real < 5 and noise > 100 * real
+
+
+def test_coverage_confidence_and_score(split):
+    held = class_coverage(split.held_out_images)
+    assert held.classes_present == 10 and held.kl_to_uniform < 0.01 and held.max_min_ratio < 1.3
+    ones = split.train_images[split.train_labels == 1]
+    collapsed = class_coverage(ones)
+    assert collapsed.histogram[1] > 0.9 and collapsed.kl_to_uniform > 1.5
+    assert confidence(ones) > 0.9  # a collapsed generator of perfect 1s looks confident...
+    assert classifier_score(ones) < 2 < 8 < classifier_score(split.held_out_images)  # ...but scores low
+
+
+def test_bad_digit_input(split):
+    with pytest.raises(ValueError, match=r"\(N, 1, 28, 28\)"):
+        confidence(torch.zeros(10, 28, 28))
+    with pytest.raises(ValueError, match=r"expected \[-1, 1\]"):
+        confidence(torch.full((10, 1, 28, 28), 255.0))
+    with pytest.raises(ValueError, match="at least 65"):
+        frechet_distance(split.held_out_images[:64], split.held_out_images)
+    with pytest.raises(TypeError, match="floating-point"):
+        confidence(torch.zeros(10, 1, 28, 28, dtype=torch.uint8))
