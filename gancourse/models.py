@@ -75,3 +75,122 @@ class PackedDiscriminator(nn.Module):
         if x.shape[0] % self.pack:
             raise ValueError(f"batch size {x.shape[0]} is not a multiple of pack = {self.pack}")
         return self.net(x.reshape(x.shape[0] // self.pack, -1)).squeeze(1)
+
+
+# --------------------------------------------------------------------------------------------- DCGAN
+
+KERAS_BN_MOMENTUM = 0.8  # Keras: running = 0.8 * running + 0.2 * batch
+TORCH_BN_MOMENTUM = 1 - KERAS_BN_MOMENTUM  # PyTorch: running = (1 - m) * running + m * batch, so m = 0.2
+KERAS_BN_EPS = 1e-3  # Keras' default epsilon; PyTorch's is 1e-5
+
+
+def _keras_bn(channels: int) -> nn.BatchNorm2d:
+    return nn.BatchNorm2d(channels, eps=KERAS_BN_EPS, momentum=TORCH_BN_MOMENTUM)
+
+
+class KerasDCGANGenerator(nn.Module):
+    """The source material's Keras generator, layer for layer. z (B, latent_dim) -> images (B, 1, 28, 28) in [-1, 1].
+
+    Dense(128*7*7, relu) -> reshape -> UpSampling2D -> Conv 128 3x3 -> BN -> ReLU -> UpSampling2D -> Conv 64 3x3
+    -> BN -> ReLU -> Conv 1 3x3 -> tanh ('same' padding throughout).
+    """
+
+    def __init__(self, latent_dim: int = 100) -> None:
+        super().__init__()
+        self.latent_dim = latent_dim
+        self.project = nn.Sequential(nn.Linear(latent_dim, 128 * 7 * 7), nn.ReLU())
+        self.net = nn.Sequential(
+            nn.Upsample(scale_factor=2, mode="nearest"),  # (B, 128, 14, 14)
+            nn.Conv2d(128, 128, 3, padding=1), _keras_bn(128), nn.ReLU(),
+            nn.Upsample(scale_factor=2, mode="nearest"),  # (B, 128, 28, 28)
+            nn.Conv2d(128, 64, 3, padding=1), _keras_bn(64), nn.ReLU(),
+            nn.Conv2d(64, 1, 3, padding=1), nn.Tanh(),  # (B, 1, 28, 28)
+        )
+
+    def forward(self, z: torch.Tensor) -> torch.Tensor:
+        return self.net(self.project(z).view(-1, 128, 7, 7))
+
+
+class KerasDCGANDiscriminator(nn.Module):
+    """The source material's Keras discriminator, returning a logit (Keras ends in a sigmoid; see the pitfalls).
+
+    Conv 32 s2 -> LeakyReLU(0.2) -> Dropout(0.25) -> Conv 64 s2 -> ZeroPadding((0,1),(0,1)) -> BN -> LeakyReLU ->
+    Dropout -> Conv 128 s2 -> BN -> LeakyReLU -> Dropout -> Conv 256 s1 -> BN -> LeakyReLU -> Dropout -> Flatten
+    -> Dense 1. All kernels 3x3. images (B, 1, 28, 28) -> logits (B,).
+    """
+
+    def __init__(self) -> None:
+        super().__init__()
+
+        def block(c_in: int, c_out: int, stride: int, bn: bool, pad_after: bool = False) -> list[nn.Module]:
+            layers: list[nn.Module] = [nn.Conv2d(c_in, c_out, 3, stride=stride, padding=1)]
+            if pad_after:
+                layers.append(nn.ZeroPad2d((0, 1, 0, 1)))  # (left, right, top, bottom): 7x7 -> 8x8
+            if bn:
+                layers.append(_keras_bn(c_out))
+            return [*layers, nn.LeakyReLU(0.2), nn.Dropout(0.25)]
+
+        self.net = nn.Sequential(
+            *block(1, 32, 2, bn=False),  # (B, 32, 14, 14)
+            *block(32, 64, 2, bn=True, pad_after=True),  # (B, 64, 8, 8)
+            *block(64, 128, 2, bn=True),  # (B, 128, 4, 4)
+            *block(128, 256, 1, bn=True),  # (B, 256, 4, 4)
+            nn.Flatten(),
+            nn.Linear(256 * 4 * 4, 1),
+        )
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return self.net(x).squeeze(1)
+
+
+class LeanDCGANGenerator(nn.Module):
+    """A smaller DCGAN generator (Radford et al. 2015 style): z (B, latent_dim) -> (B, 1, 28, 28) in [-1, 1].
+
+    Linear -> (B, 2w, 7, 7) -> BN, ReLU -> ConvTranspose 4x4 s2 -> (B, w, 14, 14) -> BN, ReLU
+    -> ConvTranspose 4x4 s2 -> (B, 1, 28, 28) -> tanh.
+    """
+
+    def __init__(self, latent_dim: int = 64, width: int = 32) -> None:
+        super().__init__()
+        self.latent_dim, self.width = latent_dim, width
+        self.project = nn.Linear(latent_dim, 2 * width * 7 * 7, bias=False)
+        self.net = nn.Sequential(
+            nn.BatchNorm2d(2 * width), nn.ReLU(),
+            nn.ConvTranspose2d(2 * width, width, 4, stride=2, padding=1, bias=False),  # (B, w, 14, 14)
+            nn.BatchNorm2d(width), nn.ReLU(),
+            nn.ConvTranspose2d(width, 1, 4, stride=2, padding=1),  # (B, 1, 28, 28)
+            nn.Tanh(),
+        )
+
+    def forward(self, z: torch.Tensor) -> torch.Tensor:
+        return self.net(self.project(z).view(-1, 2 * self.width, 7, 7))
+
+
+class LeanDCGANDiscriminator(nn.Module):
+    """Strided convolutions, LeakyReLU(0.2), batch norm after the first layer: (B, 1, 28, 28) -> logits (B,)."""
+
+    def __init__(self, width: int = 32) -> None:
+        super().__init__()
+        self.net = nn.Sequential(
+            nn.Conv2d(1, width, 4, stride=2, padding=1), nn.LeakyReLU(0.2),  # (B, w, 14, 14)
+            nn.Conv2d(width, 2 * width, 4, stride=2, padding=1, bias=False),  # (B, 2w, 7, 7)
+            nn.BatchNorm2d(2 * width), nn.LeakyReLU(0.2),
+            nn.Flatten(),
+            nn.Linear(2 * width * 7 * 7, 1),
+        )
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return self.net(x).squeeze(1)
+
+
+def dcgan_init_(module: nn.Module) -> nn.Module:
+    """DCGAN initialisation (Radford et al. 2015): conv and linear weights ~ N(0, 0.02); BN scale ~ N(1, 0.02)."""
+    for m in module.modules():
+        if isinstance(m, nn.Conv2d | nn.ConvTranspose2d | nn.Linear):
+            nn.init.normal_(m.weight, 0.0, 0.02)
+            if m.bias is not None:
+                nn.init.zeros_(m.bias)
+        elif isinstance(m, nn.BatchNorm2d):
+            nn.init.normal_(m.weight, 1.0, 0.02)
+            nn.init.zeros_(m.bias)
+    return module

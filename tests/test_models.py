@@ -41,3 +41,45 @@ def test_packed_discriminator_sees_samples_together():
     assert torch.allclose(d(x)[0], d(y)[0])
     with pytest.raises(ValueError, match="multiple of pack"):
         d(torch.randn(5, 2))
+
+
+def keras_param_count(module: torch.nn.Module) -> int:
+    """What Keras' model.summary() calls 'Total params': weights plus BN moving mean and variance."""
+    buffers = sum(b.numel() for name, b in module.named_buffers() if not name.endswith("num_batches_tracked"))
+    return sum(p.numel() for p in module.parameters()) + buffers
+
+
+def test_keras_dcgan_matches_keras_layer_arithmetic():
+    from gancourse.models import KerasDCGANDiscriminator, KerasDCGANGenerator
+
+    def conv(k, c_in, c_out):
+        return k * k * c_in * c_out + c_out
+
+    def bn(c):
+        return 4 * c  # gamma, beta, moving mean, moving variance
+
+    generator_total = 100 * 128 * 7 * 7 + 128 * 7 * 7  # Dense
+    generator_total += conv(3, 128, 128) + bn(128) + conv(3, 128, 64) + bn(64) + conv(3, 64, 1)
+    disc_total = conv(3, 1, 32) + conv(3, 32, 64) + bn(64) + conv(3, 64, 128) + bn(128) + conv(3, 128, 256) + bn(256)
+    disc_total += 256 * 4 * 4 + 1
+    assert generator_total == 856_193 and disc_total == 393_729  # the Keras summaries' totals
+    g, d = KerasDCGANGenerator(), KerasDCGANDiscriminator()
+    assert keras_param_count(g) == generator_total
+    assert keras_param_count(d) == disc_total
+    images = g(torch.randn(3, 100))
+    assert images.shape == (3, 1, 28, 28) and images.abs().max() <= 1
+    assert d(images).shape == (3,)
+    assert d.net[4].padding == (0, 1, 0, 1)  # ZeroPadding2D(((0, 1), (0, 1))): bottom and right only
+    bns = [m for m in [*g.modules(), *d.modules()] if isinstance(m, torch.nn.BatchNorm2d)]
+    assert all(m.momentum == pytest.approx(0.2) for m in bns)  # Keras momentum 0.8
+
+
+def test_lean_dcgan_shapes_and_init():
+    from gancourse.models import LeanDCGANDiscriminator, LeanDCGANGenerator, dcgan_init_
+
+    g, d = dcgan_init_(LeanDCGANGenerator(latent_dim=64)), dcgan_init_(LeanDCGANDiscriminator())
+    images = g(torch.randn(5, 64))
+    assert images.shape == (5, 1, 28, 28) and images.abs().max() <= 1
+    assert d(images).shape == (5,)
+    weights = torch.cat([m.weight.flatten() for m in g.modules() if isinstance(m, torch.nn.ConvTranspose2d)])
+    assert abs(weights.std().item() - 0.02) < 0.002
