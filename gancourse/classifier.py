@@ -142,7 +142,6 @@ def main() -> None:
     parser.add_argument("command", choices=["train"])
     parser.add_argument("--epochs", type=int, default=30)
     args = parser.parse_args()
-    torch.set_num_threads(max(1, torch.get_num_threads()))
     started = time.perf_counter()
     model, held_out = train_classifier(epochs=args.epochs)
     from gancourse.train import save_atomic
