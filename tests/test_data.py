@@ -119,8 +119,9 @@ def test_fallback_without_files_or_network(tmp_path, capsys, monkeypatch):
 
 
 def test_network_probe_is_bounded(monkeypatch):
-    def hang(*args, **kwargs):
-        time.sleep(30)
+    def hang(*args, **kwargs):  # a connection attempt that would outlast the probe's patience
+        time.sleep(3)
+        raise OSError("timed out")
 
     monkeypatch.setattr(data.socket, "create_connection", hang)
     start = time.perf_counter()
