@@ -248,8 +248,8 @@ RING_FRAMES = tuple(range(250, RING_STEPS + 1, 250))
 eval_noise = torch.randn(2500, RING_LATENT, generator=torch.Generator().manual_seed(1)).to(device)
 
 
-def ring_run(pack: int) -> tuple[GANTrainer, object]:
-    seed_everything(0)
+def ring_run(pack: int, seed: int = 0) -> tuple[GANTrainer, object]:
+    seed_everything(seed)
     G = MLPGenerator(RING_LATENT, (2,), hidden=(128, 128)).to(device)
     D = (MLPDiscriminator((2,), hidden=(128, 128)) if pack == 1 else PackedDiscriminator((2,), pack, (128, 128)))
     opt_g = torch.optim.Adam(G.parameters(), lr=5e-3, betas=(0.5, 0.999))  # G ten times faster than D
@@ -315,9 +315,9 @@ ax.legend(frameon=False)
 plt.show()
 
 # %% [markdown]
-# Collapse depends on the seed; on seeds 1 and 2 we measured the same contrast (no packing: at most 1 mode
-# covered at the end; PacGAN2: 8 of 8 with 80.6% and 77.4% high-quality samples), so the 80% bar is met on the seed
-# shown here but not by a wide margin. Other remedies from the literature: minibatch discrimination
+# Collapse and its remedy depend on the seed, and on this seed the 80% bar is met without a wide margin: run
+# `ring_run(pack=1, seed=1)` and `ring_run(pack=2, seed=1)` (about 30 s together) to see how much the numbers move.
+# Other remedies from the literature: minibatch discrimination
 # {cite}`salimans2016improved` and the minibatch standard deviation feature {cite}`karras2018progressive`
 # (the discriminator sees batch statistics), unrolled GANs {cite}`metz2016unrolled` ($G$ anticipates $D$'s
 # response), and the Wasserstein loss with gradient penalty {cite}`gulrajani2017improved` (a later chapter).
