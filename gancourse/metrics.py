@@ -91,6 +91,25 @@ def classifier_outputs(images: torch.Tensor, batch_size: int = 1000) -> tuple[np
     return torch.cat(features).numpy(), torch.cat(probs).numpy()
 
 
+@torch.no_grad()
+def nearest_neighbours(
+    samples: torch.Tensor, data: torch.Tensor, batch_size: int = 500
+) -> tuple[torch.Tensor, torch.Tensor]:
+    """For each of N samples, the Euclidean pixel distance to its nearest image in ``data`` (M, 1, 28, 28), and
+    that image's index: two (N,) tensors.
+    """
+    check_digit_images(samples, "samples")
+    check_digit_images(data, "data")
+    flat_data = data.flatten(1).float()
+    distances, indices = [], []
+    for start in range(0, len(samples), batch_size):
+        d = torch.cdist(samples[start : start + batch_size].flatten(1).float(), flat_data)
+        best = d.min(dim=1)
+        distances.append(best.values)
+        indices.append(best.indices)
+    return torch.cat(distances), torch.cat(indices)
+
+
 def _sqrt_psd(matrix: np.ndarray) -> np.ndarray:
     """Symmetric square root of a symmetric positive semi-definite matrix (eigenvalues clipped at 0)."""
     values, vectors = np.linalg.eigh((matrix + matrix.T) / 2)

@@ -9,6 +9,7 @@ atomically and are read back with ``torch.load(weights_only=True)``.
 
 from __future__ import annotations
 
+import copy
 import os
 import tempfile
 import time
@@ -18,6 +19,7 @@ from pathlib import Path
 
 import torch
 from torch import nn
+from torch.utils.flop_counter import FlopCounterMode
 from tqdm.auto import tqdm
 
 from gancourse.losses import discriminator_loss, generator_loss_nonsaturating
@@ -275,6 +277,26 @@ def linear_decay(total_steps: int, start: float = 0.5, floor: float = 0.0) -> Ca
         return max(floor, 1.0 - (1.0 - floor) * (step - begin) / max(1, total_steps - begin))
 
     return factor
+
+
+def training_flops(
+    generator: nn.Module, discriminator: nn.Module, sample_shape: Sequence[int], config: TrainConfig | None = None
+) -> int:
+    """Floating-point operations of one training iteration (k D-steps and one G-step, forward and backward).
+
+    Counted by ``torch.utils.flop_counter`` on copies of the networks, so the originals, their optimisers and the
+    random number generators are left as they were. Exact and machine-independent, unlike a timing.
+    """
+    config = config or TrainConfig()
+    G, D = copy.deepcopy(generator).cpu(), copy.deepcopy(discriminator).cpu()
+    data = torch.zeros(config.batch_size, *sample_shape)
+    counting = TrainConfig(batch_size=config.batch_size, k=config.k, g_loss=config.g_loss, progress=False)
+    with torch.random.fork_rng(devices=[]):
+        trainer = GANTrainer(G, D, torch.optim.Adam(G.parameters()), torch.optim.Adam(D.parameters()), data,
+                             G.latent_dim, counting)
+        with FlopCounterMode(display=False) as counter:
+            trainer.train(1)
+    return counter.get_total_flops()
 
 
 class CheckpointError(RuntimeError):

@@ -8,6 +8,7 @@ from __future__ import annotations
 import matplotlib.pyplot as plt
 import numpy as np
 import torch
+from matplotlib.animation import FuncAnimation
 from torchvision.utils import make_grid
 
 BLACK, BLUE, GREEN, ORANGE, VERMILLION, PURPLE = "#000000", "#0072B2", "#009E73", "#E69F00", "#D55E00", "#CC79A7"
@@ -82,3 +83,27 @@ def plot_curves(ax: plt.Axes, curves: dict[str, np.ndarray], xlabel: str = "step
     ax.set_xlabel(xlabel)
     ax.set_ylabel(ylabel)
     ax.legend(frameon=False)
+
+
+def animate_grids(snapshots: dict[int, torch.Tensor], nrow: int = 8, interval: int = 300) -> FuncAnimation:
+    """One frame per snapshot ``{step: images (N, C, H, W) in [-1, 1]}``, in step order, titled with the step.
+
+    Display in a notebook with ``IPython.display.HTML(animation.to_jshtml())``; the figure itself is closed.
+    """
+    if not snapshots:
+        raise ValueError("no snapshots to animate: set TrainConfig.snapshot_at")
+    steps = sorted(snapshots)
+    first = snapshots[steps[0]]
+    rows = (len(first) + nrow - 1) // nrow
+    fig, ax = plt.subplots(figsize=(nrow * 0.55, rows * 0.55 + 0.4), layout="constrained")
+    image = ax.imshow(image_grid(first, nrow), cmap="gray", interpolation="nearest")
+    ax.set_axis_off()
+
+    def draw(frame: int):
+        image.set_data(image_grid(snapshots[steps[frame]], nrow))
+        ax.set_title(f"step {steps[frame]}")
+        return [image]
+
+    animation = FuncAnimation(fig, draw, frames=len(steps), interval=interval)
+    plt.close(fig)
+    return animation

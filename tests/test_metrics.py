@@ -111,3 +111,17 @@ def test_bad_digit_input(split):
         frechet_distance(split.held_out_images[:64], split.held_out_images)
     with pytest.raises(TypeError, match="floating-point"):
         confidence(torch.zeros(10, 1, 28, 28, dtype=torch.uint8))
+
+
+def test_nearest_neighbours_finds_copies_and_their_index():
+    from gancourse.metrics import nearest_neighbours
+
+    data = torch.rand(50, 1, 28, 28, generator=torch.Generator().manual_seed(0)) * 2 - 1
+    queries = data[[3, 17, 41]]
+    distance, index = nearest_neighbours(queries, data, batch_size=2)
+    assert index.tolist() == [3, 17, 41]
+    assert distance.max() < 1e-2  # cdist's matrix-product formula is not exact at 0
+    shifted, _ = nearest_neighbours(queries.clamp(-1, 0.9), data)
+    assert (shifted > distance).all()
+    with pytest.raises(ValueError, match="shape"):
+        nearest_neighbours(torch.zeros(2, 784), data)

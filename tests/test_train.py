@@ -136,3 +136,22 @@ def test_linear_decay_and_resume_with_it(tmp_path):
     for a, b in zip(params(straight), params(second), strict=True):
         assert torch.equal(a, b)
     assert second.opt_g.param_groups[0]["initial_lr"] == 1e-3
+
+
+def test_training_flops_is_exact_and_leaves_models_and_rng_alone():
+    from gancourse.models import MLPDiscriminator, MLPGenerator
+    from gancourse.train import training_flops
+
+    G, D = MLPGenerator(4, (3,), hidden=(8,)), MLPDiscriminator((3,), hidden=(8,))
+    before = [p.clone() for p in [*G.parameters(), *D.parameters()]]
+    state = torch.get_rng_state()
+    flops = training_flops(G, D, (3,), TrainConfig(batch_size=10))
+    assert torch.equal(state, torch.get_rng_state())
+    assert all(torch.equal(a, b) for a, b in zip(before, [*G.parameters(), *D.parameters()], strict=True))
+    # Only matmuls count: forward 2*B*in*out; backward the same for weight grads, and again for input grads where
+    # an input needs one (not for data, detached fakes or z). B = 10, G: 4-8-3, D: 3-8-1.
+    g_fwd, d_fwd = 2 * 10 * (4 * 8 + 8 * 3), 2 * 10 * (3 * 8 + 8 * 1)
+    d_step = g_fwd + 2 * d_fwd + 2 * (d_fwd + 2 * 10 * 8 * 1)  # G makes fakes; D on real and fake; backward
+    g_step = g_fwd + d_fwd + 2 * d_fwd + g_fwd + 2 * 10 * 8 * 3  # backward through all of D, then G
+    assert flops == d_step + g_step == 8640
+    assert training_flops(G, D, (3,), TrainConfig(batch_size=10, k=2)) == 2 * d_step + g_step

@@ -27,3 +27,17 @@ def test_figure1_panel_draws_three_curves_and_mapping():
     assert len(ax.lines) == 3 + 3  # p_data, p_g, D, one line per z
     plot_curves(ax, {"a": [1, 2], "b": [2, 1]})
     plt.close(fig)
+
+
+def test_animate_grids_has_one_frame_per_snapshot_in_step_order():
+    from gancourse.viz import animate_grids
+
+    snapshots = {50: torch.ones(4, 1, 6, 6), 1: -torch.ones(4, 1, 6, 6)}
+    animation = animate_grids(snapshots, nrow=2)
+    frames = []
+    for frame in range(2):
+        animation._func(frame)
+        frames.append(animation._fig.axes[0].get_title())
+    assert frames == ["step 1", "step 50"]
+    with pytest.raises(ValueError, match="snapshot_at"):
+        animate_grids({})
