@@ -4,7 +4,7 @@ PYTHON ?= python3
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-stamp
 
-.PHONY: book test pytest lint book-check sync clean
+.PHONY: book test pytest lint book-check sync bench clean
 
 $(STAMP): requirements.txt pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -32,6 +32,11 @@ book-check: $(STAMP)
 	mkdir -p _build
 	sed 's/^\(  *execute_notebooks:\).*/\1 "off"/' _config.yml > _build/_config_check.yml
 	$(BIN)/jupyter-book build . -W -n --keep-going --config _build/_config_check.yml --path-output _build/check
+
+## bench: each chapter's wall time and peak memory, then training throughput vs the reference loop (not in `make test`)
+bench: $(STAMP)
+	$(BIN)/python benchmarks/chapter_times.py
+	$(BIN)/python benchmarks/dcgan_throughput.py --batch-size 32
 
 ## sync: refresh every .ipynb from its .py twin after editing
 sync: $(STAMP)

@@ -43,6 +43,9 @@ class TrainConfig:
     progress: bool = True
     value_range: tuple[float, float] | None = (-1.0, 1.0)  # checked on a data tensor; None skips the check
     lr_factor: Callable[[int], float] | None = None  # step -> multiplier of both optimisers' initial lr
+    # True: the G step reuses the last D step's fakes instead of fresh noise (one G forward pass fewer per
+    # iteration, as pytorch/examples' DCGAN does). False follows Algorithm 1 to the letter.
+    reuse_fakes: bool = False
 
     def __post_init__(self) -> None:
         if self.k < 1:
@@ -156,15 +159,20 @@ class GANTrainer:
         cfg = self.config
         if cfg.lr_factor is not None:
             self._set_learning_rates(cfg.lr_factor(self.step))
-        for _ in range(cfg.k):
+        for i in range(cfg.k):
             real = self.sample_real(cfg.batch_size)
-            fake = self.G(self.sample_latent(cfg.batch_size)).detach()  # D's step must not reach G
+            keep_graph = cfg.reuse_fakes and i == cfg.k - 1  # the G step will backpropagate through this batch
+            with torch.set_grad_enabled(keep_graph):
+                generated = self.G(self.sample_latent(cfg.batch_size))
+            fake = generated.detach()  # D's step must not reach G
             real_logits, fake_logits = self.D(real), self.D(fake)
             d_loss = discriminator_loss(real_logits, fake_logits, real_label=cfg.real_label)
             self.opt_d.zero_grad(set_to_none=True)
             d_loss.backward()
             self.opt_d.step()
-        g_loss = cfg.g_loss(self.D(self.G(self.sample_latent(cfg.batch_size))))
+        if not cfg.reuse_fakes:
+            generated = self.G(self.sample_latent(cfg.batch_size))
+        g_loss = cfg.g_loss(self.D(generated))
         self.opt_g.zero_grad(set_to_none=True)  # also discards the grads this step left in D
         g_loss.backward()
         self.opt_g.step()
@@ -290,7 +298,8 @@ def training_flops(
     config = config or TrainConfig()
     G, D = copy.deepcopy(generator).cpu(), copy.deepcopy(discriminator).cpu()
     data = torch.zeros(config.batch_size, *sample_shape)
-    counting = TrainConfig(batch_size=config.batch_size, k=config.k, g_loss=config.g_loss, progress=False)
+    counting = TrainConfig(batch_size=config.batch_size, k=config.k, g_loss=config.g_loss, progress=False,
+                           reuse_fakes=config.reuse_fakes)
     with torch.random.fork_rng(devices=[]):
         trainer = GANTrainer(G, D, torch.optim.Adam(G.parameters()), torch.optim.Adam(D.parameters()), data,
                              G.latent_dim, counting)

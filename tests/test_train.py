@@ -24,31 +24,33 @@ def params(trainer: GANTrainer) -> list[torch.Tensor]:
     return [p.detach().clone() for p in [*trainer.G.parameters(), *trainer.D.parameters()]]
 
 
-def reference_loop(trainer: GANTrainer, steps: int, k: int) -> None:
-    """Algorithm 1 written out plainly, the way Chapter 3 writes it."""
+def reference_loop(trainer: GANTrainer, steps: int, k: int, reuse_fakes: bool = False) -> None:
+    """Algorithm 1 written out plainly, the way Chapter 3 writes it (or reusing D's last fakes for G's step)."""
     G, D, data = trainer.G, trainer.D, trainer.real
     for _ in range(steps):
         for _ in range(k):
             real = data[torch.randint(len(data), (32,))]
-            fake = G(torch.randn(32, LATENT)).detach()
-            loss_d = discriminator_loss(D(real), D(fake))
+            generated = G(torch.randn(32, LATENT))
+            loss_d = discriminator_loss(D(real), D(generated.detach()))
             trainer.opt_d.zero_grad()
             loss_d.backward()
             trainer.opt_d.step()
-        loss_g = generator_loss_nonsaturating(D(G(torch.randn(32, LATENT))))
+        if not reuse_fakes:
+            generated = G(torch.randn(32, LATENT))
+        loss_g = generator_loss_nonsaturating(D(generated))
         trainer.opt_g.zero_grad()
         loss_g.backward()
         trainer.opt_g.step()
 
 
-@pytest.mark.parametrize("k", [1, 3])
-def test_same_parameters_as_the_plain_loop(k):
-    ours = make(k=k)
+@pytest.mark.parametrize("k, reuse_fakes", [(1, False), (3, False), (1, True), (2, True)])
+def test_same_parameters_as_the_plain_loop(k, reuse_fakes):
+    ours = make(k=k, reuse_fakes=reuse_fakes)
     torch.manual_seed(11)
     ours.train(20)
     plain = make(k=k)
     torch.manual_seed(11)
-    reference_loop(plain, 20, k)
+    reference_loop(plain, 20, k, reuse_fakes)
     for a, b in zip(params(ours), params(plain), strict=True):
         assert torch.equal(a, b)
 
@@ -155,3 +157,4 @@ def test_training_flops_is_exact_and_leaves_models_and_rng_alone():
     g_step = g_fwd + d_fwd + 2 * d_fwd + g_fwd + 2 * 10 * 8 * 3  # backward through all of D, then G
     assert flops == d_step + g_step == 8640
     assert training_flops(G, D, (3,), TrainConfig(batch_size=10, k=2)) == 2 * d_step + g_step
+    assert training_flops(G, D, (3,), TrainConfig(batch_size=10, reuse_fakes=True)) == d_step + g_step - g_fwd

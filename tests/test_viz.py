@@ -39,5 +39,6 @@ def test_animate_grids_has_one_frame_per_snapshot_in_step_order():
         animation._func(frame)
         frames.append(animation._fig.axes[0].get_title())
     assert frames == ["step 1", "step 50"]
+    assert "<script" in animation.to_jshtml()  # renders every frame, as the book does
     with pytest.raises(ValueError, match="snapshot_at"):
         animate_grids({})

@@ -1,0 +1,92 @@
+"""Time every chapter: wall time and peak memory of executing each notebook, as a learner's kernel runs it.
+
+    python benchmarks/chapter_times.py                 # all chapters, Markdown table on stdout, JSON beside it
+    python benchmarks/chapter_times.py notebooks/04_dcgan_mnist.ipynb --executed-dir /tmp/executed
+
+Each notebook runs in a fresh child process (which starts a fresh kernel through nbclient), so the peak
+resident memory reported is that chapter's kernel alone. Not part of the tests: times depend on the machine.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+
+# Runs in the child: execute one notebook, then report the kernel's peak memory (the kernel is the child's child).
+_CHILD = """
+import resource, sys
+import nbformat
+from nbclient import NotebookClient
+path, out, timeout = sys.argv[1], sys.argv[2], int(sys.argv[3])
+nb = nbformat.read(path, as_version=4)
+NotebookClient(nb, timeout=timeout, kernel_name="python3", resources={"metadata": {"path": sys.argv[4]}}).execute()
+if out:
+    nbformat.write(nb, out)
+scale = 1 if sys.platform == "darwin" else 1024  # ru_maxrss is bytes on macOS, KiB on Linux
+print(resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss * scale)
+"""
+
+
+def time_notebook(path: Path, executed_dir: Path | None = None, timeout: int = 900) -> dict:
+    """Execute ``path`` in a fresh kernel; return its wall time (s) and the kernel's peak resident memory (MiB)."""
+    if not path.is_file():
+        raise FileNotFoundError(f"no notebook at {path}")
+    if executed_dir:
+        executed_dir.mkdir(parents=True, exist_ok=True)
+    out = str(executed_dir / path.name) if executed_dir else ""
+    started = time.perf_counter()
+    done = subprocess.run([sys.executable, "-c", _CHILD, str(path), out, str(timeout), str(path.parent)],
+                          capture_output=True, text=True)
+    seconds = time.perf_counter() - started
+    if done.returncode != 0:
+        raise RuntimeError(f"{path.name} failed:\n{done.stderr[-3000:]}")
+    peak = int(done.stdout.strip().splitlines()[-1])
+    return {"chapter": path.stem, "seconds": round(seconds, 1), "peak_mib": round(peak / 2**20)}
+
+
+def machine() -> dict:
+    import torch
+
+    return {
+        "platform": platform.platform(),
+        "processor": platform.processor() or platform.machine(),
+        "cpu_count": os.cpu_count(),
+        "python": platform.python_version(),
+        "torch": torch.__version__,
+        "cuda": torch.cuda.get_device_name(0) if torch.cuda.is_available() else None,
+    }
+
+
+def markdown(rows: list[dict]) -> str:
+    lines = ["| chapter | wall time (s) | peak memory (MiB) |", "|---|---:|---:|"]
+    lines += [f"| {r['chapter']} | {r['seconds']:.0f} | {r['peak_mib']:,} |" for r in rows]
+    lines.append(f"| **whole course** | **{sum(r['seconds'] for r in rows):.0f}** | |")
+    return "\n".join(lines)
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("notebooks", nargs="*", type=Path, help="default: every notebooks/*.ipynb")
+    parser.add_argument("--executed-dir", type=Path, help="also save each executed notebook here")
+    parser.add_argument("--json", type=Path, default=ROOT / "benchmarks" / "results" / "chapter_times.json")
+    args = parser.parse_args(argv)
+    notebooks = args.notebooks or sorted((ROOT / "notebooks").glob("[0-9][0-9]_*.ipynb"))
+    rows = []
+    for path in notebooks:
+        rows.append(time_notebook(path, args.executed_dir))
+        print(f"{rows[-1]['chapter']}: {rows[-1]['seconds']:.0f} s, {rows[-1]['peak_mib']} MiB", file=sys.stderr)
+    print(markdown(rows))
+    args.json.parent.mkdir(parents=True, exist_ok=True)
+    args.json.write_text(json.dumps({"machine": machine(), "chapters": rows}, indent=2) + "\n")
+
+
+if __name__ == "__main__":
+    main()
