@@ -212,8 +212,8 @@ def main(argv: list[str] | None = None) -> list[dict]:
     print(table(rows))
     out = args.json or ROOT / "benchmarks" / "results" / f"throughput-{device.type}-b{args.batch_size}.json"
     out.parent.mkdir(parents=True, exist_ok=True)
-    out.write_text(json.dumps({"machine": info, "settings": vars(args) | {"json": str(out)}, "rows": rows},
-                              indent=2) + "\n")
+    settings = vars(args) | {"json": os.path.relpath(out, ROOT)}
+    out.write_text(json.dumps({"machine": info, "settings": settings, "rows": rows}, indent=2) + "\n")
     return rows
 
 
