@@ -11,12 +11,12 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
-import platform
 import subprocess
 import sys
 import time
 from pathlib import Path
+
+from gancourse.runtime import machine_info
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -52,19 +52,6 @@ def time_notebook(path: Path, executed_dir: Path | None = None, timeout: int = 9
     return {"chapter": path.stem, "seconds": round(seconds, 1), "peak_mib": round(peak / 2**20)}
 
 
-def machine() -> dict:
-    import torch
-
-    return {
-        "platform": platform.platform(),
-        "processor": platform.processor() or platform.machine(),
-        "cpu_count": os.cpu_count(),
-        "python": platform.python_version(),
-        "torch": torch.__version__,
-        "cuda": torch.cuda.get_device_name(0) if torch.cuda.is_available() else None,
-    }
-
-
 def markdown(rows: list[dict]) -> str:
     lines = ["| chapter | wall time (s) | peak memory (MiB) |", "|---|---:|---:|"]
     lines += [f"| {r['chapter']} | {r['seconds']:.0f} | {r['peak_mib']:,} |" for r in rows]
@@ -85,7 +72,7 @@ def main(argv: list[str] | None = None) -> None:
         print(f"{rows[-1]['chapter']}: {rows[-1]['seconds']:.0f} s, {rows[-1]['peak_mib']} MiB", file=sys.stderr)
     print(markdown(rows))
     args.json.parent.mkdir(parents=True, exist_ok=True)
-    args.json.write_text(json.dumps({"machine": machine(), "chapters": rows}, indent=2) + "\n")
+    args.json.write_text(json.dumps({"machine": machine_info(), "chapters": rows}, indent=2) + "\n")
 
 
 if __name__ == "__main__":

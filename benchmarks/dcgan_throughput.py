@@ -26,7 +26,6 @@ import copy
 import io
 import json
 import os
-import platform
 import statistics
 import sys
 import time
@@ -44,6 +43,7 @@ from gancourse.models import (
     LeanDCGANGenerator,
     dcgan_init_,
 )
+from gancourse.runtime import machine_info
 from gancourse.train import GANTrainer, TrainConfig
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -153,18 +153,6 @@ def images_per_second(loop, steps: int, warmup: int, repeats: int, batch_size: i
     return statistics.median(rates)
 
 
-def machine(device: torch.device) -> dict:
-    return {
-        "platform": platform.platform(),
-        "processor": platform.processor() or platform.machine(),
-        "cpu_count": os.cpu_count(),
-        "torch_threads": torch.get_num_threads(),
-        "python": platform.python_version(),
-        "torch": torch.__version__,
-        "device": torch.cuda.get_device_name(device) if device.type == "cuda" else "cpu",
-    }
-
-
 def run(models: list[str], batch_size: int, steps: int, warmup: int, repeats: int, device: torch.device,
         n_images: int = 5000) -> list[dict]:
     images = torch.rand(n_images, 1, 28, 28, generator=torch.Generator().manual_seed(0)) * 2 - 1
@@ -207,7 +195,7 @@ def main(argv: list[str] | None = None) -> list[dict]:
     if device.type == "cuda" and not torch.cuda.is_available():
         parser.error("--device cuda asked for, but torch sees no CUDA device")
     rows = run(args.models, args.batch_size, args.steps, args.warmup, args.repeats, device)
-    info = machine(device)
+    info = machine_info(device)
     print(f"machine: {info}")
     print(table(rows))
     out = args.json or ROOT / "benchmarks" / "results" / f"throughput-{device.type}-b{args.batch_size}.json"

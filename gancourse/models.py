@@ -183,6 +183,17 @@ class LeanDCGANDiscriminator(nn.Module):
         return self.net(x).squeeze(1)
 
 
+@torch.no_grad()
+def generate(generator: nn.Module, z: torch.Tensor) -> torch.Tensor:
+    """G(z) in eval mode (batch norm uses its running statistics), without gradients; G's mode is restored."""
+    was_training = generator.training
+    generator.eval()
+    try:
+        return generator(z)
+    finally:
+        generator.train(was_training)
+
+
 def dcgan_init_(module: nn.Module) -> nn.Module:
     """DCGAN initialisation (Radford et al. 2015): conv and linear weights ~ N(0, 0.02); BN scale ~ N(1, 0.02)."""
     for m in module.modules():

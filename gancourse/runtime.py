@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import platform
 import random
 
 import numpy as np
@@ -52,3 +53,20 @@ def setup(seed: int = 0, device: str | None = None, quiet: bool = False) -> torc
     if not quiet:
         print(f"gancourse: seed {seed}, device {chosen.type}, torch {torch.__version__}")
     return chosen
+
+
+def machine_info(device: torch.device | str | None = None) -> dict:
+    """What a timing was measured on: OS, CPU, thread count, Python, PyTorch and the device (CUDA name or "cpu").
+
+    ``device`` None means CUDA when available, else the CPU.
+    """
+    device = torch.device(device or ("cuda" if torch.cuda.is_available() else "cpu"))
+    return {
+        "platform": platform.platform(),
+        "processor": platform.processor() or platform.machine(),
+        "cpu_count": os.cpu_count(),
+        "torch_threads": torch.get_num_threads(),
+        "python": platform.python_version(),
+        "torch": torch.__version__,
+        "device": torch.cuda.get_device_name(device) if device.type == "cuda" else "cpu",
+    }

@@ -10,6 +10,7 @@ atomically and are read back with ``torch.load(weights_only=True)``.
 from __future__ import annotations
 
 import copy
+import dataclasses
 import os
 import tempfile
 import time
@@ -23,6 +24,7 @@ from torch.utils.flop_counter import FlopCounterMode
 from tqdm.auto import tqdm
 
 from gancourse.losses import discriminator_loss, generator_loss_nonsaturating
+from gancourse.models import generate
 
 RealSource = torch.Tensor | Callable[[int], torch.Tensor]
 _COLUMNS = ("d_loss", "g_loss", "d_real", "d_fake")
@@ -129,11 +131,7 @@ class GANTrainer:
                 )
 
     def _check_shapes(self) -> None:
-        with torch.no_grad():
-            was_training = self.G.training
-            self.G.eval()
-            fake = self.G(self.fixed_z[:2])
-            self.G.train(was_training)
+        fake = generate(self.G, self.fixed_z[:2])
         real = self.sample_real(2)
         if fake.shape[1:] != real.shape[1:]:
             raise ValueError(
@@ -186,13 +184,9 @@ class GANTrainer:
                 group.setdefault("initial_lr", group["lr"])  # saved with the optimiser's state: resume-safe
                 group["lr"] = group["initial_lr"] * factor
 
-    @torch.no_grad()
     def snapshot(self) -> torch.Tensor:
         """G(fixed noise) in eval mode, on the CPU: (n_fixed, ...)."""
-        self.G.eval()
-        samples = self.G(self.fixed_z).cpu()
-        self.G.train()
-        return samples
+        return generate(self.G, self.fixed_z).cpu()
 
     def _flush(self, buffer: list[torch.Tensor], first_step: int, started: float) -> None:
         values = torch.stack(buffer).cpu()  # one host synchronisation per log interval
@@ -298,8 +292,7 @@ def training_flops(
     config = config or TrainConfig()
     G, D = copy.deepcopy(generator).cpu(), copy.deepcopy(discriminator).cpu()
     data = torch.zeros(config.batch_size, *sample_shape)
-    counting = TrainConfig(batch_size=config.batch_size, k=config.k, g_loss=config.g_loss, progress=False,
-                           reuse_fakes=config.reuse_fakes)
+    counting = dataclasses.replace(config, progress=False, snapshot_at=())
     with torch.random.fork_rng(devices=[]):
         trainer = GANTrainer(G, D, torch.optim.Adam(G.parameters()), torch.optim.Adam(D.parameters()), data,
                              G.latent_dim, counting)

@@ -40,7 +40,7 @@ from matplotlib.animation import FuncAnimation
 from gancourse.data import load_mnist, ring_of_gaussians
 from gancourse.losses import discriminator_loss, generator_loss_nonsaturating
 from gancourse.metrics import mode_coverage
-from gancourse.models import MLPDiscriminator, MLPGenerator, PackedDiscriminator
+from gancourse.models import MLPDiscriminator, MLPGenerator, PackedDiscriminator, generate
 from gancourse.runtime import seed_everything, setup
 from gancourse.train import GANTrainer, TrainConfig, linear_decay
 from gancourse.viz import BLUE, ORANGE, VERMILLION, plot_curves, show_grid
@@ -260,9 +260,7 @@ def ring_run(pack: int, seed: int = 0) -> tuple[GANTrainer, object]:
     )
     run = GANTrainer(G, D, opt_g, opt_d, real=ring.sample, latent_dim=RING_LATENT, config=config, device=device)
     run.train(RING_STEPS, desc=f"ring, {'no packing' if pack == 1 else f'PacGAN{pack}'}")
-    with torch.no_grad():
-        G.eval()
-        coverage = mode_coverage(G(eval_noise), ring)
+    coverage = mode_coverage(generate(G, eval_noise), ring)
     return run, coverage
 
 

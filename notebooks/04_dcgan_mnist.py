@@ -51,6 +51,7 @@ from gancourse.models import (
     LeanDCGANDiscriminator,
     LeanDCGANGenerator,
     dcgan_init_,
+    generate,
 )
 from gancourse.runtime import seed_everything, setup
 from gancourse.train import GANTrainer, TrainConfig, load_checkpoint, training_flops
@@ -89,9 +90,10 @@ split = offline_split()
 reference = split.held_out_images.to(device)  # 1,000 real digits, 100 per class
 print(f"{len(images):,} training digits from {digits.source}")
 
-real_digits = split.train_images[torch.randperm(len(split.train_images), generator=torch.Generator().manual_seed(0))]
-real_score = class_coverage(real_digits[:1000].to(device))
-real_fd, real_confidence = frechet_distance(real_digits[:1000].to(device), reference), confidence(real_digits[:1000])
+order = torch.randperm(len(split.train_images), generator=torch.Generator().manual_seed(0))
+real_digits = split.train_images[order[:1000]].to(device)  # 1,000 other real digits, all classes
+real_score = class_coverage(real_digits)
+real_fd, real_confidence = frechet_distance(real_digits, reference), confidence(real_digits)
 print(f"real digits: FD {real_fd:.2f}, confidence {real_confidence:.3f}, classes {real_score.classes_present}, "
       f"max/min {real_score.max_min_ratio:.2f}")
 assert real_fd < 2 and real_confidence > 0.97
@@ -201,14 +203,9 @@ def trainer_for(G: nn.Module, D: nn.Module, snapshot_at=()) -> GANTrainer:
                       config=TrainConfig(batch_size=BATCH, snapshot_at=snapshot_at, n_fixed=64))
 
 
-@torch.no_grad()
 def sample(G: nn.Module, n: int = 1000, seed: int = 7) -> torch.Tensor:
     """n images from G in eval mode (batch norm uses its running statistics), from a fixed noise seed."""
-    G.eval()
-    z = torch.randn(n, G.latent_dim, generator=torch.Generator().manual_seed(seed)).to(device)
-    out = G(z)
-    G.train()
-    return out
+    return generate(G, torch.randn(n, G.latent_dim, generator=torch.Generator().manual_seed(seed)).to(device))
 
 
 def quality(samples: torch.Tensor) -> dict:
@@ -319,10 +316,7 @@ assert (fresh_norms < line_mid).float().mean() < 0.01
 arc = paths["spherical"].norm(dim=1)
 assert (arc > 0.9 * ends.min()).all() and (arc < 1.1 * ends.max()).all()
 
-lean_G.eval()
-with torch.no_grad():
-    rows = torch.cat([lean_G(path) for path in paths.values()])
-lean_G.train()
+rows = torch.cat([generate(lean_G, path) for path in paths.values()])
 fig, (left, right) = plt.subplots(1, 2, figsize=(12, 2.6), width_ratios=(2.2, 1), layout="constrained")
 left.imshow(image_grid(rows, nrow=10), cmap="gray")
 left.set_axis_off()
@@ -421,10 +415,7 @@ assert (inner - base).abs().max() < 0.01 < 0.1 < (outer - base).abs().max()
 # %% tags=["hide-cell"]
 # Solution 3: G is smooth in z, so nearby points give similar digits; the reading changes only where the path
 # crosses a boundary between classes, a few times at most between two random points.
-lean_G.eval()
-with torch.no_grad():
-    walk = lean_G(slerp(pair[0], pair[1], 40))
-lean_G.train()
+walk = generate(lean_G, slerp(pair[0], pair[1], 40))
 readings = classifier_outputs(walk)[1].argmax(1)
 changes = int((readings[1:] != readings[:-1]).sum())
 print("readings along the path:", readings.tolist(), f"-> {changes} changes")

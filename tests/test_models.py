@@ -83,3 +83,15 @@ def test_lean_dcgan_shapes_and_init():
     assert d(images).shape == (5,)
     weights = torch.cat([m.weight.flatten() for m in g.modules() if isinstance(m, torch.nn.ConvTranspose2d)])
     assert abs(weights.std().item() - 0.02) < 0.002
+
+
+def test_generate_uses_running_statistics_and_restores_the_mode():
+    from gancourse.models import LeanDCGANGenerator, generate
+
+    g = LeanDCGANGenerator(latent_dim=8, width=4)
+    z = torch.randn(6, 8)
+    for mode in (True, False):
+        g.train(mode)
+        out = generate(g, z)
+        assert g.training is mode and not out.requires_grad
+        torch.testing.assert_close(out[:1], generate(g, z[:1]))  # eval mode: a sample does not depend on its batch

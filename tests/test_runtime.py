@@ -34,3 +34,13 @@ def test_setup_prints_and_returns_device(capsys):
     assert "seed 1" in capsys.readouterr().out
     with pytest.raises(ValueError):
         seed_everything(-1)
+
+
+def test_machine_info_names_the_software_and_device():
+    import platform
+
+    from gancourse.runtime import machine_info
+
+    info = machine_info("cpu")
+    assert info["device"] == "cpu" and info["torch"] == torch.__version__
+    assert info["python"] == platform.python_version() and info["torch_threads"] == torch.get_num_threads()
