@@ -1,20 +1,24 @@
 """The reusable GAN training loop: Algorithm 1 of Goodfellow et al. (2014) with the bookkeeping a course needs.
 
 Per iteration: ``k`` discriminator steps (each on a fresh real batch and a fresh, detached fake batch), then one
-generator step. Losses and the mean D(x), D(G(z)) are kept on the device and copied to the host once every
-``log_every`` steps (one synchronisation, not one per step); that is also when the NaN/inf guard looks at them.
+generator step. During the generator step the discriminator's parameters are frozen: the gradient still flows
+through D to G, but D's own weight gradients (which the next D step would discard) are never computed. Losses and
+the mean D(x), D(G(z)) are kept on the device and copied to the host once every ``log_every`` steps (one
+synchronisation, not one per step); that is also when the NaN/inf guard looks at them. ``autocast=torch.bfloat16``
+runs both networks' forward passes in bfloat16 (weights, optimiser state and losses stay float32).
 Checkpoints hold both networks, both optimisers, the step, the history and the RNG states, are written
 atomically and are read back with ``torch.load(weights_only=True)``.
 """
 
 from __future__ import annotations
 
+import contextlib
 import copy
 import dataclasses
 import os
 import tempfile
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -48,8 +52,16 @@ class TrainConfig:
     # True: the G step reuses the last D step's fakes instead of fresh noise (one G forward pass fewer per
     # iteration, as pytorch/examples' DCGAN does). False follows Algorithm 1 to the letter.
     reuse_fakes: bool = False
+    # torch.bfloat16: forward passes under torch.autocast (faster on GPUs and on CPUs with bf16 instructions);
+    # None: float32 throughout. float16 is refused: it needs loss scaling, which this loop does not do.
+    autocast: torch.dtype | None = None
 
     def __post_init__(self) -> None:
+        if self.autocast not in (None, torch.bfloat16):
+            raise ValueError(
+                f"autocast must be None or torch.bfloat16, got {self.autocast}: float16 needs a GradScaler "
+                "(its gradients underflow without loss scaling); bfloat16 has float32's range and does not"
+            )
         if self.k < 1:
             raise ValueError(f"k (discriminator steps per generator step) must be >= 1, got {self.k}")
         if self.batch_size < 1 or self.log_every < 1:
@@ -160,23 +172,31 @@ class GANTrainer:
         for i in range(cfg.k):
             real = self.sample_real(cfg.batch_size)
             keep_graph = cfg.reuse_fakes and i == cfg.k - 1  # the G step will backpropagate through this batch
-            with torch.set_grad_enabled(keep_graph):
+            with torch.set_grad_enabled(keep_graph), self._autocast():
                 generated = self.G(self.sample_latent(cfg.batch_size))
             fake = generated.detach()  # D's step must not reach G
-            real_logits, fake_logits = self.D(real), self.D(fake)
+            with self._autocast():
+                real_logits, fake_logits = self.D(real).float(), self.D(fake).float()
             d_loss = discriminator_loss(real_logits, fake_logits, real_label=cfg.real_label)
             self.opt_d.zero_grad(set_to_none=True)
             d_loss.backward()
             self.opt_d.step()
-        if not cfg.reuse_fakes:
-            generated = self.G(self.sample_latent(cfg.batch_size))
-        g_loss = cfg.g_loss(self.D(generated))
-        self.opt_g.zero_grad(set_to_none=True)  # also discards the grads this step left in D
+        with self._autocast():
+            if not cfg.reuse_fakes:
+                generated = self.G(self.sample_latent(cfg.batch_size))
+            with frozen(self.D):  # the graph records no weight gradients for D; backward runs after the block
+                generated_logits = self.D(generated).float()
+        g_loss = cfg.g_loss(generated_logits)
+        self.opt_g.zero_grad(set_to_none=True)
         g_loss.backward()
         self.opt_g.step()
         return torch.stack(
             [d_loss, g_loss, torch.sigmoid(real_logits).mean(), torch.sigmoid(fake_logits).mean()]
         ).detach()
+
+    def _autocast(self) -> torch.autocast:
+        dtype = self.config.autocast
+        return torch.autocast(self.device.type, dtype=dtype or torch.bfloat16, enabled=dtype is not None)
 
     def _set_learning_rates(self, factor: float) -> None:
         for opt in (self.opt_g, self.opt_d):
@@ -267,6 +287,22 @@ class GANTrainer:
     def load(self, path: str | Path) -> None:
         """Restore everything ``save`` wrote; raises ``CheckpointError`` naming the file if it is unreadable."""
         self.load_state_dict(load_checkpoint(path, map_location=self.device))
+
+
+@contextlib.contextmanager
+def frozen(module: nn.Module) -> Iterator[nn.Module]:
+    """Inside the block, ``module``'s parameters do not require gradients; those that did are restored after.
+
+    Graphs built inside still carry gradients *through* the module to its inputs, not to its weights.
+    """
+    unfrozen = [p for p in module.parameters() if p.requires_grad]
+    for p in unfrozen:
+        p.requires_grad_(False)
+    try:
+        yield module
+    finally:
+        for p in unfrozen:
+            p.requires_grad_(True)
 
 
 def linear_decay(total_steps: int, start: float = 0.5, floor: float = 0.0) -> Callable[[int], float]:

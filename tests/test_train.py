@@ -154,7 +154,51 @@ def test_training_flops_is_exact_and_leaves_models_and_rng_alone():
     # an input needs one (not for data, detached fakes or z). B = 10, G: 4-8-3, D: 3-8-1.
     g_fwd, d_fwd = 2 * 10 * (4 * 8 + 8 * 3), 2 * 10 * (3 * 8 + 8 * 1)
     d_step = g_fwd + 2 * d_fwd + 2 * (d_fwd + 2 * 10 * 8 * 1)  # G makes fakes; D on real and fake; backward
-    g_step = g_fwd + d_fwd + 2 * d_fwd + g_fwd + 2 * 10 * 8 * 3  # backward through all of D, then G
-    assert flops == d_step + g_step == 8640
+    # G step: D is frozen, so its backward computes input grads only (d_fwd), then G's full backward.
+    g_step = g_fwd + d_fwd + d_fwd + g_fwd + 2 * 10 * 8 * 3
+    assert flops == d_step + g_step == 8000
     assert training_flops(G, D, (3,), TrainConfig(batch_size=10, k=2)) == 2 * d_step + g_step
     assert training_flops(G, D, (3,), TrainConfig(batch_size=10, reuse_fakes=True)) == d_step + g_step - g_fwd
+
+
+def test_frozen_restores_only_what_was_trainable_even_after_an_error():
+    from gancourse.train import frozen
+
+    net = torch.nn.Sequential(torch.nn.Linear(2, 2), torch.nn.Linear(2, 1))
+    net[0].bias.requires_grad_(False)  # frozen by the user: must stay frozen
+    with pytest.raises(RuntimeError), frozen(net):
+        assert not any(p.requires_grad for p in net.parameters())
+        raise RuntimeError("boom")
+    assert [p.requires_grad for p in net.parameters()] == [True, False, True, True]
+    x = torch.randn(3, 2, requires_grad=True)
+    with frozen(net):
+        out = net(x).sum()
+    out.backward()  # after the block: the graph was recorded without weight gradients
+    assert x.grad is not None and all(p.grad is None for p in net.parameters())
+
+
+def test_generator_step_adds_nothing_to_the_discriminators_gradients():
+    trainer = make()
+    at_d_step = []
+    step = trainer.opt_d.step
+    trainer.opt_d.step = lambda: (at_d_step.append([p.grad.clone() for p in trainer.D.parameters()]), step())[1]
+    trainer.train(1)
+    # the G step ran after D's optimiser step and backpropagated through D: D's gradients are still its own step's
+    assert all(torch.equal(a, p.grad) for a, p in zip(at_d_step[0], trainer.D.parameters(), strict=True))
+    assert all(p.requires_grad for p in trainer.D.parameters())
+
+
+def test_bfloat16_autocast_runs_forward_passes_in_bfloat16_and_keeps_float32_weights():
+    trainer = make(autocast=torch.bfloat16)
+    dtypes = set()
+    trainer.D.register_forward_hook(lambda module, inputs, output: dtypes.add(output.dtype))
+    history = trainer.train(20)
+    assert dtypes == {torch.bfloat16}
+    assert all(p.dtype == torch.float32 for p in [*trainer.G.parameters(), *trainer.D.parameters()])
+    assert all(torch.isfinite(torch.tensor(history.d_loss + history.g_loss)))
+    assert trainer.snapshot().dtype == torch.float32  # sampling stays float32
+
+
+def test_float16_autocast_is_refused_with_the_reason():
+    with pytest.raises(ValueError, match="GradScaler"):
+        TrainConfig(autocast=torch.float16)
