@@ -171,3 +171,50 @@ def classifier_score(images: torch.Tensor) -> float:
     marginal = probs.mean(0, keepdims=True)
     kl = np.sum(probs * (np.log(probs + 1e-12) - np.log(marginal + 1e-12)), axis=1)
     return float(np.exp(kl.mean()))
+
+
+def digit_report(samples: torch.Tensor, reference: torch.Tensor) -> dict[str, float]:
+    """Every digit measure at once: FD to ``reference``, classes present, KL to uniform, max/min class ratio,
+    confidence and classifier score (keys "FD", "classes", "KL to uniform", "max/min", "confidence", "score").
+    """
+    coverage = class_coverage(samples)
+    return {
+        "FD": frechet_distance(samples, reference),
+        "classes": coverage.classes_present,
+        "KL to uniform": coverage.kl_to_uniform,
+        "max/min": coverage.max_min_ratio,
+        "confidence": confidence(samples),
+        "score": classifier_score(samples),
+    }
+
+
+@dataclass(frozen=True)
+class QualityBar:
+    """Thresholds a ``digit_report`` must meet: FD below ``fd``, confidence at least ``confidence``, at least
+    ``classes`` classes present, and no class more than ``max_min`` times as frequent as the rarest."""
+
+    fd: float
+    confidence: float
+    classes: int = 10
+    max_min: float = float("inf")
+
+    def failures(self, report: dict[str, float]) -> list[str]:
+        """What ``report`` misses, in words; empty when the bar is met."""
+        checks = [
+            (report["FD"] < self.fd, f"FD {report['FD']:.1f} >= {self.fd}"),
+            (report["confidence"] >= self.confidence, f"confidence {report['confidence']:.3f} < {self.confidence}"),
+            (report["classes"] >= self.classes, f"{report['classes']} classes < {self.classes}"),
+            (report["max/min"] <= self.max_min, f"max/min {report['max/min']:.1f} > {self.max_min}"),
+        ]
+        return [message for ok, message in checks if not ok]
+
+    def met(self, report: dict[str, float]) -> bool:
+        return not self.failures(report)
+
+    def __str__(self) -> str:
+        return (f"FD < {self.fd}, confidence >= {self.confidence}, {self.classes} classes, "
+                f"max/min <= {self.max_min}")
+
+
+# The bar Chapter 4 asserts for its CPU setting (2,500 iterations of 32); benchmarks/time_to_bar.py times it.
+DCGAN_MNIST_BAR = QualityBar(fd=40, confidence=0.80, classes=10, max_min=8)

@@ -50,9 +50,12 @@ from gancourse.classifier import (  # noqa: E402
     weights_path,
 )
 from gancourse.metrics import (  # noqa: E402
+    DCGAN_MNIST_BAR,
+    QualityBar,
     class_coverage,
     classifier_score,
     confidence,
+    digit_report,
     frechet_distance,
     gaussian_frechet_distance,
 )
@@ -125,3 +128,21 @@ def test_nearest_neighbours_finds_copies_and_their_index():
     assert (shifted > distance).all()
     with pytest.raises(ValueError, match="shape"):
         nearest_neighbours(torch.zeros(2, 784), data)
+
+
+def test_digit_report_agrees_with_each_measure_and_the_bar_reads_it(split):
+    ones = split.train_images[split.train_labels == 1][:200]
+    report = digit_report(ones, split.held_out_images)
+    coverage = class_coverage(ones)
+    assert report["FD"] == frechet_distance(ones, split.held_out_images)
+    assert report["confidence"] == confidence(ones) and report["score"] == classifier_score(ones)
+    assert (report["classes"], report["max/min"]) == (coverage.classes_present, coverage.max_min_ratio)
+    assert report["KL to uniform"] == coverage.kl_to_uniform
+    # a collapsed set of confident 1s: passes on confidence, fails on FD, classes and balance, each named
+    failures = DCGAN_MNIST_BAR.failures(report)
+    assert not DCGAN_MNIST_BAR.met(report) and len(failures) == 3
+    assert [f.split()[0] for f in failures] == ["FD", str(report["classes"]), "max/min"]
+    order = torch.randperm(len(split.train_images), generator=torch.Generator().manual_seed(0))
+    real = digit_report(split.train_images[order[:1000]], split.held_out_images)
+    assert DCGAN_MNIST_BAR.met(real) and QualityBar(fd=2, confidence=0.97, max_min=1.6).met(real)
+    assert str(DCGAN_MNIST_BAR) == "FD < 40, confidence >= 0.8, 10 classes, max/min <= 8"
