@@ -33,10 +33,11 @@ book-check: $(STAMP)
 	sed 's/^\(  *execute_notebooks:\).*/\1 "off"/' _config.yml > _build/_config_check.yml
 	$(BIN)/jupyter-book build . -W -n --keep-going --config _build/_config_check.yml --path-output _build/check
 
-## bench: each chapter's wall time and peak memory, then training throughput vs the reference loop (not in `make test`)
+## bench: chapter times and memory, throughput and time to Chapter 4's bar vs the reference loop (not in `make test`)
 bench: $(STAMP)
 	$(BIN)/python benchmarks/chapter_times.py
 	$(BIN)/python benchmarks/dcgan_throughput.py --batch-size 32
+	for seed in 0 1; do $(BIN)/python benchmarks/time_to_bar.py --seed $$seed || exit 1; done
 
 ## sync: refresh every .ipynb from its .py twin after editing
 sync: $(STAMP)

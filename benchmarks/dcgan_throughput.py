@@ -28,7 +28,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 import torch
-from loops import LOOPS, fast_options, synchronize
+from loops import LOOP_NAMES, fast_options, make_loop, synchronize
 from torch import nn
 
 from gancourse.models import (
@@ -64,14 +64,14 @@ def images_per_second(loops: dict, steps: int, warmup: int, repeats: int, batch_
 
 
 def run(models: list[str], batch_size: int, steps: int, warmup: int, repeats: int, device: torch.device,
-        workers: int = 2, compile: bool = False, n_images: int = 60_000) -> list[dict]:
+        workers: int = 2, compile: str | None = None, bfloat16: bool = True, n_images: int = 60_000) -> list[dict]:
     pixels = torch.randint(0, 256, (n_images, 28, 28), dtype=torch.uint8, generator=torch.Generator().manual_seed(0))
     rows = []
     for model in models:
         torch.manual_seed(0)
         G0, D0 = (dcgan_init_(m) for m in MODELS[model]())
-        loops = {name: make(copy.deepcopy(G0), copy.deepcopy(D0), pixels, batch_size, device, workers, compile)
-                 for name, make in LOOPS.items()}
+        loops = {name: make_loop(name, copy.deepcopy(G0), copy.deepcopy(D0), pixels, batch_size, device, workers,
+                                 compile, bfloat16) for name in LOOP_NAMES}
         rates = images_per_second(loops, steps, warmup, repeats, batch_size, device)
         row = {"model": model, "batch_size": batch_size} | {name: round(rate, 1) for name, rate in rates.items()}
         row["ratio"] = round(row["gancourse"] / row["baseline"], 2)
@@ -98,7 +98,10 @@ def main(argv: list[str] | None = None) -> list[dict]:
     parser.add_argument("--repeats", type=int, default=3)
     parser.add_argument("--device", default="cuda" if torch.cuda.is_available() else "cpu")
     parser.add_argument("--workers", type=int, default=2, help="the baseline's DataLoader workers (its default: 2)")
-    parser.add_argument("--compile", action="store_true", help="torch.compile the fast loop's networks")
+    parser.add_argument("--no-bfloat16", dest="bfloat16", action="store_false",
+                        help="keep the fast loop in float32 (what a CPU without bfloat16 instructions runs)")
+    parser.add_argument("--compile", nargs="?", const="default", metavar="MODE",
+                        help="torch.compile the fast loop's networks (MODE: default, reduce-overhead = CUDA graphs)")
     parser.add_argument("--json", type=Path, help="default: benchmarks/results/throughput-<device>.json")
     args = parser.parse_args(argv)
     if min(args.batch_size, args.steps, args.repeats) < 1 or min(args.warmup, args.workers) < 0:
@@ -107,9 +110,9 @@ def main(argv: list[str] | None = None) -> list[dict]:
     if device.type == "cuda" and not torch.cuda.is_available():
         parser.error("--device cuda asked for, but torch sees no CUDA device")
     rows = run(args.models, args.batch_size, args.steps, args.warmup, args.repeats, device, args.workers,
-               args.compile)
+               args.compile, args.bfloat16)
     info = machine_info(device)
-    fast = fast_options(device) | {"compile": args.compile}
+    fast = fast_options(device, args.bfloat16) | {"compile": bool(args.compile)}
     print(f"machine: {info}")
     print(f"gancourse fast: {', '.join(name for name, on in fast.items() if on)}")
     print(table(rows))

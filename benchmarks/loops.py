@@ -10,7 +10,7 @@
 - ``GancourseLoop``: ``gancourse.train.GANTrainer`` as the chapters use it. ``fast=True`` adds what the trainer
   offers beyond the chapters' defaults: the generator's step reuses the fake batch (as the baseline does),
   channels-last tensors, bfloat16 autocast where the device computes it natively, fused Adam on CUDA; and
-  ``compile=True`` wraps both networks in ``torch.compile`` (CUDA graphs on CUDA).
+  ``compile="default"`` wraps both networks in ``torch.compile`` (``"reduce-overhead"`` adds CUDA graphs on CUDA).
 """
 
 from __future__ import annotations
@@ -120,9 +120,9 @@ class BaselineLoop:
             self.iteration += 1
 
 
-def fast_options(device: torch.device) -> dict[str, bool]:
-    """What ``GancourseLoop(fast=True)`` switches on for ``device``."""
-    return {"reuse_fakes": True, "channels_last": True, "bfloat16": fast_bfloat16(device),
+def fast_options(device: torch.device, bfloat16: bool = True) -> dict[str, bool]:
+    """What ``GancourseLoop(fast=True)`` switches on for ``device``; ``bfloat16=False`` keeps it off everywhere."""
+    return {"reuse_fakes": True, "channels_last": True, "bfloat16": bfloat16 and fast_bfloat16(device),
             "fused_adam": device.type == "cuda"}
 
 
@@ -130,18 +130,17 @@ class GancourseLoop:
     """``GANTrainer`` on the same networks, data kept as one float tensor on the device (see the module docstring)."""
 
     def __init__(self, G: nn.Module, D: nn.Module, pixels: torch.Tensor, batch_size: int, device: torch.device,
-                 fast: bool = False, compile: bool = False):
+                 fast: bool = False, compile: str | None = None, bfloat16: bool = True):
         data = to_unit_range(pixels).to(device)
         G, D = G.to(device), D.to(device)
-        options = fast_options(device) if fast else dict.fromkeys(fast_options(device), False)
+        options = fast_options(device, bfloat16) if fast else dict.fromkeys(fast_options(device), False)
         if options["channels_last"]:
             G, D = G.to(memory_format=torch.channels_last), D.to(memory_format=torch.channels_last)
             data = data.contiguous(memory_format=torch.channels_last)
         opt_g, opt_d = adam(G, options["fused_adam"]), adam(D, options["fused_adam"])
         self.G = G  # uncompiled: what evaluation samples from
         if compile:
-            mode = "reduce-overhead" if device.type == "cuda" else None  # CUDA graphs replay whole passes
-            G, D = torch.compile(G, mode=mode), torch.compile(D, mode=mode)
+            G, D = torch.compile(G, mode=compile), torch.compile(D, mode=compile)
         config = TrainConfig(batch_size=batch_size, progress=False, reuse_fakes=options["reuse_fakes"],
                              autocast=torch.bfloat16 if options["bfloat16"] else None)
         self.trainer = GANTrainer(G, D, opt_g, opt_d, data, self.G.latent_dim, config, device)
@@ -150,12 +149,19 @@ class GancourseLoop:
         self.trainer.train(steps)
 
 
-LOOPS = {
-    "baseline": lambda G, D, pixels, b, device, workers, compile: BaselineLoop(G, D, pixels, b, device, workers),
-    "gancourse": lambda G, D, pixels, b, device, workers, compile: GancourseLoop(G, D, pixels, b, device),
-    "gancourse fast": lambda G, D, pixels, b, device, workers, compile: GancourseLoop(G, D, pixels, b, device,
-                                                                                        fast=True, compile=compile),
-}
+LOOP_NAMES = ("baseline", "gancourse", "gancourse fast")
+
+
+def make_loop(name: str, G: nn.Module, D: nn.Module, pixels: torch.Tensor, batch_size: int, device: torch.device,
+              workers: int = 2, compile: str | None = None, bfloat16: bool = True) -> BaselineLoop | GancourseLoop:
+    """One of ``LOOP_NAMES`` on these networks and 8-bit images (N, 28, 28); ``workers`` is the baseline's."""
+    if name == "baseline":
+        return BaselineLoop(G, D, pixels, batch_size, device, workers)
+    if name == "gancourse":
+        return GancourseLoop(G, D, pixels, batch_size, device)
+    if name == "gancourse fast":
+        return GancourseLoop(G, D, pixels, batch_size, device, fast=True, compile=compile, bfloat16=bfloat16)
+    raise ValueError(f"unknown loop {name!r}: expected one of {LOOP_NAMES}")
 
 
 def synchronize(device: torch.device) -> None:

@@ -21,7 +21,7 @@ import time
 from pathlib import Path
 
 import torch
-from loops import LOOPS, fast_options, synchronize
+from loops import LOOP_NAMES, fast_options, make_loop, synchronize
 
 from gancourse.classifier import offline_split
 from gancourse.data import load_mnist
@@ -38,11 +38,12 @@ def to_pixels(images: torch.Tensor) -> torch.Tensor:
 
 
 def time_to_bar(loop_name: str, pixels: torch.Tensor, reference: torch.Tensor, batch_size: int, every: int,
-                max_steps: int, device: torch.device, workers: int = 2, compile: bool = False) -> dict:
+                max_steps: int, device: torch.device, workers: int = 2, compile: str | None = None,
+                bfloat16: bool = True, seed: int = 0) -> dict:
     """Train one loop until its samples meet the bar; returns iterations, training seconds and the last report."""
-    seed_everything(0)
+    seed_everything(seed)
     G, D = dcgan_init_(LeanDCGANGenerator(latent_dim=64)), dcgan_init_(LeanDCGANDiscriminator())
-    loop = LOOPS[loop_name](G, D, pixels, batch_size, device, workers, compile)
+    loop = make_loop(loop_name, G, D, pixels, batch_size, device, workers, compile, bfloat16)
     z = torch.randn(1000, 64, generator=torch.Generator().manual_seed(7)).to(device)
     steps, seconds, report = 0, 0.0, None
     while steps < max_steps:
@@ -80,9 +81,13 @@ def main(argv: list[str] | None = None) -> list[dict]:
     parser.add_argument("--batch-size", type=int, help="default: 32 on CPU, 128 on CUDA (Chapter 4's settings)")
     parser.add_argument("--every", type=int, default=250, help="iterations between quality checks")
     parser.add_argument("--max-steps", type=int, default=5_000)
-    parser.add_argument("--loops", nargs="+", choices=list(LOOPS), default=list(LOOPS))
+    parser.add_argument("--seed", type=int, default=0, help="initial weights and training noise")
+    parser.add_argument("--loops", nargs="+", choices=LOOP_NAMES, default=list(LOOP_NAMES))
     parser.add_argument("--workers", type=int, default=2, help="the baseline's DataLoader workers")
-    parser.add_argument("--compile", action="store_true", help="torch.compile the fast loop's networks")
+    parser.add_argument("--no-bfloat16", dest="bfloat16", action="store_false",
+                        help="keep the fast loop in float32 (what a CPU without bfloat16 instructions runs)")
+    parser.add_argument("--compile", nargs="?", const="default", metavar="MODE",
+                        help="torch.compile the fast loop's networks (MODE: default, reduce-overhead = CUDA graphs)")
     parser.add_argument("--json", type=Path, help="default: benchmarks/results/time-to-bar-<device>.json")
     args = parser.parse_args(argv)
     device = torch.device(args.device)
@@ -94,14 +99,14 @@ def main(argv: list[str] | None = None) -> list[dict]:
     digits = load_mnist()
     pixels, reference = to_pixels(digits.images), offline_split().held_out_images.to(device)
     rows = [time_to_bar(name, pixels, reference, batch_size, args.every, args.max_steps, device, args.workers,
-                        args.compile) for name in args.loops]
+                        args.compile, args.bfloat16, args.seed) for name in args.loops]
     info = machine_info(device)
-    fast = fast_options(device) | {"compile": args.compile}
+    fast = fast_options(device, args.bfloat16) | {"compile": bool(args.compile)}
     print(f"machine: {info}")
     print(f"data: {len(pixels):,} digits from {digits.source}; batch {batch_size}; bar: {DCGAN_MNIST_BAR}")
     print(f"gancourse fast: {', '.join(name for name, on in fast.items() if on)}")
     print(table(rows))
-    out = args.json or ROOT / "benchmarks" / "results" / f"time-to-bar-{device.type}.json"
+    out = args.json or ROOT / "benchmarks" / "results" / f"time-to-bar-{device.type}-seed{args.seed}.json"
     out.parent.mkdir(parents=True, exist_ok=True)
     settings = vars(args) | {"json": os.path.relpath(out, ROOT), "batch_size": batch_size, "fast_options": fast,
                              "data": digits.source, "n_images": len(pixels), "bar": str(DCGAN_MNIST_BAR)}

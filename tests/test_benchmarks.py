@@ -57,14 +57,22 @@ def test_baseline_data_pipeline_gives_the_trainers_values():
     assert decoded.min() >= -1 and decoded.max() <= 1
 
 
+def test_unknown_loop_is_refused():
+    from loops import make_loop
+
+    with pytest.raises(ValueError, match="unknown loop 'fastest'"):
+        make_loop("fastest", None, None, None, 8, torch.device("cpu"))
+
+
 def test_time_to_bar_runs_and_reports_a_bar_not_reached(tmp_path, capsys, monkeypatch):
     monkeypatch.setenv("GANCOURSE_OFFLINE", "1")
     out = tmp_path / "bar.json"
     rows = load("time_to_bar").main(["--device", "cpu", "--batch-size", "8", "--every", "1", "--max-steps", "2",
-                                     "--workers", "0", "--json", str(out)])
+                                     "--workers", "0", "--no-bfloat16", "--json", str(out)])
     assert [r["loop"] for r in rows] == ["baseline", "gancourse", "gancourse fast"]
     assert all(r["iterations"] == 2 and not r["reached"] and r["report"]["FD"] > 40 for r in rows)
-    assert json.loads(out.read_text())["settings"]["bar"].startswith("FD < 40")
+    settings = json.loads(out.read_text())["settings"]
+    assert settings["bar"].startswith("FD < 40") and settings["fast_options"]["bfloat16"] is False
     assert "| baseline | no | 2 |" in capsys.readouterr().out
 
 
