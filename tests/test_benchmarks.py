@@ -11,6 +11,8 @@ import torch
 
 BENCHMARKS = Path(__file__).resolve().parents[1] / "benchmarks"
 sys.path.insert(0, str(BENCHMARKS))  # the scripts import their shared loops.py, as `python benchmarks/x.py` does
+needs_cuda = pytest.mark.skipif(not torch.cuda.is_available(),
+                                reason="needs a CUDA GPU; the CPU run of the same code is tested")
 
 
 def load(name: str):
@@ -41,7 +43,7 @@ def test_throughput_benchmark_runs_on_cpu(tmp_path, capsys):
     assert "| keras | 8 |" in capsys.readouterr().out
 
 
-@pytest.mark.skipif(not torch.cuda.is_available(), reason="needs a CUDA GPU; the CPU run of the same code is tested")
+@needs_cuda
 def test_throughput_benchmark_runs_on_cuda(tmp_path):
     result = run_throughput(tmp_path, "cuda")
     check_rows(result)
@@ -64,16 +66,27 @@ def test_unknown_loop_is_refused():
         make_loop("fastest", None, None, None, 8, torch.device("cpu"))
 
 
-def test_time_to_bar_runs_and_reports_a_bar_not_reached(tmp_path, capsys, monkeypatch):
+def run_time_to_bar(tmp_path: Path, monkeypatch, *options: str) -> list[dict]:
     monkeypatch.setenv("GANCOURSE_OFFLINE", "1")
+    return load("time_to_bar").main(["--batch-size", "8", "--every", "1", "--max-steps", "2", "--workers", "0",
+                                     "--json", str(tmp_path / "bar.json"), *options])
+
+
+def test_time_to_bar_runs_and_reports_a_bar_not_reached(tmp_path, capsys, monkeypatch):
+    rows = run_time_to_bar(tmp_path, monkeypatch, "--device", "cpu", "--no-bfloat16")
     out = tmp_path / "bar.json"
-    rows = load("time_to_bar").main(["--device", "cpu", "--batch-size", "8", "--every", "1", "--max-steps", "2",
-                                     "--workers", "0", "--no-bfloat16", "--json", str(out)])
     assert [r["loop"] for r in rows] == ["baseline", "gancourse", "gancourse fast"]
     assert all(r["iterations"] == 2 and not r["reached"] and r["report"]["FD"] > 40 for r in rows)
     settings = json.loads(out.read_text())["settings"]
     assert settings["bar"].startswith("FD < 40") and settings["fast_options"]["bfloat16"] is False
     assert "| baseline | no | 2 |" in capsys.readouterr().out
+
+
+@needs_cuda
+def test_time_to_bar_runs_on_cuda_with_every_fast_option(tmp_path, monkeypatch):
+    rows = run_time_to_bar(tmp_path, monkeypatch, "--device", "cuda")
+    assert len(rows) == 3 and all(r["iterations"] == 2 for r in rows)
+    assert json.loads((tmp_path / "bar.json").read_text())["settings"]["fast_options"]["fused_adam"] is True
 
 
 def test_chapter_timer_runs_a_notebook_in_a_fresh_kernel(tmp_path):
