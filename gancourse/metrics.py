@@ -136,7 +136,10 @@ def frechet_distance(samples: torch.Tensor, reference: torch.Tensor) -> float:
     """
     check_digit_images(samples, "samples", FEATURE_DIM + 1)
     check_digit_images(reference, "reference", FEATURE_DIM + 1)
-    (f1, _), (f2, _) = classifier_outputs(samples), classifier_outputs(reference)
+    return _feature_frechet(classifier_outputs(samples)[0], classifier_outputs(reference)[0])
+
+
+def _feature_frechet(f1: np.ndarray, f2: np.ndarray) -> float:
     return gaussian_frechet_distance(f1.mean(0), np.cov(f1, rowvar=False), f2.mean(0), np.cov(f2, rowvar=False))
 
 
@@ -151,7 +154,10 @@ class ClassCoverage:
 
 
 def class_coverage(images: torch.Tensor, min_fraction: float = 0.01) -> ClassCoverage:
-    _, probs = classifier_outputs(images)
+    return _coverage(classifier_outputs(images)[1], min_fraction)
+
+
+def _coverage(probs: np.ndarray, min_fraction: float = 0.01) -> ClassCoverage:
     histogram = np.bincount(probs.argmax(1), minlength=10) / len(probs)
     nonzero = histogram > 0
     kl = float(np.sum(histogram[nonzero] * np.log(histogram[nonzero] * 10)))
@@ -161,13 +167,19 @@ def class_coverage(images: torch.Tensor, min_fraction: float = 0.01) -> ClassCov
 
 def confidence(images: torch.Tensor) -> float:
     """Mean over samples of the classifier's largest class probability, in [0.1, 1]."""
-    _, probs = classifier_outputs(images)
+    return _confidence(classifier_outputs(images)[1])
+
+
+def _confidence(probs: np.ndarray) -> float:
     return float(probs.max(1).mean())
 
 
 def classifier_score(images: torch.Tensor) -> float:
     """exp(E_x KL(p(y|x) || p(y))): high when each sample is confidently one class and the classes are varied."""
-    _, probs = classifier_outputs(images)
+    return _score(classifier_outputs(images)[1])
+
+
+def _score(probs: np.ndarray) -> float:
     marginal = probs.mean(0, keepdims=True)
     kl = np.sum(probs * (np.log(probs + 1e-12) - np.log(marginal + 1e-12)), axis=1)
     return float(np.exp(kl.mean()))
@@ -177,14 +189,17 @@ def digit_report(samples: torch.Tensor, reference: torch.Tensor) -> dict[str, fl
     """Every digit measure at once: FD to ``reference``, classes present, KL to uniform, max/min class ratio,
     confidence and classifier score (keys "FD", "classes", "KL to uniform", "max/min", "confidence", "score").
     """
-    coverage = class_coverage(samples)
+    check_digit_images(samples, "samples", FEATURE_DIM + 1)
+    check_digit_images(reference, "reference", FEATURE_DIM + 1)
+    features, probs = classifier_outputs(samples)  # one classifier pass over the samples serves every measure
+    coverage = _coverage(probs)
     return {
-        "FD": frechet_distance(samples, reference),
+        "FD": _feature_frechet(features, classifier_outputs(reference)[0]),
         "classes": coverage.classes_present,
         "KL to uniform": coverage.kl_to_uniform,
         "max/min": coverage.max_min_ratio,
-        "confidence": confidence(samples),
-        "score": classifier_score(samples),
+        "confidence": _confidence(probs),
+        "score": _score(probs),
     }
 
 
