@@ -19,8 +19,6 @@ from __future__ import annotations
 
 import argparse
 import copy
-import json
-import os
 import statistics
 import sys
 import time
@@ -28,7 +26,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 import torch
-from loops import LOOP_NAMES, fast_options, make_loop, synchronize
+from loops import LOOP_NAMES, ROOT, add_loop_arguments, chosen_device, make_loop, synchronize, write_results
 from torch import nn
 
 from gancourse.models import (
@@ -38,9 +36,7 @@ from gancourse.models import (
     LeanDCGANGenerator,
     dcgan_init_,
 )
-from gancourse.runtime import machine_info
 
-ROOT = Path(__file__).resolve().parents[1]
 MODELS: dict[str, Callable[[], tuple[nn.Module, nn.Module]]] = {
     "keras": lambda: (KerasDCGANGenerator(latent_dim=100), KerasDCGANDiscriminator()),  # the source's DCGAN
     "lean": lambda: (LeanDCGANGenerator(latent_dim=64), LeanDCGANDiscriminator()),  # Chapter 4's default
@@ -96,30 +92,16 @@ def main(argv: list[str] | None = None) -> list[dict]:
     parser.add_argument("--steps", type=int, default=60, help="timed iterations per repeat")
     parser.add_argument("--warmup", type=int, default=10)
     parser.add_argument("--repeats", type=int, default=3)
-    parser.add_argument("--device", default="cuda" if torch.cuda.is_available() else "cpu")
-    parser.add_argument("--workers", type=int, default=2, help="the baseline's DataLoader workers (its default: 2)")
-    parser.add_argument("--no-bfloat16", dest="bfloat16", action="store_false",
-                        help="keep the fast loop in float32 (what a CPU without bfloat16 instructions runs)")
-    parser.add_argument("--compile", nargs="?", const="default", metavar="MODE",
-                        help="torch.compile the fast loop's networks (MODE: default, reduce-overhead = CUDA graphs)")
-    parser.add_argument("--json", type=Path, help="default: benchmarks/results/throughput-<device>.json")
+    add_loop_arguments(parser)
+    parser.add_argument("--json", type=Path, help="default: benchmarks/results/throughput-<device>-b<batch>.json")
     args = parser.parse_args(argv)
-    if min(args.batch_size, args.steps, args.repeats) < 1 or min(args.warmup, args.workers) < 0:
-        parser.error("batch size, steps and repeats must be >= 1, warm-up and workers >= 0")
-    device = torch.device(args.device)
-    if device.type == "cuda" and not torch.cuda.is_available():
-        parser.error("--device cuda asked for, but torch sees no CUDA device")
+    device = chosen_device(parser, args)
+    if min(args.batch_size, args.steps, args.repeats) < 1 or args.warmup < 0:
+        parser.error("batch size, steps and repeats must be >= 1, warm-up >= 0")
     rows = run(args.models, args.batch_size, args.steps, args.warmup, args.repeats, device, args.workers,
                args.compile, args.bfloat16)
-    info = machine_info(device)
-    fast = fast_options(device, args.bfloat16) | {"compile": bool(args.compile)}
-    print(f"machine: {info}")
-    print(f"gancourse fast: {', '.join(name for name, on in fast.items() if on)}")
-    print(table(rows))
     out = args.json or ROOT / "benchmarks" / "results" / f"throughput-{device.type}-b{args.batch_size}.json"
-    out.parent.mkdir(parents=True, exist_ok=True)
-    settings = vars(args) | {"json": os.path.relpath(out, ROOT), "fast_options": fast}
-    out.write_text(json.dumps({"machine": info, "settings": settings, "rows": rows}, indent=2) + "\n")
+    write_results(rows, table(rows), args, device, out)
     return rows
 
 

@@ -15,7 +15,10 @@
 
 from __future__ import annotations
 
+import argparse
 import io
+import json
+import os
 import tempfile
 from pathlib import Path
 
@@ -26,7 +29,7 @@ from torch.utils.data import DataLoader, Dataset
 from torchvision import transforms
 from torchvision.utils import save_image
 
-from gancourse.runtime import fast_bfloat16
+from gancourse.runtime import fast_bfloat16, machine_info
 from gancourse.train import GANTrainer, TrainConfig
 
 
@@ -167,3 +170,41 @@ def make_loop(name: str, G: nn.Module, D: nn.Module, pixels: torch.Tensor, batch
 def synchronize(device: torch.device) -> None:
     if device.type == "cuda":
         torch.cuda.synchronize(device)
+
+
+# ---------------------------------------------------------------------------- what both benchmark scripts share
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def add_loop_arguments(parser: argparse.ArgumentParser) -> None:
+    """Options of both scripts: the device, the baseline's workers, the fast loop's bfloat16 and compilation."""
+    parser.add_argument("--device", default="cuda" if torch.cuda.is_available() else "cpu")
+    parser.add_argument("--workers", type=int, default=2, help="the baseline's DataLoader workers (its default: 2)")
+    parser.add_argument("--no-bfloat16", dest="bfloat16", action="store_false",
+                        help="keep the fast loop in float32 (what a CPU without bfloat16 instructions runs)")
+    parser.add_argument("--compile", nargs="?", const="default", metavar="MODE",
+                        help="torch.compile the fast loop's networks (MODE: default, reduce-overhead = CUDA graphs)")
+
+
+def chosen_device(parser: argparse.ArgumentParser, args: argparse.Namespace) -> torch.device:
+    """The device ``args`` asks for; a parser error if it is absent or the worker count is negative."""
+    device = torch.device(args.device)
+    if device.type == "cuda" and not torch.cuda.is_available():
+        parser.error("--device cuda asked for, but torch sees no CUDA device")
+    if args.workers < 0:
+        parser.error("workers must be >= 0")
+    return device
+
+
+def write_results(rows: list[dict], table: str, args: argparse.Namespace, device: torch.device, out: Path,
+                  **settings) -> None:
+    """Print the machine, the fast loop's options and ``table``; write all of it with ``rows`` to ``out`` (JSON)."""
+    info = machine_info(device)
+    fast = fast_options(device, args.bfloat16) | {"compile": bool(args.compile)}
+    print(f"machine: {info}")
+    print(f"gancourse fast: {', '.join(name for name, on in fast.items() if on)}")
+    print(table)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    settings = vars(args) | settings | {"json": os.path.relpath(out, ROOT), "fast_options": fast}
+    out.write_text(json.dumps({"machine": info, "settings": settings, "rows": rows}, indent=2) + "\n")

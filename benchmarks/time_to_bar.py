@@ -14,22 +14,18 @@ max/min class ratio <= 8) gives the iterations and the training seconds to the b
 from __future__ import annotations
 
 import argparse
-import json
-import os
 import sys
 import time
 from pathlib import Path
 
 import torch
-from loops import LOOP_NAMES, fast_options, make_loop, synchronize
+from loops import LOOP_NAMES, ROOT, add_loop_arguments, chosen_device, make_loop, synchronize, write_results
 
 from gancourse.classifier import offline_split
 from gancourse.data import load_mnist
 from gancourse.metrics import DCGAN_MNIST_BAR, digit_report
 from gancourse.models import LeanDCGANDiscriminator, LeanDCGANGenerator, dcgan_init_, generate
-from gancourse.runtime import machine_info, seed_everything
-
-ROOT = Path(__file__).resolve().parents[1]
+from gancourse.runtime import seed_everything
 
 
 def to_pixels(images: torch.Tensor) -> torch.Tensor:
@@ -77,40 +73,26 @@ def table(rows: list[dict]) -> str:
 
 def main(argv: list[str] | None = None) -> list[dict]:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--device", default="cuda" if torch.cuda.is_available() else "cpu")
+    add_loop_arguments(parser)
     parser.add_argument("--batch-size", type=int, help="default: 32 on CPU, 128 on CUDA (Chapter 4's settings)")
     parser.add_argument("--every", type=int, default=250, help="iterations between quality checks")
     parser.add_argument("--max-steps", type=int, default=5_000)
     parser.add_argument("--seed", type=int, default=0, help="initial weights and training noise")
     parser.add_argument("--loops", nargs="+", choices=LOOP_NAMES, default=list(LOOP_NAMES))
-    parser.add_argument("--workers", type=int, default=2, help="the baseline's DataLoader workers")
-    parser.add_argument("--no-bfloat16", dest="bfloat16", action="store_false",
-                        help="keep the fast loop in float32 (what a CPU without bfloat16 instructions runs)")
-    parser.add_argument("--compile", nargs="?", const="default", metavar="MODE",
-                        help="torch.compile the fast loop's networks (MODE: default, reduce-overhead = CUDA graphs)")
-    parser.add_argument("--json", type=Path, help="default: benchmarks/results/time-to-bar-<device>.json")
+    parser.add_argument("--json", type=Path, help="default: benchmarks/results/time-to-bar-<device>-seed<seed>.json")
     args = parser.parse_args(argv)
-    device = torch.device(args.device)
-    if device.type == "cuda" and not torch.cuda.is_available():
-        parser.error("--device cuda asked for, but torch sees no CUDA device")
+    device = chosen_device(parser, args)
     batch_size = args.batch_size or (32 if device.type == "cpu" else 128)
-    if min(batch_size, args.every, args.max_steps) < 1 or args.workers < 0:
-        parser.error("batch size, --every and --max-steps must be >= 1, workers >= 0")
+    if min(batch_size, args.every, args.max_steps) < 1:
+        parser.error("batch size, --every and --max-steps must be >= 1")
     digits = load_mnist()
     pixels, reference = to_pixels(digits.images), offline_split().held_out_images.to(device)
     rows = [time_to_bar(name, pixels, reference, batch_size, args.every, args.max_steps, device, args.workers,
                         args.compile, args.bfloat16, args.seed) for name in args.loops]
-    info = machine_info(device)
-    fast = fast_options(device, args.bfloat16) | {"compile": bool(args.compile)}
-    print(f"machine: {info}")
     print(f"data: {len(pixels):,} digits from {digits.source}; batch {batch_size}; bar: {DCGAN_MNIST_BAR}")
-    print(f"gancourse fast: {', '.join(name for name, on in fast.items() if on)}")
-    print(table(rows))
     out = args.json or ROOT / "benchmarks" / "results" / f"time-to-bar-{device.type}-seed{args.seed}.json"
-    out.parent.mkdir(parents=True, exist_ok=True)
-    settings = vars(args) | {"json": os.path.relpath(out, ROOT), "batch_size": batch_size, "fast_options": fast,
-                             "data": digits.source, "n_images": len(pixels), "bar": str(DCGAN_MNIST_BAR)}
-    out.write_text(json.dumps({"machine": info, "settings": settings, "rows": rows}, indent=2) + "\n")
+    write_results(rows, table(rows), args, device, out, batch_size=batch_size, data=digits.source,
+                  n_images=len(pixels), bar=str(DCGAN_MNIST_BAR))
     return rows
 
 
