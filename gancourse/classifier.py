@@ -23,7 +23,6 @@ from torch import nn
 WEIGHTS_NAME = "digit_classifier.pt"
 WEIGHTS_SHA256 = "79af290fc961c4a3c1cafce79e34fb4c56135585a2578b93d380ec2846916f51"
 FEATURE_DIM = 64
-HELD_OUT_PER_CLASS = 100
 TRAIN_SEED = 0
 
 
@@ -60,15 +59,11 @@ class Split:
 
 
 def offline_split() -> Split:
-    """Deterministic split: the last ``HELD_OUT_PER_CLASS`` digits of each class are held out."""
+    """The split ``load_mnist`` uses offline: the last ``HELD_OUT_PER_CLASS`` digits of each class held out."""
     from gancourse.data import load_mnist_sample
 
-    digits = load_mnist_sample()
-    held = torch.zeros(len(digits.labels), dtype=torch.bool)
-    for digit in range(10):
-        index = (digits.labels == digit).nonzero().squeeze(1)
-        held[index[-HELD_OUT_PER_CLASS:]] = True
-    return Split(digits.images[~held], digits.labels[~held], digits.images[held], digits.labels[held])
+    train, held = load_mnist_sample(train=True), load_mnist_sample(train=False)
+    return Split(train.images, train.labels, held.images, held.labels)
 
 
 def _augment(images: torch.Tensor, generator: torch.Generator) -> torch.Tensor:

