@@ -1,0 +1,24 @@
+"""Small fixes to the HTML book, loaded by `_config.yml` (`sphinx: local_extensions`)."""
+
+from __future__ import annotations
+
+
+def _each_script_once(app, pagename, templatename, context, doctree) -> None:
+    """Jupyter Book 1 adds sphinx-thebe's configuration script to every page twice; the second copy throws
+    "Identifier 'THEBE_JS_URL' has already been declared" in the reader's console. Keep the first of each script
+    (same file or body and attributes; the copies differ in their empty file name, None or '')."""
+    if "script_files" not in context:
+        return
+    seen: set = set()
+    kept = []
+    for script in context["script_files"]:
+        key = (str(script.filename or ""), *sorted(script.attributes.items()))
+        if key not in seen:
+            seen.add(key)
+            kept.append(script)
+    context["script_files"][:] = kept  # in place: handlers after this one add to the same list
+
+
+def setup(app):
+    app.connect("html-page-context", _each_script_once, priority=900)
+    return {"parallel_read_safe": True, "parallel_write_safe": True}
