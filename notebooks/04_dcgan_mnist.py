@@ -378,32 +378,53 @@ plt.show()
 # %% [markdown]
 # ## Exercises
 #
-# **1.** The Keras discriminator pads its 7×7 maps to 8×8 (`ZeroPadding2D((0, 1), (0, 1))`) before the next
-# strided convolution. Remove the padding: what shape reaches the final dense layer, and does the parameter count
-# change?
+# Try each one before you open its solution; every solution's code runs with the chapter, so its claim is checked.
+#
+# ```{exercise}
+# :label: dcgan-ex-padding
+# The Keras discriminator pads its 7×7 maps to 8×8 (`ZeroPadding2D((0, 1), (0, 1))`) before the next strided
+# convolution. Remove the padding: what shape reaches the final dense layer, and does the parameter count change?
+# ```
+#
+# ```{solution-start} dcgan-ex-padding
+# :class: dropdown
+# ```
+#
+# A 3×3 convolution with stride 2 and padding 1 maps both 7×7 and 8×8 to 4×4, so the dense layer still sees
+# 256 × 4 × 4 and no parameter changes. The padding only adds a row and a column of zeros.
 
-# %% tags=["hide-cell"]
-# Solution 1: a 3x3 convolution with stride 2 and padding 1 maps both 7x7 and 8x8 to 4x4, so the dense layer still
-# sees 256 x 4 x 4 and no parameter changes. The padding only adds a row and a column of zeros.
+# %%
 unpadded = KerasDCGANDiscriminator()
 assert isinstance(unpadded.net[4], nn.ZeroPad2d)
 unpadded.net[4] = nn.Identity()
 with torch.no_grad():
     features = unpadded.net[:16](torch.randn(2, 1, 28, 28))
-print(features.shape)
+print("shape before the dense layer:", tuple(features.shape))
 assert features.shape == (2, 256, 4, 4)
-assert keras_parameter_count(unpadded) == keras_parameter_count(KerasDCGANDiscriminator())
+padded = KerasDCGANDiscriminator()
+assert keras_parameter_count(unpadded) == keras_parameter_count(padded)
 
 # %% [markdown]
-# **2.** Where does the $\mathcal N(0, 0.02)$ initialisation matter? Multiply the weights of the lean
-# generator's first transposed convolution by 10 and compare its output in training mode. Then do the same to
-# the last transposed convolution.
+# ```{solution-end}
+# ```
+#
+# ```{exercise}
+# :label: dcgan-ex-init
+# Where does the $\mathcal N(0, 0.02)$ initialisation matter? Multiply the weights of the lean generator's first
+# transposed convolution by 10 and compare its output in training mode. Then do the same to the last transposed
+# convolution. Predict which change moves the output more before you run it.
+# ```
+#
+# ```{solution-start} dcgan-ex-init
+# :class: dropdown
+# ```
+#
+# Batch norm (training mode) divides by the batch's own standard deviation, so the scale of the layer before it
+# cancels: the output barely changes. The last layer has no batch norm after it; ten times larger weights push
+# tanh into saturation. Initialisation matters in the layers that batch norm does not follow: the generator's
+# output layer and the discriminator's first and last layers.
 
-# %% tags=["hide-cell"]
-# Solution 2: batch norm (training mode) divides by the batch's own standard deviation, so the scale of the layer
-# before it cancels: the output barely changes. The last layer has no batch norm after it; ten times larger
-# weights push tanh into saturation. Initialisation matters in the layers that batch norm does not follow: the
-# generator's output layer and the discriminator's first and last layers.
+# %%
 probe = dcgan_init_(LeanDCGANGenerator(latent_dim=64)).train()
 z = torch.randn(256, 64, generator=torch.Generator().manual_seed(5))
 with torch.no_grad():
@@ -412,21 +433,38 @@ with torch.no_grad():
     inner = probe(z)
     probe.net[5].weight.mul_(10)  # followed by tanh only
     outer = probe(z)
-print(f"max change: inner layer x10 {(inner - base).abs().max():.4f}, output layer x10 {(outer - base).abs().max():.3f}")
-assert (inner - base).abs().max() < 0.01 < 0.1 < (outer - base).abs().max()
+inner_change = float((inner - base).abs().max())
+outer_change = float((outer - base).abs().max())
+print(f"largest change: inner layer x10 {inner_change:.4f}, output layer x10 {outer_change:.3f}")
+assert inner_change < 0.01 < 0.1 < outer_change
 
 # %% [markdown]
-# **3.** Walk the spherical path of the section above in 40 steps and count how often the classifier's reading
-# changes along it. Why does a good generator change class only a few times on a short path?
+# ```{solution-end}
+# ```
+#
+# ```{exercise}
+# :label: dcgan-ex-walk
+# Walk the spherical path of the section above in 40 steps and count how often the classifier's reading changes
+# along it. Why does a good generator change class only a few times on a short path?
+# ```
+#
+# ```{solution-start} dcgan-ex-walk
+# :class: dropdown
+# ```
+#
+# $G$ is smooth in $z$, so nearby points give similar digits; the reading changes only where the path crosses a
+# boundary between classes, a few times at most between two random points.
 
-# %% tags=["hide-cell"]
-# Solution 3: G is smooth in z, so nearby points give similar digits; the reading changes only where the path
-# crosses a boundary between classes, a few times at most between two random points.
+# %%
 walk = generate(lean_G, slerp(pair[0], pair[1], 40))
 readings = classifier_outputs(walk)[1].argmax(1)
 changes = int((readings[1:] != readings[:-1]).sum())
 print("readings along the path:", readings.tolist(), f"-> {changes} changes")
 assert changes <= 6
+
+# %% [markdown]
+# ```{solution-end}
+# ```
 
 # %% [markdown]
 # ## What to take away
