@@ -3,35 +3,67 @@ VENV   ?= .venv
 PYTHON ?= python3
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-stamp
+# `make test` executes the chapters once, in this copy of the book's sources (never in notebooks/, whose .ipynb
+# are committed without outputs), and builds the HTML book from the executed copies. Not under _build: nbmake
+# skips every path with a `_build` folder in it.
+STAGE  := _executed
+# The kernels that execute chapters for the book draw figures inline (an inherited MPLBACKEND=Agg, CI's setting, would
+# leave the book without figures) and progress bars as text (book/_ext/text_progress.py says why).
+IPYDIR := _build/ipython
+KERNEL := env -u MPLBACKEND IPYTHONDIR=$(CURDIR)/$(IPYDIR)
 
-.PHONY: book test pytest lint book-check sync bench clean
+.PHONY: book test pytest lint stage kernel-setup book-check browser sync bench clean
 
 $(STAMP): requirements.txt pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet -r requirements.txt
 	touch $(STAMP)
 
-## book: execute every chapter and build the HTML book into _build/html (warnings are errors)
-book: $(STAMP)
-	$(BIN)/jupyter-book build . -W -n --keep-going
+## book: execute every chapter and build the HTML book into _build/html (warnings are errors; MathJax is bundled)
+book: $(STAMP) kernel-setup
+	$(KERNEL) $(BIN)/jupyter-book build . -W -n --keep-going
 	@echo "Open _build/html/index.html"
 
-## test: lint, a strict book build, then unit tests, repository checks and every chapter through nbmake
-test: lint book-check pytest
+## test: lint; unit tests and every chapter (nbmake); the strict book build of those runs; the browser test of it
+test: lint pytest book-check browser
 
 lint: $(STAMP)
 	$(BIN)/ruff check .
 
-# One pytest run: the unit and repository tests in tests/, and every chapter executed by nbmake.
-pytest: $(STAMP)
-	$(BIN)/pytest tests notebooks --nbmake --nbmake-timeout=600 --durations=5
+kernel-setup:
+	mkdir -p $(IPYDIR)/profile_default/startup
+	cp book/_ext/text_progress.py $(IPYDIR)/profile_default/startup/00-text-progress.py
 
-# nbmake executes every chapter in the same `make test`; this build checks the book's structure (toc, cross-references,
-# citations, equation labels) with warnings as errors, without executing the chapters a second time.
-book-check: $(STAMP)
-	mkdir -p _build
-	sed 's/^\(  *execute_notebooks:\).*/\1 "off"/' _config.yml > _build/_config_check.yml
-	$(BIN)/jupyter-book build . -W -n --keep-going --config _build/_config_check.yml --path-output _build/check
+# What the book is built from, copied: config (execution off), toc, CSS, prose pages and the chapters' .ipynb. A
+# chapter is copied again only when notebooks/ has a newer one, so the executed copies nbmake leaves here survive
+# until their chapter changes; copies of chapters no longer in notebooks/ are removed.
+CHAPTERS := $(wildcard notebooks/[0-9][0-9]_*.ipynb)
+
+$(STAGE)/notebooks/%.ipynb: notebooks/%.ipynb
+	mkdir -p $(@D)
+	cp $< $@
+
+stage: $(CHAPTERS:%=$(STAGE)/%)
+	for copy in $(STAGE)/notebooks/*.ipynb; do [ -f "notebooks/$${copy##*/}" ] || rm "$$copy"; done
+	rm -rf $(STAGE)/book $(STAGE)/_static
+	cp -R _toc.yml _static book $(STAGE)/
+	sed 's/^\(  *execute_notebooks:\).*/\1 "off"/' _config.yml > $(STAGE)/_config.yml
+
+# One pytest run: the unit and repository tests in tests/, and every chapter executed by nbmake. nbmake writes each
+# executed chapter (outputs, figures, animations) over its staged copy, so the book below is built without running
+# the chapters a second time. The browser test needs that book: it runs in `make browser`, after the build.
+pytest: $(STAMP) stage kernel-setup
+	$(KERNEL) $(BIN)/pytest tests $(STAGE)/notebooks -m "not browser" --nbmake --overwrite --nbmake-timeout=600 --durations=5
+
+# The strict book build (warnings are errors: toc, cross-references, citations, equation labels) of the staged
+# chapters, executed or not, into _build/html: after `make test` it is the whole book, outputs included.
+book-check: $(STAMP) stage
+	$(BIN)/jupyter-book build $(STAGE) --all -W -n --keep-going --path-output .
+
+## browser: headless Chromium reads every chapter of _build/html (math, figures, buttons, exercises, console);
+## screenshots in _build/screenshots/. Skipped, with the reason in pytest's summary, when Chromium is missing.
+browser: $(STAMP)
+	$(BIN)/pytest tests/test_book_browser.py -m browser
 
 ## bench: chapter times and memory, throughput and time to Chapter 4's bar vs the reference loop (not in `make test`)
 bench: $(STAMP)
@@ -44,4 +76,4 @@ sync: $(STAMP)
 	$(BIN)/jupytext --sync notebooks/*.py
 
 clean:
-	rm -rf _build
+	rm -rf _build $(STAGE)
