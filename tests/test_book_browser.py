@@ -182,6 +182,10 @@ IMAGES = """async () => {
   return images.map(i => ({src: i.src.slice(0, 80), width: i.naturalWidth, alt: i.alt}));
 }"""
 
+# Per output block, how many lines look like a progress bar ("42%|████      | 420/1000 ..."): a bar should leave one.
+PROGRESS_LINES = """() => [...document.querySelectorAll('div.cell_output pre')]
+  .map(pre => pre.textContent.split('\\n').filter(line => /\\d+%\\|.*\\| *\\d+\\/\\d+/.test(line)).length)"""
+
 
 @pytest.mark.parametrize("page_name", PAGES)
 def test_page_reads_offline(reader, page_name: str):
@@ -209,6 +213,9 @@ def test_page_reads_offline(reader, page_name: str):
     figures = page.locator("div.cell_output img").count()
     if figures < expected_figures:
         problems.append(f"{figures} figures shown, the chapter draws {expected_figures}: was it executed?")
+    bar_lines = page.evaluate(PROGRESS_LINES)
+    if max(bar_lines, default=0) > 20:
+        problems.append(f"an output holds {max(bar_lines)} progress-bar lines (one per refresh?)")
     expected_animations = code.count(".to_jshtml(")
     animations = page.locator("div.animation")
     if animations.count() != expected_animations:
