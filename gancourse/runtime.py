@@ -33,10 +33,30 @@ def pick_device(prefer: str | None = None) -> torch.device:
     return torch.device("cpu")
 
 
+SEED_OFFSET_VARIABLE = "GANCOURSE_SEED_OFFSET"
+
+
+def seed_offset() -> int:
+    """The offset ``$GANCOURSE_SEED_OFFSET`` adds to every seed (0 when unset).
+
+    ``benchmarks/chapter_seeds.py`` sets it to rerun a whole chapter with other training seeds: each
+    ``seed_everything(s)`` then seeds with ``s + offset``. Fixed evaluation noise (explicit ``torch.Generator``
+    seeds) is left as it is, so the same measurement is taken of a differently trained network.
+    """
+    value = os.environ.get(SEED_OFFSET_VARIABLE, "0")
+    if not value.isdigit():
+        raise ValueError(f"${SEED_OFFSET_VARIABLE} must be a non-negative integer, got {value!r}")
+    return int(value)
+
+
 def seed_everything(seed: int) -> None:
-    """Seed Python, NumPy and PyTorch (all devices) so a CPU run repeats number for number."""
+    """Seed Python, NumPy and PyTorch (all devices) so a CPU run repeats number for number.
+
+    The seed used is ``seed`` plus ``seed_offset()`` (0 unless a benchmark sets ``$GANCOURSE_SEED_OFFSET``).
+    """
     if not isinstance(seed, int) or seed < 0:
         raise ValueError(f"seed must be a non-negative int, got {seed!r}")
+    seed += seed_offset()
     os.environ["PYTHONHASHSEED"] = str(seed)
     random.seed(seed)
     np.random.seed(seed)  # noqa: NPY002 -- seeds the legacy global RNG that learners' own code may use
@@ -51,7 +71,8 @@ def setup(seed: int = 0, device: str | None = None, quiet: bool = False) -> torc
     seed_everything(seed)
     chosen = pick_device(device)
     if not quiet:
-        print(f"gancourse: seed {seed}, device {chosen.type}, torch {torch.__version__}")
+        offset = f" (+{seed_offset()} from ${SEED_OFFSET_VARIABLE})" if seed_offset() else ""
+        print(f"gancourse: seed {seed}{offset}, device {chosen.type}, torch {torch.__version__}")
     return chosen
 
 

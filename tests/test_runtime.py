@@ -54,3 +54,16 @@ def test_fast_bfloat16_answers_for_each_device_type():
     if not torch.cuda.is_available():
         assert fast_bfloat16("cuda") is False
     assert cpu_model()
+
+
+def test_seed_offset_shifts_every_seed(monkeypatch, capsys):
+    seed_everything(5)
+    five = torch.randn(3)
+    monkeypatch.setenv("GANCOURSE_SEED_OFFSET", "2")
+    seed_everything(3)  # 3 + 2
+    assert torch.equal(torch.randn(3), five)
+    setup(seed=3)
+    assert "+2 from $GANCOURSE_SEED_OFFSET" in capsys.readouterr().out
+    monkeypatch.setenv("GANCOURSE_SEED_OFFSET", "-1")
+    with pytest.raises(ValueError, match="non-negative integer"):
+        seed_everything(0)
