@@ -26,12 +26,13 @@ if "google.colab" in sys.modules:
 # # 2. The loss and the Jensen–Shannon divergence
 #
 # **Question: what does the GAN loss measure, and what does the generator minimise when the discriminator is
-# as good as it can be?** Goodfellow et al. {cite}`goodfellow2014generative` show that against the best
-# discriminator the generator minimises the Jensen–Shannon divergence between the data and its own
-# distribution. This chapter derives that result one step at a time and checks every step with a computation on
-# distributions whose densities we know exactly. It ends with two consequences that shaped later GAN research:
-# why practitioners change the generator's loss, and why the Jensen–Shannon divergence gives no signal when the
-# two distributions do not overlap.
+# as good as it can be?** Goodfellow et al. {cite}`goodfellow2014generative` show that in the original minimax
+# game, against the best discriminator, the generator minimises the Jensen–Shannon divergence between the data
+# and its own distribution. This chapter derives that result one step at a time and checks every step with a
+# computation on distributions whose densities we know exactly. Then it follows three consequences that shaped
+# later GAN research: why practitioners change the generator's loss, what the changed loss minimises instead
+# (not the Jensen–Shannon divergence), and why the Jensen–Shannon divergence gives no signal when the two
+# distributions do not overlap.
 
 # %%
 import math
@@ -39,6 +40,7 @@ import math
 import matplotlib.pyplot as plt
 import numpy as np
 import torch
+from scipy.optimize import minimize
 from scipy.special import rel_entr
 from torch import nn
 from tqdm.auto import trange
@@ -155,8 +157,10 @@ assert clamped.item() == 100.0 and logit.grad.item() == 0.0
 # \end{aligned}
 # $$ (eq-cg)
 #
-# So the generator, playing against $D^*$, minimises the JSD; the global minimum $C = -\log 4$ is reached only at
-# $p_g = p_{data}$, where $D^* = \frac12$.
+# So the generator of the minimax game, playing against $D^*$, minimises the JSD; the global minimum
+# $C = -\log 4$ is reached only at $p_g = p_{data}$, where $D^* = \frac12$. This is a statement about
+# distributions, with $G$ free to produce any $p_g$ and $D$ any function; a network of fixed size may not be able
+# to represent $p_{data}$ or $D^*$ exactly.
 #
 # ### Check 1: {eq}`eq-cg` by numerical integration
 #
@@ -302,7 +306,9 @@ assert abs(jsd_curve[-1] - math.log(2)) < 1e-3 and abs(jsd_curve[0] - math.log(2
 #
 # The saturating loss pushes with strength $D(G(z))$, which is tiny exactly when $G$ most needs to move; the
 # non-saturating loss $-\log D(G(z))$ pushes with strength $1 - D(G(z))$, close to 1 there. Both losses are
-# decreasing in $D(G(z))$ and have the same fixed points {cite}`goodfellow2014generative,goodfellow2016tutorial`.
+# decreasing in $D(G(z))$, so both push $G$ towards samples $D$ finds more real, and $p_g = p_{data}$ is a
+# stationary point of both {cite}`goodfellow2014generative,goodfellow2016tutorial`. They are not, however, the
+# same objective; the next section shows what the non-saturating one minimises.
 # **We compute both gradients with autograd, plot them, and check that at $D(G(z)) = 0.01$ the saturating gradient
 # is at least 10 times smaller** ({eq}`eq-sat-grads` says 99 times).
 
@@ -333,8 +339,9 @@ assert abs(ratio - 99.0) < 1e-6
 # %% [markdown]
 # ### Two real trainings, and what the optimiser hides
 #
-# Does this matter in a real run? We train the 1-D GAN of Chapter 1 ($p_{data} = \mathcal N(3, 0.5^2)$) after
-# first training $D$ alone for 300 steps, so that it starts confident, as early in real training. We run each
+# Does this matter in a real run? We train a 1-D GAN like Chapter 1's, with the data a little further away,
+# $p_{data} = \mathcal N(3, 0.5^2)$ (Chapter 1 used $\mathcal N(2, 0.5^2)$), after first training $D$ alone for
+# 300 steps, so that it starts confident, as early in real training. We run each
 # generator loss with two optimisers for $G$: plain SGD, where the step is proportional to the gradient, and Adam,
 # which divides each parameter's step by a running estimate of its gradient's size.
 #
@@ -414,6 +421,101 @@ assert runs["Adam", "saturating"]["d_fake"][49] > 0.1 and runs["Adam", "non-satu
 # climbs at once. On the right, Adam lifts both. The course uses the non-saturating loss everywhere
 # (`gancourse.losses.generator_loss_nonsaturating`); the saturating one stays in the package for experiments.
 #
+# ## What the non-saturating generator minimises
+#
+# The derivation of {eq}`eq-cg` holds for the minimax loss. Swap in $-\log D(G(z))$ and the generator no longer
+# follows the JSD. Arjovsky and Bottou {cite}`arjovsky2017towards` (Theorem 2.5) work out what it follows instead.
+# Let $G_\theta$ have density $q_\theta$, and let $D^* = p/(p + q_{\theta_0})$ be optimal for the current
+# $\theta_0$; as in training, $D$ is held fixed while $G$ takes its step. Two facts:
+#
+# 1. $\log\frac{1 - D^*}{D^*} = \log\frac{q_{\theta_0}}{p}$, so
+#    $\mathbb E_{q_\theta}\big[\log\frac{1 - D^*}{D^*}\big] = \mathrm{KL}(q_\theta \| p) - \mathrm{KL}(q_\theta \| q_{\theta_0})$.
+#    The second KL is 0 at $\theta_0$ and never negative, so its gradient there is 0.
+# 2. $\mathbb E_{q_\theta}[\log(1 - D^*)]$ is the generator's part of $V(D^*, G_\theta)$, and since $D^*$
+#    maximises $V$ at $\theta_0$, its gradient there equals that of $C = -\log 4 + 2\,\mathrm{JSD}$
+#    (the envelope theorem: the derivative of a maximum is the partial derivative at the maximiser).
+#
+# Subtracting, with $-\log D^* = \log\frac{1 - D^*}{D^*} - \log(1 - D^*)$:
+#
+# $$
+# \nabla_\theta\, \mathbb{E}_{z}\big[-\log D^*(G_\theta(z))\big]\Big|_{\theta_0}
+#   = \nabla_\theta \Big[\mathrm{KL}(p_g \,\|\, p_{data}) - 2\,\mathrm{JSD}(p_{data} \,\|\, p_g)\Big]_{\theta_0}.
+# $$ (eq-ns-gradient)
+#
+# Read the two terms. The reverse KL, $\int p_g \log(p_g / p_{data})$, is large where $G$ puts mass the data do
+# not have and nearly blind to data $G$ ignores: it is **mode-seeking**. And the JSD enters with a *minus* sign,
+# pushing the two distributions apart. So the non-saturating generator prefers to sit on one mode of the data
+# rather than spread over all of them, a source of mode collapse that no choice of optimiser removes.
+#
+# **We check {eq}`eq-ns-gradient` numerically:** $p_{data}$ is the two-mode mixture above and
+# $p_g = \mathcal N(\mu, \sigma^2)$ with $\theta = (\mu, \sigma)$ at $\theta_0 = (1, 0.8)$. With $D^*$ fixed at
+# $\theta_0$, a central finite difference of $\int q_\theta\,(-\log D^*)$ must equal the finite difference of
+# $\mathrm{KL}(q_\theta\|p) - 2\,\mathrm{JSD}(p\|q_\theta)$ to $10^{-6}$, and differ from that of $2\,\mathrm{JSD}$
+# by more than 0.1 in at least one coordinate. **Then we check the consequence:** among all Gaussians, the one
+# that minimises $\mathrm{KL}(p_g\|p_{data}) - 2\,\mathrm{JSD}$ sits on the data's heavier mode (mean within 0.1 of
+# 2, standard deviation below 0.9), while the one that minimises the JSD spreads over both modes (standard
+# deviation above 1.3).
+
+# %%
+def gaussian_at(theta) -> np.ndarray:
+    return gaussian(float(theta[0]), float(theta[1]))
+
+
+def ns_objective(theta, d_fixed: np.ndarray) -> float:
+    """E_{x ~ N(mu, sigma^2)}[-log D(x)] for a fixed discriminator D on the grid."""
+    return np.trapezoid(gaussian_at(theta) * -np.log(d_fixed), X)
+
+
+def reverse_kl_minus_2jsd(theta) -> float:
+    q = gaussian_at(theta)
+    return kl_divergence(q, P_DATA, X) - 2 * js_divergence(P_DATA, q, X)
+
+
+def two_jsd(theta) -> float:
+    return 2 * js_divergence(P_DATA, gaussian_at(theta), X)
+
+
+def central_difference(f, theta, h: float = 1e-4) -> np.ndarray:
+    steps = np.eye(len(theta)) * h
+    return np.array([(f(theta + e) - f(theta - e)) / (2 * h) for e in steps])
+
+
+theta0 = np.array([1.0, 0.8])
+d_at_theta0 = optimal_discriminator(P_DATA, gaussian_at(theta0))
+grad_ns = central_difference(lambda t: ns_objective(t, d_at_theta0), theta0)
+grad_formula = central_difference(reverse_kl_minus_2jsd, theta0)
+grad_jsd = central_difference(two_jsd, theta0)
+print("gradient in (mu, sigma): non-saturating", np.round(grad_ns, 6),
+      "| KL(p_g||p) - 2 JSD", np.round(grad_formula, 6), "| 2 JSD", np.round(grad_jsd, 6))
+assert np.abs(grad_ns - grad_formula).max() < 1e-6
+assert np.abs(grad_ns - grad_jsd).max() > 0.1
+
+best = {name: minimize(f, x0=np.array([1.0, 1.0]), method="Nelder-Mead",
+                       bounds=[(-3, 4), (0.2, 2.5)], options={"xatol": 1e-4, "fatol": 1e-9}).x
+        for name, f in (("non-saturating", reverse_kl_minus_2jsd), ("minimax (JSD)", two_jsd))}
+for name, (mu, sigma) in best.items():
+    print(f"best Gaussian for the {name} objective: mean {mu:.3f}, std {sigma:.3f}")
+assert abs(best["non-saturating"][0] - 2.0) < 0.1 and best["non-saturating"][1] < 0.9
+assert best["minimax (JSD)"][1] > 1.3
+
+# %% [markdown]
+# **Look at** the two best fits: the non-saturating objective settles on the mode at 2 and ignores the one at
+# $-1$; the JSD stretches one Gaussian over both.
+
+# %%
+fig, ax = plt.subplots(figsize=(8, 3.2), layout="constrained")
+ax.plot(X, P_DATA, ":", color=BLACK, lw=2, label=r"$p_{data}$")
+for (name, theta), colour in zip(best.items(), (VERMILLION, BLUE), strict=True):
+    ax.plot(X, gaussian_at(theta), color=colour, lw=2, label=f"best Gaussian, {name}")
+ax.set_xlim(-4, 5)
+ax.set_xlabel("x")
+ax.set_ylabel("density")
+ax.legend(frameon=False, loc="upper left")
+ax.set_title("What each generator loss prefers, among Gaussians, against the optimal D")
+plt.show()
+
+# %% [markdown]
+#
 # ## Disjoint supports: a divergence that stops measuring
 #
 # Real images occupy a thin set in pixel space, and a generator's samples early in training often do not overlap
@@ -467,7 +569,9 @@ assert np.allclose(np.diff(w1_gap) / 0.05, 1.0, atol=0.05)
 # This is the motivation for the Wasserstein GAN {cite}`arjovsky2017wasserstein`, whose critic estimates $W_1$
 # instead of the JSD, and for its gradient-penalty version {cite}`gulrajani2017improved`, both in a later chapter.
 # In practice the non-saturating loss and noise in the samples keep a standard GAN learning, but the flat JSD is
-# why a discriminator that wins completely stalls the generator.
+# why a discriminator that wins completely stalls a minimax generator. (The non-saturating generator's gradient
+# does not vanish there, but it is not the JSD's either: {eq}`eq-ns-gradient`. With disjoint supports
+# Arjovsky and Bottou show it becomes unstable instead {cite}`arjovsky2017towards`.)
 #
 # ## Exercises
 #
@@ -523,5 +627,6 @@ assert abs(c_disjoint) < 1e-3
 # - $D^* = p_{data}/(p_{data} + p_g)$ maximises $V$ pointwise; against it, $V = -\log 4 + 2\,\mathrm{JSD}$,
 #   checked here to $10^{-4}$, and a trained network got within 0.02 of $D^*$ and 0.005 nats of the bound.
 # - The saturating generator loss gives a 99 times weaker gradient at $D(G(z)) = 0.01$; SGD stalls on it, Adam
-#   hides it. Use the non-saturating loss.
+#   hides it. Use the non-saturating loss, knowing what it minimises: against $D^*$ its gradient is that of
+#   $\mathrm{KL}(p_g\|p_{data}) - 2\,\mathrm{JSD}$, which prefers one mode to all of them.
 # - For disjoint supports the JSD is stuck at $\log 2$; $W_1$ keeps growing with the distance.
