@@ -57,8 +57,9 @@ if "google.colab" in sys.modules:
 # D^*_G(x) = \frac{p_{data}(x)}{p_{data}(x) + p_g(x)},
 # $$ (eq-optimal-d)
 #
-# and shows that against it the generator minimises the Jensen–Shannon divergence between $p_{data}$ and $p_g$.
-# Here we use {eq}`eq-optimal-d` to check a trained discriminator.
+# and shows that against it the generator of this minimax game minimises the Jensen–Shannon divergence between
+# $p_{data}$ and $p_g$ (the generator loss used in practice, which Chapter 2 also derives, minimises something
+# else). Here we use {eq}`eq-optimal-d` to check a trained discriminator.
 #
 # ## Why "unsupervised", and what the latent space is
 #
@@ -234,9 +235,9 @@ assert panels["b"]["gap_to_d_star"] * 3 <= panels["a"]["gap_to_d_star"]
 assert abs(panels["b"]["mean"] - panels["a"]["mean"]) < 1e-6, "G must not move in the inner loop"
 
 # %% [markdown]
-# ### Panel (c): one generator update
+# ### Panel (c): after an update to G
 #
-# Now $D$ is held fixed and $G$ takes a few gradient steps. The gradient of $D$ pushes $G(z)$ towards regions $D$
+# Now $D$ is held fixed and $G$ takes five gradient steps. The gradient of $D$ pushes $G(z)$ towards regions $D$
 # scores as more "real". **We check that the mean of $D(G(z))$ rises and that the Jensen–Shannon divergence
 # between $p_{data}$ and $p_g$ falls.**
 
@@ -297,8 +298,9 @@ plt.show()
 # %% [markdown]
 # In the paper's Figure 1 the four panels are an idealised sketch; here they come from one real run, and the
 # asserts above hold for it. Two honest differences: the paper's panel (a) is drawn "near convergence", ours is
-# earlier so the movement is visible; and real training does not settle by itself — without the learning-rate
-# decay $p_g$'s width keeps oscillating around 0.5 (try it in the exercises).
+# earlier so the movement is visible; and the learning-rate decay that lets our run come to rest is ours, not
+# the paper's. Gradient steps around a GAN's equilibrium need not settle by themselves; Chapter 6 shows why on
+# the simplest GAN there is.
 #
 # ## Exercises
 #
@@ -344,8 +346,9 @@ assert panels["d"]["gap_to_d_star"] <= 0.1
 # - A GAN is two networks playing {eq}`eq-value-function`: $D$ classifies real against generated, $G$ learns only
 #   from $D$'s gradient.
 # - With $G$ fixed, $D$ can be trained towards $D^* = p_{data}/(p_{data}+p_g)$; we measured a gap of at most 0.05.
-# - At the equilibrium $p_g = p_{data}$ and $D = \frac12$: the discriminator's output alone says nothing about
-#   sample quality, which is why Chapter 5 measures quality separately.
+# - In the idealised game, where $G$ may produce any distribution and $D$ may be any function, the equilibrium is
+#   $p_g = p_{data}$ and $D = \frac12$; networks of a fixed size can only approach it. There the discriminator's
+#   output alone says nothing about sample quality, which is why Chapter 5 measures quality separately.
 #
 # Next, Chapter 2 derives {eq}`eq-optimal-d` and the Jensen–Shannon divergence behind it, and checks each step
 # numerically.

@@ -51,16 +51,20 @@ MNIST_STEPS = 3000  # the same on every device: this chapter is about reading th
 # %% [markdown]
 # ## Algorithm 1, written out
 #
-# The first image GAN is a pair of multilayer perceptrons on MNIST, the layout of the original paper's
-# experiments: $z \in \mathbb R^{100}$, $z \sim \mathcal N(0, I)$; $G$: two hidden layers of 256 units with
+# The first image GAN is a pair of multilayer perceptrons on MNIST. The layout is a simple modern one, not the
+# original paper's (whose discriminator used maxout units and dropout {cite}`goodfellow2014generative`):
+# $z \in \mathbb R^{100}$, $z \sim \mathcal N(0, I)$; $G$: two hidden layers of 256 units with
 # LeakyReLU(0.2), then 784 outputs through $\tanh$ so pixels lie in $[-1, 1]$ like the data; $D$: the mirror
 # image, ending in one logit. Both use Adam with learning rate $2\cdot10^{-4}$ and $\beta_1 = 0.5$
 # {cite}`radford2015unsupervised`.
 #
 # Here is one run of Algorithm 1, every line visible. Three details decide whether it is correct:
 #
-# - **`detach()` on the fake batch in $D$'s step.** Without it, `loss_d.backward()` also computes gradients for
-#   $G$, which $G$'s optimiser would later apply as if they were its own.
+# - **`detach()` on the fake batch in $D$'s step.** Without it, `loss_d.backward()` also runs backward through
+#   $G$ and fills $G$'s `.grad` with the gradient of $D$'s loss. In this loop that costs time, not correctness:
+#   a whole backward pass through $G$ on every $D$ step, whose result `opt_g.zero_grad` throws away before $G$'s
+#   own backward. In a loop that clears gradients *after* stepping, or accumulates them over several batches,
+#   those gradients would reach $G$'s update with the wrong sign for $G$.
 # - **`zero_grad` right before each `backward`.** PyTorch adds gradients up. $G$'s backward pass goes *through*
 #   $D$ and leaves gradients in $D$'s parameters; they must be cleared before $D$'s next step, and they are,
 #   because $D$'s `zero_grad` comes first in its step.
@@ -68,7 +72,7 @@ MNIST_STEPS = 3000  # the same on every device: this chapter is about reading th
 #   dropout, as in Chapter 4).
 
 # %%
-digits = load_mnist()  # full MNIST when available; otherwise 5,000 real digits, announced in one line
+digits = load_mnist()  # the training digits: MNIST's 60,000, or 4,000 offline (announced in one line)
 real_images = digits.images.to(device)  # (N, 1, 28, 28) in [-1, 1], on the device once, not every step
 LATENT, BATCH = 100, 64
 
@@ -318,7 +322,7 @@ plt.show()
 # Other remedies from the literature: minibatch discrimination
 # {cite}`salimans2016improved` and the minibatch standard deviation feature {cite}`karras2018progressive`
 # (the discriminator sees batch statistics), unrolled GANs {cite}`metz2016unrolled` ($G$ anticipates $D$'s
-# response), and the Wasserstein loss with gradient penalty {cite}`gulrajani2017improved` (a later chapter).
+# response), and the Wasserstein loss with gradient penalty {cite}`gulrajani2017improved` (Chapter 6).
 #
 # ## Stabilising tricks, honestly
 #
@@ -327,7 +331,7 @@ plt.show()
 # | non-saturating $G$ loss | gradient $1 - D(G(z))$ instead of $D(G(z))$ | always; the default here | Chapter 2 (SGD stalls without it) {cite}`goodfellow2014generative` |
 # | Adam with $\beta_1 = 0.5$ | less momentum, so the players react to each other faster | the default for DCGAN-style models | {cite}`radford2015unsupervised` |
 # | balanced learning rates / TTUR | separate rates for $D$ and $G$; a faster $D$ is provably convergent under assumptions | when one player outruns the other | {cite}`heusel2017gans`; this chapter: $G$ 10× too fast collapses, 10× too slow fails |
-# | $k$ discriminator steps | keeps $D$ near its optimum, so $G$ follows the JSD | toy problems, WGAN critics ($k = 5$) | Chapter 1 ($k = 5$ converges); {cite}`gulrajani2017improved` |
+# | $k$ discriminator steps | keeps $D$ near its optimum, where $G$'s gradient is that of a divergence (Chapter 2: the JSD for the minimax loss, $\mathrm{KL}(p_g\|p_{data}) - 2\,\mathrm{JSD}$ for the non-saturating one) | toy problems, WGAN critics ($k = 5$) | Chapter 1 ($k = 5$ converges); {cite}`gulrajani2017improved` |
 # | one-sided label smoothing | real targets 0.9 instead of 1; stops $D$ from becoming over-confident | image GANs with a strong $D$ | {cite}`salimans2016improved`; `TrainConfig(real_label=0.9)`; exercise 2 |
 # | packing (PacGAN) | $D$ judges several samples together | mode collapse | this chapter {cite}`lin2018pacgan` |
 # | gradient-norm clipping | caps the size of a step | rarely for GANs; it hides the symptom of a bad learning rate | no GAN result we know of supports it as a default; not used here |
