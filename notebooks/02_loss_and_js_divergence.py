@@ -567,7 +567,7 @@ assert np.allclose(np.diff(w1_gap) / 0.05, 1.0, atol=0.05)
 
 # %% [markdown]
 # This is the motivation for the Wasserstein GAN {cite}`arjovsky2017wasserstein`, whose critic estimates $W_1$
-# instead of the JSD, and for its gradient-penalty version {cite}`gulrajani2017improved`, both in a later chapter.
+# instead of the JSD, and for its gradient-penalty version {cite}`gulrajani2017improved`, both in Chapter 6.
 # In practice the non-saturating loss and noise in the samples keep a standard GAN learning, but the flat JSD is
 # why a discriminator that wins completely stalls a minimax generator. (The non-saturating generator's gradient
 # does not vanish there, but it is not the JSD's either: {eq}`eq-ns-gradient`. With disjoint supports
