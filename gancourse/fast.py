@@ -47,9 +47,10 @@ class Autocast(nn.Module):
             return self.module(*inputs)
 
 
-class PenaltyInFloat32(Objective):
-    """``objective`` with its penalty computed on ``network`` (the float32 discriminator, not its autocast wrapper):
-    a gradient penalty differentiates a gradient norm, where bfloat16's 8-bit mantissa loses too much."""
+class PenaltyOn(Objective):
+    """``objective`` with its penalty computed on ``network`` (the plain float32 discriminator) instead of the module
+    the loop calls (an autocast or DistributedDataParallel wrapper): a gradient penalty differentiates a gradient
+    norm, where bfloat16's 8-bit mantissa loses too much, and DDP's reducer expects one forward per backward."""
 
     def __init__(self, objective: Objective, network: nn.Module) -> None:
         self.objective, self.network = objective, network
@@ -83,8 +84,10 @@ class FastGANTrainer(GANTrainer):
             raise TypeError(f"FastGANTrainer needs a FastConfig, got {type(self.config).__name__}")
         dtype = self.config.autocast
         wrap = (lambda m: Autocast(m, self.device.type, dtype)) if dtype is not None else (lambda m: m)
+        # what the iteration calls: G, D in D's step, D in G's step (frozen), the objective; subclasses wrap them
         self._g, self._d = wrap(self.G), wrap(self.D)
-        self._objective = PenaltyInFloat32(config.objective, self.D) if dtype is not None else config.objective
+        self._d_frozen = self._d
+        self._objective = PenaltyOn(config.objective, self.D) if dtype is not None else config.objective
 
     def _iteration(self) -> torch.Tensor:
         cfg, n, G, D, objective = self.config, self.config.batch_size, self._g, self._d, self._objective
@@ -97,13 +100,13 @@ class FastGANTrainer(GANTrainer):
                 generated = judge(G, self.sample_latent(n), fake_y)
             d_stats = discriminator_step(D, self.opt_d, objective, real, generated.detach(), real_y, fake_y)
         if cfg.reuse_fakes:  # generator_step on the kept batch instead of a fresh one
-            with frozen(D):
-                g_loss = objective.g_loss(judge(D, generated, fake_y).float())
+            with frozen(self._d_frozen):
+                g_loss = objective.g_loss(judge(self._d_frozen, generated, fake_y).float())
             self.opt_g.zero_grad(set_to_none=True)
             g_loss.backward()
             self.opt_g.step()
             g_loss = g_loss.detach()
         else:
             y = self.sample_conditions(n)
-            g_loss = generator_step(G, D, self.opt_g, objective, self.sample_latent(n), y)
+            g_loss = generator_step(G, self._d_frozen, self.opt_g, objective, self.sample_latent(n), y)
         return torch.cat([d_stats[:1], g_loss[None], d_stats[1:]])

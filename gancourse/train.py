@@ -332,8 +332,8 @@ class GANTrainer:
             "history": self.history.to_state(),
             "rng_cpu": torch.get_rng_state(),
         }
-        if torch.cuda.is_available():
-            state["rng_cuda"] = torch.cuda.get_rng_state_all()
+        if self.device.type == "cuda":  # this process's GPU only: under torchrun each rank restores its own
+            state["rng_cuda"] = torch.cuda.get_rng_state(self.device)
         return state
 
     def load_state_dict(self, state: dict) -> None:
@@ -343,9 +343,9 @@ class GANTrainer:
         self.opt_d.load_state_dict(state["opt_d"])
         self.step = int(state["step"])
         self.history = History.from_state(dict(state["history"]))
-        torch.set_rng_state(state["rng_cpu"])
-        if "rng_cuda" in state and torch.cuda.is_available():
-            torch.cuda.set_rng_state_all(state["rng_cuda"])
+        torch.set_rng_state(state["rng_cpu"].cpu())  # RNG states are CPU byte tensors, wherever map_location put them
+        if "rng_cuda" in state and self.device.type == "cuda":
+            torch.cuda.set_rng_state(state["rng_cuda"].cpu(), self.device)
 
     def save(self, path: str | Path) -> Path:
         """Write a checkpoint atomically: a temporary file in the same folder, then an atomic rename."""
