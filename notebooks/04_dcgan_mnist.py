@@ -201,8 +201,9 @@ assert compute_ratio > 7
 #
 # ```{tip}
 # This chapter follows Algorithm 1 (fresh noise for the generator's step) in float32; with its fixed
-# seeds every run on a CPU gives the same numbers. The speed options of the benchmarks (reused fakes,
-# bfloat16, channels-last tensors) reach the same quality bar sooner on a CPU with bfloat16
+# seeds every run on a CPU gives the same numbers. The speed options of the benchmarks
+# (`gancourse.fast.FastConfig`: reused fakes, bfloat16; channels-last tensors) reach the same
+# quality bar sooner on a CPU with bfloat16
 # instructions; the {doc}`../book/performance` page has the timings (they depend on the machine, so
 # this chapter does not state them).
 # ```
