@@ -20,7 +20,8 @@ import sys
 
 REPOSITORY = "https://github.com/gancourse/gancourse"
 if "google.colab" in sys.modules:
-    subprocess.run([sys.executable, "-m", "pip", "install", "-q", f"gancourse @ git+{REPOSITORY}@main"], check=True)
+    package = f"gancourse @ git+{REPOSITORY}@main"
+    subprocess.run([sys.executable, "-m", "pip", "install", "-q", package], check=True)
 
 # %% [markdown]
 # # 4. DCGAN on MNIST
@@ -64,7 +65,8 @@ from gancourse.train import GANTrainer, TrainConfig, load_checkpoint, training_f
 from gancourse.viz import BLUE, VERMILLION, animate_grids, image_grid, show_grid
 
 device = setup(seed=0)
-STEPS, BATCH = (2_500, 32) if device.type == "cpu" else (10_000, 128)  # the one setting a GPU changes
+# the one setting a GPU changes:
+STEPS, BATCH = (2_500, 32) if device.type == "cpu" else (10_000, 128)
 
 # %% [markdown]
 # ## From an MLP to a DCGAN
@@ -97,11 +99,16 @@ images = digits.images.to(device)
 reference = load_mnist(train=False).images[:1000].to(device)  # never trained on
 print(f"{len(images):,} training digits from {digits.source}")
 
-order = torch.randperm(len(images), generator=torch.Generator().manual_seed(0)).to(device)
+order = torch.randperm(len(images), generator=torch.Generator().manual_seed(0)).to(
+    device
+)
 real_digits = images[order[:1000]]  # 1,000 real training digits, all classes
 real = digit_report(real_digits, reference)
-print(f"real digits: FD {real['FD']:.2f}, confidence {real['confidence']:.3f}, classes {real['classes']}, "
-      f"max/min {real['max/min']:.2f}")
+print(
+    f"real digits: FD {real['FD']:.2f}, confidence {real['confidence']:.3f}, "
+    f"classes {real['classes']}, "
+    f"max/min {real['max/min']:.2f}"
+)
 assert real["FD"] < 2 and real["confidence"] > 0.97
 assert real["classes"] == 10 and real["max/min"] <= 1.6
 
@@ -117,15 +124,24 @@ assert real["classes"] == 10 and real["max/min"] <= 1.6
 
 # %%
 def keras_parameter_count(model: nn.Module) -> int:
-    """Trainable parameters plus batch norm's running statistics, which Keras lists as non-trainable."""
-    statistics = sum(b.numel() for name, b in model.named_buffers() if "running" in name)
+    """Trainable parameters plus batch norm's running statistics, which Keras lists as
+    non-trainable."""
+    statistics = sum(
+        b.numel() for name, b in model.named_buffers() if "running" in name
+    )
     return sum(p.numel() for p in model.parameters()) + statistics
 
 
 keras_G, keras_D = KerasDCGANGenerator(latent_dim=100), KerasDCGANDiscriminator()
 print(keras_G, keras_D, sep="\n")
-print(f"parameters (Keras' count): G {keras_parameter_count(keras_G):,}, D {keras_parameter_count(keras_D):,}")
-assert keras_parameter_count(keras_G) == 856_193 and keras_parameter_count(keras_D) == 393_729
+print(
+    f"parameters (Keras' count): G {keras_parameter_count(keras_G):,}, "
+    f"D {keras_parameter_count(keras_D):,}"
+)
+assert (
+    keras_parameter_count(keras_G) == 856_193
+    and keras_parameter_count(keras_D) == 393_729
+)
 with torch.no_grad():
     assert keras_G(torch.randn(2, 100)).shape == (2, 1, 28, 28)
     assert keras_D(torch.randn(2, 1, 28, 28)).shape == (2,)
@@ -156,8 +172,10 @@ activations = torch.randn(16, 128, 14, 14) + 3.0
 bn.train()
 bn(activations)
 keras_rule = 0.8 * before + (1 - 0.8) * activations.mean(dim=(0, 2, 3))
-print(f"PyTorch momentum {bn.momentum}: max |difference to Keras' rule with 0.8| = "
-      f"{(bn.running_mean - keras_rule).abs().max():.2e}")
+print(
+    f"PyTorch momentum {bn.momentum}: max |difference to Keras' rule with 0.8| = "
+    f"{(bn.running_mean - keras_rule).abs().max():.2e}"
+)
 assert torch.allclose(bn.running_mean, keras_rule, atol=1e-6)
 bn.reset_running_stats()
 
@@ -173,16 +191,24 @@ bn.reset_running_stats()
 
 # %%
 seed_everything(0)
-lean_G, lean_D = dcgan_init_(LeanDCGANGenerator(latent_dim=64)), dcgan_init_(LeanDCGANDiscriminator())
+lean_G, lean_D = (
+    dcgan_init_(LeanDCGANGenerator(latent_dim=64)),
+    dcgan_init_(LeanDCGANDiscriminator()),
+)
 config = TrainConfig(batch_size=BATCH, n_fixed=64)
 flops = {
     "Keras DCGAN": training_flops(keras_G, keras_D, (1, 28, 28), config),
     "lean DCGAN": training_flops(lean_G, lean_D, (1, 28, 28), config),
 }
-params = {"Keras DCGAN": keras_parameter_count(keras_G) + keras_parameter_count(keras_D),
-          "lean DCGAN": keras_parameter_count(lean_G) + keras_parameter_count(lean_D)}
+params = {
+    "Keras DCGAN": keras_parameter_count(keras_G) + keras_parameter_count(keras_D),
+    "lean DCGAN": keras_parameter_count(lean_G) + keras_parameter_count(lean_D),
+}
 for name in flops:
-    print(f"{name:12s}: {params[name]:>9,} parameters, {flops[name] / 1e9:5.2f} GFLOP per iteration")
+    print(
+        f"{name:12s}: {params[name]:>9,} parameters, "
+        f"{flops[name] / 1e9:5.2f} GFLOP per iteration"
+    )
 compute_ratio = flops["Keras DCGAN"] / flops["lean DCGAN"]
 assert compute_ratio > 7
 
@@ -217,19 +243,30 @@ def adam(model: nn.Module) -> torch.optim.Adam:
 
 
 def sample(G: nn.Module, n: int = 1000, seed: int = 7) -> torch.Tensor:
-    """n images from G in eval mode (batch norm uses its running statistics), from a fixed noise seed."""
+    """n images from G in eval mode (batch norm uses its running statistics), from a
+    fixed noise seed."""
     z = torch.randn(n, G.latent_dim, generator=torch.Generator().manual_seed(seed))
     return generate(G, z.to(device))
 
 
 lean_G, lean_D = lean_G.to(device), lean_D.to(device)
-lean_run = GANTrainer(lean_G, lean_D, adam(lean_G), adam(lean_D), real=images, latent_dim=64,
-                      device=device, config=TrainConfig(batch_size=BATCH, snapshot_at=SNAPSHOTS))
+lean_run = GANTrainer(
+    lean_G,
+    lean_D,
+    adam(lean_G),
+    adam(lean_D),
+    real=images,
+    latent_dim=64,
+    device=device,
+    config=TrainConfig(batch_size=BATCH, snapshot_at=SNAPSHOTS),
+)
 lean_run.train(STEPS, desc="lean DCGAN")
 shown = [1, 50, 500, STEPS]
 fig, axes = plt.subplots(1, len(shown), figsize=(13, 3.6), layout="constrained")
 for ax, step in zip(axes, shown, strict=True):
-    show_grid(lean_run.history.snapshots[step], nrow=8, ax=ax, title=f"iteration {step}")
+    show_grid(
+        lean_run.history.snapshots[step], nrow=8, ax=ax, title=f"iteration {step}"
+    )
 plt.show()
 
 # %% [markdown]
@@ -257,14 +294,21 @@ HTML(animate_grids(lean_run.history.snapshots, nrow=8).to_jshtml())
 final = sample(lean_G)
 result = digit_report(final, reference)
 coverage = class_coverage(final)
-print(f"FD {result['FD']:.1f}, confidence {result['confidence']:.3f}, "
-      f"classes {result['classes']}, max/min {result['max/min']:.1f}")
-print("share of each class:", ", ".join(f"{digit}: {share:.1%}"
-                                        for digit, share in enumerate(coverage.histogram)))
+print(
+    f"FD {result['FD']:.1f}, confidence {result['confidence']:.3f}, "
+    f"classes {result['classes']}, max/min {result['max/min']:.1f}"
+)
+print(
+    "share of each class:",
+    ", ".join(
+        f"{digit}: {share:.1%}" for digit, share in enumerate(coverage.histogram)
+    ),
+)
 assert DCGAN_MNIST_BAR == QualityBar(fd=40, confidence=0.80, classes=10, max_min=8)
 assert DCGAN_MNIST_TARGET == QualityBar(fd=20, confidence=0.90, classes=10, max_min=2)
 assert DCGAN_MNIST_BAR.met(result), DCGAN_MNIST_BAR.failures(result)
-assert not DCGAN_MNIST_TARGET.met(result)  # when this fails, the target is met: change the text
+# when this fails, the target is met: change the text
+assert not DCGAN_MNIST_TARGET.met(result)
 print("short of the target:", "; ".join(DCGAN_MNIST_TARGET.failures(result)))
 
 # %% [markdown]
@@ -282,8 +326,12 @@ predicted = torch.as_tensor(probabilities.argmax(1), device=final.device)
 most, least = int(coverage.histogram.argmax()), int(coverage.histogram.argmin())
 fig, axes = plt.subplots(1, 2, figsize=(10, 1.6), layout="constrained")
 for ax, label in zip(axes, (most, least), strict=True):
-    show_grid(final[predicted == label][:12], nrow=12, ax=ax,
-              title=f"read as {label}: {coverage.histogram[label]:.1%} of the samples")
+    show_grid(
+        final[predicted == label][:12],
+        nrow=12,
+        ax=ax,
+        title=f"read as {label}: {coverage.histogram[label]:.1%} of the samples",
+    )
 plt.show()
 
 # %% [markdown]
@@ -300,17 +348,24 @@ plt.show()
 # %%
 pair = torch.randn(2, 64, generator=torch.Generator().manual_seed(3)).to(device)
 paths = {"linear": lerp(pair[0], pair[1], 10), "spherical": slerp(pair[0], pair[1], 10)}
-fresh_norms = torch.randn(10_000, 64, generator=torch.Generator().manual_seed(4)).norm(dim=1)
+fresh_norms = torch.randn(10_000, 64, generator=torch.Generator().manual_seed(4)).norm(
+    dim=1
+)
 line_mid = paths["linear"].norm(dim=1).min().item()
 ends = pair.norm(dim=1)
-print(f"|z| of the ends: {ends[0]:.2f} and {ends[1]:.2f}, smallest on the line: {line_mid:.2f}, "
-      f"share of fresh |z| below it: {(fresh_norms < line_mid).float().mean():.2%}")
+print(
+    f"|z| of the ends: {ends[0]:.2f} and {ends[1]:.2f}, "
+    f"smallest on the line: {line_mid:.2f}, "
+    f"share of fresh |z| below it: {(fresh_norms < line_mid).float().mean():.2%}"
+)
 assert (fresh_norms < line_mid).float().mean() < 0.01
 arc = paths["spherical"].norm(dim=1)
 assert (arc > 0.9 * ends.min()).all() and (arc < 1.1 * ends.max()).all()
 
 rows = torch.cat([generate(lean_G, path) for path in paths.values()])
-fig, (left, right) = plt.subplots(1, 2, figsize=(12, 2.6), width_ratios=(2.2, 1), layout="constrained")
+fig, (left, right) = plt.subplots(
+    1, 2, figsize=(12, 2.6), width_ratios=(2.2, 1), layout="constrained"
+)
 left.imshow(image_grid(rows, nrow=10), cmap="gray")
 left.set_axis_off()
 left.set_title("top: linear path, bottom: spherical path")
@@ -332,8 +387,12 @@ plt.show()
 # reference digit, and that no sample comes closer than a quarter of that median.** Copies would sit near 0.
 
 # %%
-def nearest_in_features(queries: torch.Tensor, data_features: torch.Tensor) -> torch.Tensor:
-    """Distance from each query digit's classifier features to the nearest row of data_features."""
+def nearest_in_features(
+    queries: torch.Tensor, data_features: torch.Tensor
+) -> torch.Tensor:
+    """Distance from each query digit's classifier features to the nearest row of
+    data_features.
+    """
     features = torch.from_numpy(classifier_outputs(queries)[0])
     return torch.cdist(features, data_features).min(dim=1).values
 
@@ -342,19 +401,29 @@ train_features = torch.from_numpy(classifier_outputs(images)[0])
 sample_pixels, nearest = nearest_neighbours(final, images)
 distances = {
     "pixels": (sample_pixels, nearest_neighbours(reference, images)[0]),
-    "features": (nearest_in_features(final, train_features),
-                 nearest_in_features(reference, train_features)),
+    "features": (
+        nearest_in_features(final, train_features),
+        nearest_in_features(reference, train_features),
+    ),
 }
 for space, (to_samples, to_reference) in distances.items():
-    print(f"{space:8s}: median distance to the nearest training digit: samples "
-          f"{to_samples.median():.2f}, reference digits {to_reference.median():.2f}; "
-          f"closest sample {to_samples.min():.2f}")
+    print(
+        f"{space:8s}: median distance to the nearest training digit: samples "
+        f"{to_samples.median():.2f}, reference digits {to_reference.median():.2f}; "
+        f"closest sample {to_samples.min():.2f}"
+    )
     assert to_samples.median() >= to_reference.median()
     assert to_samples.min() > to_reference.median() / 4
 
-closest = sample_pixels.argsort()[:8]  # the samples that come nearest to a training digit
-show_grid(torch.cat([final[closest], images[nearest[closest]]]), nrow=8,
-          title="top: the 8 samples closest to the data; bottom: their nearest training digits")
+closest = sample_pixels.argsort()[
+    :8
+]  # the samples that come nearest to a training digit
+show_grid(
+    torch.cat([final[closest], images[nearest[closest]]]),
+    nrow=8,
+    title="top: the 8 samples closest to the data; "
+    "bottom: their nearest training digits",
+)
 plt.show()
 
 # %% [markdown]
@@ -389,11 +458,16 @@ unpadded = KerasDCGANDiscriminator()
 assert isinstance(unpadded.net[6], nn.ZeroPad2d)
 unpadded.net[6] = nn.Identity()
 with torch.no_grad():
-    ours = unpadded.net[:-2](torch.randn(2, 1, 28, 28))  # everything before Flatten and Dense
-    keras_like = nn.functional.conv2d(torch.randn(1, 64, 7, 7), unpadded.net[11].weight,
-                                      stride=2, padding=1)  # one zero on each side
-print(f"port without the padding layer: {tuple(ours.shape[2:])}, "
-      f"Keras' rule on 7x7: {tuple(keras_like.shape[2:])}")
+    # everything before Flatten and Dense
+    ours = unpadded.net[:-2](torch.randn(2, 1, 28, 28))
+    # Keras' rule on a 7x7 map: one zero on each side
+    keras_like = nn.functional.conv2d(
+        torch.randn(1, 64, 7, 7), unpadded.net[11].weight, stride=2, padding=1
+    )
+print(
+    f"port without the padding layer: {tuple(ours.shape[2:])}, "
+    f"Keras' rule on 7x7: {tuple(keras_like.shape[2:])}"
+)
 assert ours.shape[2:] == (3, 3) and keras_like.shape[2:] == (4, 4)
 
 # %% [markdown]
@@ -414,7 +488,10 @@ with torch.no_grad():
     inner = probe(z)
     probe.net[5].weight.mul_(10)  # followed by tanh only
     outer = probe(z)
-print(f"max change: inner layer x10 {(inner - base).abs().max():.4f}, output layer x10 {(outer - base).abs().max():.3f}")
+print(
+    f"max change: inner layer x10 {(inner - base).abs().max():.4f}, "
+    f"output layer x10 {(outer - base).abs().max():.3f}"
+)
 assert (inner - base).abs().max() < 0.01 < 0.1 < (outer - base).abs().max()
 
 # %% [markdown]
