@@ -52,18 +52,19 @@ def run_with_offset(path: Path, offset: int, timeout: int) -> dict:
         try:
             row |= time_notebook(path, Path(folder), timeout, env={SEED_OFFSET_VARIABLE: str(offset)})
             row["passed"], row["failure"] = True, ""
-            pattern = re.compile(HEADLINES.get(path.stem, r"$^"))
-            executed = nbformat.read(Path(folder) / path.name, as_version=4)
-            row["headlines"] = [line for line in printed_lines(executed) if pattern.search(line)]
-        except RuntimeError as error:  # time_notebook's report of a failing cell: keep its last lines
-            row |= {"passed": False, "failure": str(error).strip().splitlines()[-1][:300], "headlines": []}
+        except RuntimeError as error:  # time_notebook's report of a failing cell: keep its last line
+            row |= {"passed": False, "failure": str(error).strip().splitlines()[-1][:300]}
+        pattern = re.compile(HEADLINES.get(path.stem, r"$^"))
+        executed = Path(folder) / path.name  # written whether or not the run passed
+        lines = printed_lines(nbformat.read(executed, as_version=4)) if executed.is_file() else []
+        row["headlines"] = [line for line in lines if pattern.search(line)]
     return row
 
 
 def markdown(rows: list[dict]) -> str:
     lines = ["| chapter | seed offset | all asserts pass | headline numbers / first failure |", "|---|---:|---|---|"]
     for r in rows:
-        detail = "<br>".join(r["headlines"]) if r["passed"] else r["failure"]
+        detail = "<br>".join(r["headlines"] + ([] if r["passed"] else [r["failure"]]))
         lines.append(f"| {r['chapter']} | {r['seed offset']} | {'yes' if r['passed'] else '**no**'} | {detail} |")
     return "\n".join(lines)
 

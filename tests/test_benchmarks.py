@@ -120,7 +120,7 @@ def test_chapter_seeds_reruns_a_chapter_with_shifted_seeds(tmp_path, capsys):
     seeds.HEADLINES["97_seeded"] = r"^offset is"
     rows = seeds.main([str(notebook), "--seeds", "0", "1", "--json", str(tmp_path / "seeds.json")])
     assert [(r["seed offset"], r["passed"]) for r in rows] == [(0, True), (1, False)]
-    assert rows[0]["headlines"] == ["offset is 0"]
+    assert rows[0]["headlines"] == ["offset is 0"] and rows[1]["headlines"] == ["offset is 1"]
     assert "holds on the first seed only" in rows[1]["failure"]
     assert "| 97_seeded | 1 | **no** |" in capsys.readouterr().out
     assert len(json.loads((tmp_path / "seeds.json").read_text())["runs"]) == 2
