@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import subprocess
 import sys
 import time
@@ -27,16 +28,22 @@ import nbformat
 from nbclient import NotebookClient
 path, out, timeout = sys.argv[1], sys.argv[2], int(sys.argv[3])
 nb = nbformat.read(path, as_version=4)
-NotebookClient(nb, timeout=timeout, kernel_name="python3", resources={"metadata": {"path": sys.argv[4]}}).execute()
-if out:
-    nbformat.write(nb, out)
+try:
+    NotebookClient(nb, timeout=timeout, kernel_name="python3", resources={"metadata": {"path": sys.argv[4]}}).execute()
+finally:  # a failed run is saved too: what it printed before the failure is part of the record
+    if out:
+        nbformat.write(nb, out)
 scale = 1 if sys.platform == "darwin" else 1024  # ru_maxrss is bytes on macOS, KiB on Linux
 print(resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss * scale)
 """
 
 
-def time_notebook(path: Path, executed_dir: Path | None = None, timeout: int = 900) -> dict:
-    """Execute ``path`` in a fresh kernel; return its wall time (s) and the kernel's peak resident memory (MiB)."""
+def time_notebook(path: Path, executed_dir: Path | None = None, timeout: int = 900,
+                  env: dict[str, str] | None = None) -> dict:
+    """Execute ``path`` in a fresh kernel; return its wall time (s) and the kernel's peak resident memory (MiB).
+
+    ``env`` adds environment variables for the kernel (``benchmarks/chapter_seeds.py`` sets a seed offset).
+    """
     if not path.is_file():
         raise FileNotFoundError(f"no notebook at {path}")
     if executed_dir:
@@ -44,7 +51,7 @@ def time_notebook(path: Path, executed_dir: Path | None = None, timeout: int = 9
     out = str(executed_dir / path.name) if executed_dir else ""
     started = time.perf_counter()
     done = subprocess.run([sys.executable, "-c", _CHILD, str(path), out, str(timeout), str(path.parent)],
-                          capture_output=True, text=True)
+                          capture_output=True, text=True, env={**os.environ, **(env or {})})
     seconds = time.perf_counter() - started
     if done.returncode != 0:
         raise RuntimeError(f"{path.name} failed:\n{done.stderr[-3000:]}")

@@ -88,11 +88,33 @@ def _keras_bn(channels: int) -> nn.BatchNorm2d:
     return nn.BatchNorm2d(channels, eps=KERAS_BN_EPS, momentum=TORCH_BN_MOMENTUM)
 
 
+def _keras_same_stride2(c_in: int, c_out: int) -> list[nn.Module]:
+    """Keras' ``Conv2D(kernel_size=3, strides=2, padding="same")`` on an even-sized input, exactly.
+
+    TensorFlow's "same" pads ``max((out - 1) * stride + k - in, 0)`` zeros with the odd one at the bottom and right;
+    for k = 3, stride 2 and an even input that is one row and one column, after the image only. PyTorch's
+    ``padding=1`` would pad both sides and shift the sampling grid by a pixel.
+    """
+    return [nn.ZeroPad2d((0, 1, 0, 1)), nn.Conv2d(c_in, c_out, 3, stride=2, padding=0)]
+
+
+def keras_init_(module: nn.Module) -> nn.Module:
+    """Keras' defaults: Glorot-uniform kernels, zero biases, batch norm scale 1 and shift 0."""
+    for m in module.modules():
+        if isinstance(m, nn.Conv2d | nn.Linear):
+            nn.init.xavier_uniform_(m.weight)
+            nn.init.zeros_(m.bias)
+        elif isinstance(m, nn.BatchNorm2d):
+            m.reset_parameters()
+    return module
+
+
 class KerasDCGANGenerator(nn.Module):
     """The source material's Keras generator, layer for layer. z (B, latent_dim) -> images (B, 1, 28, 28) in [-1, 1].
 
     Dense(128*7*7, relu) -> reshape -> UpSampling2D -> Conv 128 3x3 -> BN -> ReLU -> UpSampling2D -> Conv 64 3x3
-    -> BN -> ReLU -> Conv 1 3x3 -> tanh ('same' padding throughout).
+    -> BN -> ReLU -> Conv 1 3x3 -> tanh ('same' padding with stride 1: one pixel on every side, as in PyTorch).
+    Initialised as Keras does (``keras_init_``). The layout is that of the Keras-GAN project's ``dcgan.py``.
     """
 
     def __init__(self, latent_dim: int = 100) -> None:
@@ -106,6 +128,7 @@ class KerasDCGANGenerator(nn.Module):
             nn.Conv2d(128, 64, 3, padding=1), _keras_bn(64), nn.ReLU(),
             nn.Conv2d(64, 1, 3, padding=1), nn.Tanh(),  # (B, 1, 28, 28)
         )
+        keras_init_(self)
 
     def forward(self, z: torch.Tensor) -> torch.Tensor:
         return self.net(self.project(z).view(-1, 128, 7, 7))
@@ -116,16 +139,20 @@ class KerasDCGANDiscriminator(nn.Module):
 
     Conv 32 s2 -> LeakyReLU(0.2) -> Dropout(0.25) -> Conv 64 s2 -> ZeroPadding((0,1),(0,1)) -> BN -> LeakyReLU ->
     Dropout -> Conv 128 s2 -> BN -> LeakyReLU -> Dropout -> Conv 256 s1 -> BN -> LeakyReLU -> Dropout -> Flatten
-    -> Dense 1. All kernels 3x3. images (B, 1, 28, 28) -> logits (B,).
+    -> Dense 1. All kernels 3x3 with Keras' "same" padding reproduced exactly (``_keras_same_stride2``).
+    images (B, 1, 28, 28) -> logits (B,). Initialised as Keras does (``keras_init_``).
     """
 
     def __init__(self) -> None:
         super().__init__()
 
         def block(c_in: int, c_out: int, stride: int, bn: bool, pad_after: bool = False) -> list[nn.Module]:
-            layers: list[nn.Module] = [nn.Conv2d(c_in, c_out, 3, stride=stride, padding=1)]
+            if stride == 2:
+                layers = _keras_same_stride2(c_in, c_out)
+            else:
+                layers = [nn.Conv2d(c_in, c_out, 3, padding=1)]
             if pad_after:
-                layers.append(nn.ZeroPad2d((0, 1, 0, 1)))  # (left, right, top, bottom): 7x7 -> 8x8
+                layers.append(nn.ZeroPad2d((0, 1, 0, 1)))  # the source's ZeroPadding2D: 7x7 -> 8x8
             if bn:
                 layers.append(_keras_bn(c_out))
             return [*layers, nn.LeakyReLU(0.2), nn.Dropout(0.25)]
@@ -138,6 +165,7 @@ class KerasDCGANDiscriminator(nn.Module):
             nn.Flatten(),
             nn.Linear(256 * 4 * 4, 1),
         )
+        keras_init_(self)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         return self.net(x).squeeze(1)
@@ -184,18 +212,20 @@ class LeanDCGANDiscriminator(nn.Module):
 
 
 @torch.no_grad()
-def generate(generator: nn.Module, z: torch.Tensor) -> torch.Tensor:
-    """G(z) in eval mode (batch norm uses its running statistics), without gradients; G's mode is restored."""
+def generate(generator: nn.Module, z: torch.Tensor, condition: torch.Tensor | None = None) -> torch.Tensor:
+    """G(z) (or G(z, condition) for a conditional G) in eval mode (batch norm uses its running statistics),
+    without gradients; G's mode is restored."""
     was_training = generator.training
     generator.eval()
     try:
-        return generator(z)
+        return generator(z) if condition is None else generator(z, condition)
     finally:
         generator.train(was_training)
 
 
 def dcgan_init_(module: nn.Module) -> nn.Module:
-    """DCGAN initialisation (Radford et al. 2015): conv and linear weights ~ N(0, 0.02); BN scale ~ N(1, 0.02)."""
+    """DCGAN initialisation (Radford et al. 2015): conv and linear weights ~ N(0, 0.02^2) (standard deviation
+    0.02); batch norm scale ~ N(1, 0.02^2), shift 0."""
     for m in module.modules():
         if isinstance(m, nn.Conv2d | nn.ConvTranspose2d | nn.Linear):
             nn.init.normal_(m.weight, 0.0, 0.02)

@@ -20,7 +20,8 @@ import sys
 
 REPOSITORY = "https://github.com/gancourse/gancourse"
 if "google.colab" in sys.modules:
-    subprocess.run([sys.executable, "-m", "pip", "install", "-q", f"gancourse @ git+{REPOSITORY}@main"], check=True)
+    package = f"gancourse @ git+{REPOSITORY}@main"
+    subprocess.run([sys.executable, "-m", "pip", "install", "-q", package], check=True)
 
 # %% [markdown]
 # # 1. What is a GAN?
@@ -57,8 +58,9 @@ if "google.colab" in sys.modules:
 # D^*_G(x) = \frac{p_{data}(x)}{p_{data}(x) + p_g(x)},
 # $$ (eq-optimal-d)
 #
-# and shows that against it the generator minimises the Jensen–Shannon divergence between $p_{data}$ and $p_g$.
-# Here we use {eq}`eq-optimal-d` to check a trained discriminator.
+# and shows that against it the generator of this minimax game minimises the Jensen–Shannon divergence between
+# $p_{data}$ and $p_g$ (the generator loss used in practice, which Chapter 2 also derives, minimises something
+# else). Here we use {eq}`eq-optimal-d` to check a trained discriminator.
 #
 # ## Why "unsupervised", and what the latent space is
 #
@@ -104,7 +106,8 @@ from gancourse.viz import plot_figure1_panel
 
 # The networks here are tiny, so this chapter runs on the CPU everywhere and repeats number for number.
 device = setup(seed=0, device="cpu")
-torch.set_num_threads(1)  # for networks this small, one thread beats two (no synchronisation cost)
+# for networks this small, one thread beats two (no synchronisation cost)
+torch.set_num_threads(1)
 
 # %% [markdown]
 # ## A 1-D GAN, trained live
@@ -141,7 +144,9 @@ def discriminator_step(batch: int = BATCH) -> None:
 
 
 def generator_step(batch: int = BATCH) -> None:
-    """One descent step on the non-saturating generator loss -E log D(G(z)); only G's optimiser steps."""
+    """One descent step on the non-saturating generator loss -E log D(G(z)); only G's
+    optimiser steps.
+    """
     loss = generator_loss_nonsaturating(D(G(latent(batch))))
     opt_g.zero_grad(set_to_none=True)
     loss.backward()
@@ -169,7 +174,8 @@ def algorithm1(iterations: int, desc: str, scheduler: list | None = None) -> Non
 X_GRID = np.linspace(-1.0, 5.0, 601)
 P_DATA = p_data.pdf(X_GRID)
 Z_EVAL = latent(20_000)  # fixed noise: every panel is measured on the same z
-Z_LINES = torch.linspace(-1, 1, 21).unsqueeze(1)  # the z -> x mapping lines drawn under each panel
+# the z -> x mapping lines drawn under each panel
+Z_LINES = torch.linspace(-1, 1, 21).unsqueeze(1)
 
 
 @torch.no_grad()
@@ -187,15 +193,19 @@ def snapshot() -> dict:
         "std": float(samples.std()),
         "d_on_fakes": float(torch.sigmoid(D(G(Z_EVAL))).mean()),
         "gap_to_d_star": mixture_mean_abs_gap(d, d_star, P_DATA, p_g, X_GRID),
-        "gap_to_half": mixture_mean_abs_gap(d, np.full_like(d, 0.5), P_DATA, p_g, X_GRID),
+        "gap_to_half": mixture_mean_abs_gap(
+            d, np.full_like(d, 0.5), P_DATA, p_g, X_GRID
+        ),
         "jsd": js_divergence(P_DATA, p_g, X_GRID),
     }
 
 
 def describe(name: str, s: dict) -> None:
     print(
-        f"({name}) p_g mean {s['mean']:.3f}, std {s['std']:.3f} | E_m|D - D*| = {s['gap_to_d_star']:.3f}, "
-        f"E_m|D - 1/2| = {s['gap_to_half']:.3f}, mean D(G(z)) = {s['d_on_fakes']:.3f}, JSD = {s['jsd']:.3f}"
+        f"({name}) p_g mean {s['mean']:.3f}, std {s['std']:.3f} | E_m|D - D*| "
+        f"= {s['gap_to_d_star']:.3f}, "
+        f"E_m|D - 1/2| = {s['gap_to_half']:.3f}, mean D(G(z)) = {s['d_on_fakes']:.3f}, "
+        f"JSD = {s['jsd']:.3f}"
     )
 
 
@@ -209,8 +219,12 @@ def describe(name: str, s: dict) -> None:
 algorithm1(60, desc="(a) Algorithm 1")
 panels = {"a": snapshot()}
 describe("a", panels["a"])
-assert panels["a"]["mean"] < p_data.mean - 0.2, "in (a) p_g should still sit left of the data"
-assert panels["a"]["std"] < 0.5 * p_data.std, "in (a) p_g should still be much narrower than the data"
+assert panels["a"]["mean"] < p_data.mean - 0.2, (
+    "in (a) p_g should still sit left of the data"
+)
+assert panels["a"]["std"] < 0.5 * p_data.std, (
+    "in (a) p_g should still be much narrower than the data"
+)
 assert panels["a"]["gap_to_d_star"] > 0.1, "in (a) D should still be far from optimal"
 
 # %% [markdown]
@@ -231,12 +245,14 @@ panels["b"] = snapshot()
 describe("b", panels["b"])
 assert panels["b"]["gap_to_d_star"] <= 0.05
 assert panels["b"]["gap_to_d_star"] * 3 <= panels["a"]["gap_to_d_star"]
-assert abs(panels["b"]["mean"] - panels["a"]["mean"]) < 1e-6, "G must not move in the inner loop"
+assert abs(panels["b"]["mean"] - panels["a"]["mean"]) < 1e-6, (
+    "G must not move in the inner loop"
+)
 
 # %% [markdown]
-# ### Panel (c): one generator update
+# ### Panel (c): after an update to G
 #
-# Now $D$ is held fixed and $G$ takes a few gradient steps. The gradient of $D$ pushes $G(z)$ towards regions $D$
+# Now $D$ is held fixed and $G$ takes five gradient steps. The gradient of $D$ pushes $G(z)$ towards regions $D$
 # scores as more "real". **We check that the mean of $D(G(z))$ rises and that the Jensen–Shannon divergence
 # between $p_{data}$ and $p_g$ falls.**
 
@@ -261,7 +277,9 @@ assert panels["c"]["jsd"] < panels["b"]["jsd"]
 # %%
 ITERATIONS = 3000
 decay = [
-    torch.optim.lr_scheduler.LambdaLR(opt, lambda i: min(1.0, 2.0 * (ITERATIONS - i) / ITERATIONS))
+    torch.optim.lr_scheduler.LambdaLR(
+        opt, lambda i: min(1.0, 2.0 * (ITERATIONS - i) / ITERATIONS)
+    )
     for opt in (opt_g, opt_d)
 ]
 algorithm1(ITERATIONS, desc="(d) Algorithm 1", scheduler=decay)
@@ -289,7 +307,16 @@ titles = {
     "d": "(d) near convergence",
 }
 for ax, (name, s) in zip(axes, panels.items(), strict=True):
-    plot_figure1_panel(ax, X_GRID, P_DATA, s["p_g"], s["d"], Z_LINES.squeeze(1).numpy(), s["z_to_x"], titles[name])
+    plot_figure1_panel(
+        ax,
+        X_GRID,
+        P_DATA,
+        s["p_g"],
+        s["d"],
+        Z_LINES.squeeze(1).numpy(),
+        s["z_to_x"],
+        titles[name],
+    )
     ax.set_xlabel("x")
 axes[0].legend(loc="upper left", frameon=False)
 plt.show()
@@ -297,29 +324,56 @@ plt.show()
 # %% [markdown]
 # In the paper's Figure 1 the four panels are an idealised sketch; here they come from one real run, and the
 # asserts above hold for it. Two honest differences: the paper's panel (a) is drawn "near convergence", ours is
-# earlier so the movement is visible; and real training does not settle by itself — without the learning-rate
-# decay $p_g$'s width keeps oscillating around 0.5 (try it in the exercises).
+# earlier so the movement is visible; and the learning-rate decay that lets our run come to rest is ours, not
+# the paper's. Gradient steps around a GAN's equilibrium need not settle by themselves; Chapter 6 shows why on
+# the simplest GAN there is.
 #
 # ## Exercises
 #
-# **1.** If $p_g = p_{data}$, what is $D^*$ everywhere, and what is the value $V(D^*, G)$ of
+# Try each one before you open its solution; every solution's code runs with the chapter, so its
+# claim is checked.
+#
+# ```{exercise}
+# :label: gan-ex-1
+# If $p_g = p_{data}$, what is $D^*$ everywhere, and what is the value $V(D^*, G)$ of
 # {eq}`eq-value-function`? Compute both on the grid with `gancourse.divergences`.
+# ```
+#
+# ```{solution-start} gan-ex-1
+# :class: dropdown
+# ```
+#
+# $D^* = \frac12$ everywhere, and $V = \log\frac12 + \log\frac12 = -\log 4$.
 
-# %% tags=["hide-cell"]
-# Solution 1: D* = 1/2 everywhere, and V = log(1/2) + log(1/2) = -log 4.
+# %%
 d_equal = optimal_discriminator(P_DATA, P_DATA)
 v_equal = value_function(d_equal, P_DATA, P_DATA, X_GRID)
-print(f"D* in [{d_equal.min():.3f}, {d_equal.max():.3f}], V = {v_equal:.5f}, -log 4 = {-np.log(4):.5f}")
+print(
+    f"D* in [{d_equal.min():.3f}, {d_equal.max():.3f}], V = {v_equal:.5f}, "
+    f"-log 4 = {-np.log(4):.5f}"
+)
 assert np.allclose(d_equal, 0.5)
 assert abs(v_equal - (-np.log(4))) < 1e-4
 
 # %% [markdown]
-# **2.** Let $p_g = \mathcal N(1.5, 0.5^2)$ while $p_{data} = \mathcal N(2, 0.5^2)$. Where is $D^*(x) = \frac12$,
+# ```{solution-end}
+# ```
+#
+# ```{exercise}
+# :label: gan-ex-2
+# Let $p_g = \mathcal N(1.5, 0.5^2)$ while $p_{data} = \mathcal N(2, 0.5^2)$. Where is $D^*(x) = \frac12$,
 # and is $D^*$ increasing or decreasing? Answer first, then check numerically.
+# ```
+#
+# ```{solution-start} gan-ex-2
+# :class: dropdown
+# ```
+#
+# $D^* = \frac12$ where the two densities are equal. With equal widths that is the midpoint, $x = 1.75$;
+# $D^*$ rises from 0 to 1 because the data lie to the right: $\log\frac{D^*}{1 - D^*} = \log p_{data} -
+# \log p_g$ is linear in $x$.
 
-# %% tags=["hide-cell"]
-# Solution 2: D* = 1/2 where the two densities are equal. With equal widths that is the midpoint, x = 1.75;
-# D* rises from 0 to 1 because the data lie to the right (log D*/(1-D*) = log p_data - log p_g is linear in x).
+# %%
 p_shifted = GaussianMixture1D(means=(1.5,), stds=(0.5,)).pdf(X_GRID)
 d_shifted = optimal_discriminator(P_DATA, p_shifted)
 crossing = X_GRID[np.argmin(np.abs(d_shifted - 0.5))]
@@ -328,24 +382,40 @@ assert abs(crossing - 1.75) < 0.01
 assert np.all(np.diff(d_shifted) >= 0)
 
 # %% [markdown]
-# **3.** In panel (d), how far from the best possible classifier is the trained $D$? Use the $D^*$ for the
+# ```{solution-end}
+# ```
+#
+# ```{exercise}
+# :label: gan-ex-3
+# In panel (d), how far from the best possible classifier is the trained $D$? Use the $D^*$ for the
 # final $p_g$ and report $\mathbb E_m|D - D^*|$. Why is it small even though $D$ was never trained "to optimum"
 # in phase (d)?
+# ```
+#
+# ```{solution-start} gan-ex-3
+# :class: dropdown
+# ```
+#
+# Near convergence $p_g \approx p_{data}$, so $D^* \approx \frac12$ itself; $D$ only has to stay near
+# $\frac12$, which the game keeps it doing. The gap to $D^*$ is then at most the gap to $\frac12$ plus $D^*$'s
+# own distance from $\frac12$.
 
-# %% tags=["hide-cell"]
-# Solution 3: near convergence p_g ~ p_data, so D* ~ 1/2 itself; D only has to stay near 1/2, which the game
-# keeps it doing. The gap to D* is then at most the gap to 1/2 plus D*'s own distance from 1/2.
+# %%
 print(f"E_m|D - D*| = {panels['d']['gap_to_d_star']:.3f}")
 assert panels["d"]["gap_to_d_star"] <= 0.1
 
 # %% [markdown]
+# ```{solution-end}
+# ```
+#
 # ## What to take away
 #
 # - A GAN is two networks playing {eq}`eq-value-function`: $D$ classifies real against generated, $G$ learns only
 #   from $D$'s gradient.
 # - With $G$ fixed, $D$ can be trained towards $D^* = p_{data}/(p_{data}+p_g)$; we measured a gap of at most 0.05.
-# - At the equilibrium $p_g = p_{data}$ and $D = \frac12$: the discriminator's output alone says nothing about
-#   sample quality, which is why Chapter 5 measures quality separately.
+# - In the idealised game, where $G$ may produce any distribution and $D$ may be any function, the equilibrium is
+#   $p_g = p_{data}$ and $D = \frac12$; networks of a fixed size can only approach it. There the discriminator's
+#   output alone says nothing about sample quality, which is why Chapter 5 measures quality separately.
 #
 # Next, Chapter 2 derives {eq}`eq-optimal-d` and the Jensen–Shannon divergence behind it, and checks each step
 # numerically.

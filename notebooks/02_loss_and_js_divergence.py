@@ -20,18 +20,20 @@ import sys
 
 REPOSITORY = "https://github.com/gancourse/gancourse"
 if "google.colab" in sys.modules:
-    subprocess.run([sys.executable, "-m", "pip", "install", "-q", f"gancourse @ git+{REPOSITORY}@main"], check=True)
+    package = f"gancourse @ git+{REPOSITORY}@main"
+    subprocess.run([sys.executable, "-m", "pip", "install", "-q", package], check=True)
 
 # %% [markdown]
 # # 2. The loss and the Jensen–Shannon divergence
 #
 # **Question: what does the GAN loss measure, and what does the generator minimise when the discriminator is
-# as good as it can be?** Goodfellow et al. {cite}`goodfellow2014generative` show that against the best
-# discriminator the generator minimises the Jensen–Shannon divergence between the data and its own
-# distribution. This chapter derives that result one step at a time and checks every step with a computation on
-# distributions whose densities we know exactly. It ends with two consequences that shaped later GAN research:
-# why practitioners change the generator's loss, and why the Jensen–Shannon divergence gives no signal when the
-# two distributions do not overlap.
+# as good as it can be?** Goodfellow et al. {cite}`goodfellow2014generative` show that in the original minimax
+# game, against the best discriminator, the generator minimises the Jensen–Shannon divergence between the data
+# and its own distribution. This chapter derives that result one step at a time and checks every step with a
+# computation on distributions whose densities we know exactly. Then it follows three consequences that shaped
+# later GAN research: why practitioners change the generator's loss, what the changed loss minimises instead
+# (not the Jensen–Shannon divergence), and why the Jensen–Shannon divergence gives no signal when the two
+# distributions do not overlap.
 
 # %%
 import math
@@ -39,6 +41,7 @@ import math
 import matplotlib.pyplot as plt
 import numpy as np
 import torch
+from scipy.optimize import minimize
 from scipy.special import rel_entr
 from torch import nn
 from tqdm.auto import trange
@@ -52,7 +55,11 @@ from gancourse.divergences import (
     value_function,
     wasserstein1,
 )
-from gancourse.losses import discriminator_loss, generator_loss_nonsaturating, generator_loss_saturating
+from gancourse.losses import (
+    discriminator_loss,
+    generator_loss_nonsaturating,
+    generator_loss_saturating,
+)
 from gancourse.models import MLPDiscriminator, MLPGenerator
 from gancourse.runtime import seed_everything, setup
 from gancourse.viz import BLACK, BLUE, GREEN, ORANGE, VERMILLION
@@ -79,9 +86,17 @@ torch.set_num_threads(1)  # for networks this small, one thread beats two
 # %%
 torch.manual_seed(0)
 real_logits, fake_logits = torch.randn(1000) * 2 + 1, torch.randn(1000) * 2 - 1
-v_by_hand = torch.log(torch.sigmoid(real_logits)).mean() + torch.log(1 - torch.sigmoid(fake_logits)).mean()
-print(f"-V by hand = {-v_by_hand:.6f}, discriminator_loss = {discriminator_loss(real_logits, fake_logits):.6f}")
-assert torch.isclose(-v_by_hand, discriminator_loss(real_logits, fake_logits), rtol=1e-5)
+v_by_hand = (
+    torch.log(torch.sigmoid(real_logits)).mean()
+    + torch.log(1 - torch.sigmoid(fake_logits)).mean()
+)
+print(
+    f"-V by hand = {-v_by_hand:.6f}, "
+    f"discriminator_loss = {discriminator_loss(real_logits, fake_logits):.6f}"
+)
+assert torch.isclose(
+    -v_by_hand, discriminator_loss(real_logits, fake_logits), rtol=1e-5
+)
 
 # %% [markdown]
 # **Why logits, not `BCELoss` after a sigmoid.** In float32, $\sigma(\ell)$ rounds to exactly 1 once
@@ -99,8 +114,11 @@ exact_grad = logit.grad.item()
 logit.grad = None
 clamped = nn.BCELoss()(torch.sigmoid(logit), torch.zeros(1))
 clamped.backward()
-print(f"with logits: loss {exact.item():.3f}, grad {exact_grad:.3f} | BCELoss(sigmoid): loss {clamped.item():.1f}, "
-      f"grad {logit.grad.item():.1f}")
+print(
+    f"with logits: loss {exact.item():.3f}, grad {exact_grad:.3f} | "
+    f"BCELoss(sigmoid): loss {clamped.item():.1f}, "
+    f"grad {logit.grad.item():.1f}"
+)
 assert abs(exact.item() - 40.0) < 1e-3 and abs(exact_grad - 1.0) < 1e-6
 assert clamped.item() == 100.0 and logit.grad.item() == 0.0
 
@@ -155,8 +173,10 @@ assert clamped.item() == 100.0 and logit.grad.item() == 0.0
 # \end{aligned}
 # $$ (eq-cg)
 #
-# So the generator, playing against $D^*$, minimises the JSD; the global minimum $C = -\log 4$ is reached only at
-# $p_g = p_{data}$, where $D^* = \frac12$.
+# So the generator of the minimax game, playing against $D^*$, minimises the JSD; the global minimum
+# $C = -\log 4$ is reached only at $p_g = p_{data}$, where $D^* = \frac12$. This is a statement about
+# distributions, with $G$ free to produce any $p_g$ and $D$ any function; a network of fixed size may not be able
+# to represent $p_{data}$ or $D^*$ exactly.
 #
 # ### Check 1: {eq}`eq-cg` by numerical integration
 #
@@ -176,7 +196,10 @@ pairs = {
     "identical": (gaussian(0, 1), gaussian(0, 1)),
     "shifted by 1": (gaussian(0, 1), gaussian(1, 1)),
     "widths 1 and 3": (gaussian(0, 1), gaussian(0, 3)),
-    "mixture vs Gaussian": (GaussianMixture1D(means=(-2, 2), stds=(0.5, 0.5)).pdf(X), gaussian(0, 2)),
+    "mixture vs Gaussian": (
+        GaussianMixture1D(means=(-2, 2), stds=(0.5, 0.5)).pdf(X),
+        gaussian(0, 2),
+    ),
     "far apart": (gaussian(-4, 0.5), gaussian(5, 0.5)),
 }
 print(f"{'pair':22s} {'JSD':>8s} {'V(D*, G)':>10s} {'2 JSD - log 4':>14s}")
@@ -215,7 +238,9 @@ P_G = gaussian(1.0, 0.8)
 
 
 def fixed_generator(n: int) -> torch.Tensor:
-    """G(z) = 1 + 0.8 z, z ~ N(0, 1): a generator whose density N(1, 0.8^2) is known exactly. Shape (n, 1)."""
+    """G(z) = 1 + 0.8 z, z ~ N(0, 1): a generator whose density N(1, 0.8^2) is known
+    exactly. Shape (n, 1).
+    """
     return 1.0 + 0.8 * torch.randn(n, 1)
 
 
@@ -230,18 +255,27 @@ for _ in trange(2000, desc="D against a fixed G"):
     opt_d.step()
     cosine.step()
 
-with torch.no_grad():  # sigmoid in float64: in float32 it rounds to exactly 1.0 for logits above ~17
-    d_trained = torch.sigmoid(D(torch.from_numpy(X).float().unsqueeze(1)).double()).numpy()
+# sigmoid in float64: in float32 it rounds to exactly 1.0 for logits above ~17
+with (torch.no_grad()):
+    d_trained = torch.sigmoid(
+        D(torch.from_numpy(X).float().unsqueeze(1)).double()
+    ).numpy()
 d_star = optimal_discriminator(P_DATA, P_G)
 gap = mixture_mean_abs_gap(d_trained, d_star, P_DATA, P_G, X)
 v_trained = value_function(d_trained, P_DATA, P_G, X)
 c_of_g = 2 * js_divergence(P_DATA, P_G, X) - math.log(4)
-bern_kl = rel_entr(d_star, d_trained) + rel_entr(1 - d_star, 1 - d_trained)  # KL(Bern(D*) || Bern(D)) per x
+# KL(Bern(D*) || Bern(D)) per x
+bern_kl = rel_entr(d_star, d_trained) + rel_entr(1 - d_star, 1 - d_trained)
 mass = P_DATA + P_G
-where = mass > 1e-12 * mass.max()  # the far tails carry no mass; D is never trained there
+# the far tails carry no mass; D is never trained there
+where = mass > 1e-12 * mass.max()
 predicted_gap = np.trapezoid(np.where(where, mass * bern_kl, 0.0), X)
-print(f"E_m|D - D*| = {gap:.4f}; V(D, G) = {v_trained:.5f}; 2 JSD - log 4 = {c_of_g:.5f}; "
-      f"shortfall {c_of_g - v_trained:.5f} (predicted by the Bernoulli KL: {predicted_gap:.5f})")
+print(
+    f"E_m|D - D*| = {gap:.4f}; V(D, G) = {v_trained:.5f}; "
+    f"2 JSD - log 4 = {c_of_g:.5f}; "
+    f"shortfall {c_of_g - v_trained:.5f} (predicted by the Bernoulli KL: "
+    f"{predicted_gap:.5f})"
+)
 assert gap <= 0.02
 assert 0 <= c_of_g - v_trained <= 0.005
 assert abs((c_of_g - v_trained) - predicted_gap) <= 1e-6
@@ -274,11 +308,23 @@ plt.show()
 shifts = np.linspace(-8, 8, 161)
 X_WIDE = np.linspace(-14, 14, 5601)
 jsd_curve = np.array(
-    [js_divergence(GaussianMixture1D((0.0,), (1.0,)).pdf(X_WIDE), GaussianMixture1D((s,), (1.0,)).pdf(X_WIDE), X_WIDE)
-     for s in shifts]
+    [
+        js_divergence(
+            GaussianMixture1D((0.0,), (1.0,)).pdf(X_WIDE),
+            GaussianMixture1D((s,), (1.0,)).pdf(X_WIDE),
+            X_WIDE,
+        )
+        for s in shifts
+    ]
 )
 fig, ax = plt.subplots(figsize=(7, 3), layout="constrained")
-ax.plot(shifts, jsd_curve, color=BLUE, lw=2, label=r"JSD$(\mathcal{N}(0,1) \,\|\, \mathcal{N}(\mu,1))$")
+ax.plot(
+    shifts,
+    jsd_curve,
+    color=BLUE,
+    lw=2,
+    label=r"JSD$(\mathcal{N}(0,1) \,\|\, \mathcal{N}(\mu,1))$",
+)
 ax.axhline(math.log(2), color=BLACK, ls=":", label=r"$\log 2$")
 ax.set_xlabel(r"shift $\mu$")
 ax.set_ylabel("nats")
@@ -286,8 +332,12 @@ ax.legend(frameon=False, loc="lower left")
 plt.show()
 centre = len(shifts) // 2
 assert abs(jsd_curve[centre]) < 1e-9
-assert np.all(np.diff(jsd_curve[centre:]) > 0) and np.all(np.diff(jsd_curve[: centre + 1]) < 0)
-assert abs(jsd_curve[-1] - math.log(2)) < 1e-3 and abs(jsd_curve[0] - math.log(2)) < 1e-3
+assert np.all(np.diff(jsd_curve[centre:]) > 0) and np.all(
+    np.diff(jsd_curve[: centre + 1]) < 0
+)
+assert (
+    abs(jsd_curve[-1] - math.log(2)) < 1e-3 and abs(jsd_curve[0] - math.log(2)) < 1e-3
+)
 
 # %% [markdown]
 # ## Saturating and non-saturating generator losses
@@ -302,18 +352,26 @@ assert abs(jsd_curve[-1] - math.log(2)) < 1e-3 and abs(jsd_curve[0] - math.log(2
 #
 # The saturating loss pushes with strength $D(G(z))$, which is tiny exactly when $G$ most needs to move; the
 # non-saturating loss $-\log D(G(z))$ pushes with strength $1 - D(G(z))$, close to 1 there. Both losses are
-# decreasing in $D(G(z))$ and have the same fixed points {cite}`goodfellow2014generative,goodfellow2016tutorial`.
+# decreasing in $D(G(z))$, so both push $G$ towards samples $D$ finds more real, and $p_g = p_{data}$ is a
+# stationary point of both {cite}`goodfellow2014generative,goodfellow2016tutorial`. They are not, however, the
+# same objective; the next section shows what the non-saturating one minimises.
 # **We compute both gradients with autograd, plot them, and check that at $D(G(z)) = 0.01$ the saturating gradient
 # is at least 10 times smaller** ({eq}`eq-sat-grads` says 99 times).
 
 # %%
 d_values = torch.linspace(0.001, 0.999, 500, dtype=torch.float64)
 logits = torch.logit(d_values).requires_grad_(True)
-(grad_sat,) = torch.autograd.grad(generator_loss_saturating(logits) * len(logits), logits)
-(grad_ns,) = torch.autograd.grad(generator_loss_nonsaturating(logits) * len(logits), logits)
+(grad_sat,) = torch.autograd.grad(
+    generator_loss_saturating(logits) * len(logits), logits
+)
+(grad_ns,) = torch.autograd.grad(
+    generator_loss_nonsaturating(logits) * len(logits), logits
+)
 
 fig, ax = plt.subplots(figsize=(7, 3.2), layout="constrained")
-ax.plot(d_values, grad_sat.abs(), color=VERMILLION, lw=2, label=r"saturating $\log(1 - D)$")
+ax.plot(
+    d_values, grad_sat.abs(), color=VERMILLION, lw=2, label=r"saturating $\log(1 - D)$"
+)
 ax.plot(d_values, grad_ns.abs(), color=BLUE, lw=2, label=r"non-saturating $-\log D$")
 ax.set_xlabel(r"$D(G(z))$")
 ax.set_ylabel(r"$|\partial \mathrm{loss} / \partial \ell|$")
@@ -325,16 +383,20 @@ at_001 = torch.logit(torch.tensor([0.01], dtype=torch.float64)).requires_grad_(T
 (g_sat,) = torch.autograd.grad(generator_loss_saturating(at_001), at_001)
 (g_ns,) = torch.autograd.grad(generator_loss_nonsaturating(at_001), at_001)
 ratio = (g_ns.abs() / g_sat.abs()).item()
-print(f"at D(G(z)) = 0.01: |grad| saturating {g_sat.abs().item():.4f}, non-saturating {g_ns.abs().item():.4f}, "
-      f"ratio {ratio:.1f}")
+print(
+    f"at D(G(z)) = 0.01: |grad| saturating {g_sat.abs().item():.4f}, "
+    f"non-saturating {g_ns.abs().item():.4f}, "
+    f"ratio {ratio:.1f}"
+)
 assert ratio >= 10
 assert abs(ratio - 99.0) < 1e-6
 
 # %% [markdown]
 # ### Two real trainings, and what the optimiser hides
 #
-# Does this matter in a real run? We train the 1-D GAN of Chapter 1 ($p_{data} = \mathcal N(3, 0.5^2)$) after
-# first training $D$ alone for 300 steps, so that it starts confident, as early in real training. We run each
+# Does this matter in a real run? We train a 1-D GAN like Chapter 1's, with the data a little further away,
+# $p_{data} = \mathcal N(3, 0.5^2)$ (Chapter 1 used $\mathcal N(2, 0.5^2)$), after first training $D$ alone for
+# 300 steps, so that it starts confident, as early in real training. We run each
 # generator loss with two optimisers for $G$: plain SGD, where the step is proportional to the gradient, and Adam,
 # which divides each parameter's step by a running estimate of its gradient's size.
 #
@@ -346,7 +408,10 @@ assert abs(ratio - 99.0) < 1e-6
 
 # %%
 p_far = GaussianMixture1D(means=(3.0,), stds=(0.5,))
-LOSSES = {"saturating": generator_loss_saturating, "non-saturating": generator_loss_nonsaturating}
+LOSSES = {
+    "saturating": generator_loss_saturating,
+    "non-saturating": generator_loss_nonsaturating,
+}
 OPTIMISERS = {
     "SGD": lambda params: torch.optim.SGD(params, lr=0.05),
     "Adam": lambda params: torch.optim.Adam(params, lr=1e-3, betas=(0.5, 0.999)),
@@ -357,8 +422,12 @@ def uniform_latent(n: int) -> torch.Tensor:
     return torch.rand(n, 1) * 2 - 1
 
 
-def short_run(g_loss, make_g_optimiser, steps: int = 150, pretrain_d: int = 300, seed: int = 0) -> dict:
-    """Train D alone for ``pretrain_d`` steps, then alternate D and G steps; record mean D(G(z)) and G's mean."""
+def short_run(
+    g_loss, make_g_optimiser, steps: int = 150, pretrain_d: int = 300, seed: int = 0
+) -> dict:
+    """Train D alone for ``pretrain_d`` steps, then alternate D and G steps; record mean
+    D(G(z)) and G's mean.
+    """
     seed_everything(seed)
     gen = MLPGenerator(latent_dim=1, out_shape=(1,), hidden=(32, 32))
     disc = MLPDiscriminator(in_shape=(1,), hidden=(32, 32))
@@ -368,7 +437,9 @@ def short_run(g_loss, make_g_optimiser, steps: int = 150, pretrain_d: int = 300,
     d_fake, g_mean = [], []
 
     def d_step():
-        loss = discriminator_loss(disc(p_far.sample(256)), disc(gen(uniform_latent(256)).detach()))
+        loss = discriminator_loss(
+            disc(p_far.sample(256)), disc(gen(uniform_latent(256)).detach())
+        )
         opt_disc.zero_grad(set_to_none=True)
         loss.backward()
         opt_disc.step()
@@ -388,7 +459,11 @@ def short_run(g_loss, make_g_optimiser, steps: int = 150, pretrain_d: int = 300,
     return {"d_fake": np.array(d_fake), "g_mean": np.array(g_mean), "start": start}
 
 
-runs = {(opt, loss): short_run(LOSSES[loss], OPTIMISERS[opt]) for opt in OPTIMISERS for loss in LOSSES}
+runs = {
+    (opt, loss): short_run(LOSSES[loss], OPTIMISERS[opt])
+    for opt in OPTIMISERS
+    for loss in LOSSES
+}
 
 fig, axes = plt.subplots(1, 2, figsize=(11, 3.3), sharey=True, layout="constrained")
 for ax, opt in zip(axes, OPTIMISERS, strict=True):
@@ -402,17 +477,133 @@ axes[0].legend(frameon=False)
 plt.show()
 
 for (opt, loss), r in runs.items():
-    print(f"{opt:4s} {loss:15s}: mean D(G(z)) at step 50 = {r['d_fake'][49]:.4f}, "
-          f"G's mean moved {abs(r['g_mean'][49] - r['start']):.3f}")
+    print(
+        f"{opt:4s} {loss:15s}: mean D(G(z)) at step 50 = {r['d_fake'][49]:.4f}, "
+        f"G's mean moved {abs(r['g_mean'][49] - r['start']):.3f}"
+    )
 stuck, escaped = runs["SGD", "saturating"], runs["SGD", "non-saturating"]
 assert stuck["d_fake"][49] < 0.05 and abs(stuck["g_mean"][49] - stuck["start"]) < 0.5
 assert escaped["d_fake"][49] > 0.1
-assert runs["Adam", "saturating"]["d_fake"][49] > 0.1 and runs["Adam", "non-saturating"]["d_fake"][49] > 0.1
+assert (
+    runs["Adam", "saturating"]["d_fake"][49] > 0.1
+    and runs["Adam", "non-saturating"]["d_fake"][49] > 0.1
+)
 
 # %% [markdown]
 # **Look at** the left panel: with SGD the saturating run (vermilion) sits near zero while the non-saturating run
 # climbs at once. On the right, Adam lifts both. The course uses the non-saturating loss everywhere
 # (`gancourse.losses.generator_loss_nonsaturating`); the saturating one stays in the package for experiments.
+#
+# ## What the non-saturating generator minimises
+#
+# The derivation of {eq}`eq-cg` holds for the minimax loss. Swap in $-\log D(G(z))$ and the generator no longer
+# follows the JSD. Arjovsky and Bottou {cite}`arjovsky2017towards` (Theorem 2.5) work out what it follows instead.
+# Let $G_\theta$ have density $q_\theta$, and let $D^* = p/(p + q_{\theta_0})$ be optimal for the current
+# $\theta_0$; as in training, $D$ is held fixed while $G$ takes its step. Two facts:
+#
+# 1. $\log\frac{1 - D^*}{D^*} = \log\frac{q_{\theta_0}}{p}$, so
+#    $\mathbb E_{q_\theta}\big[\log\frac{1 - D^*}{D^*}\big] = \mathrm{KL}(q_\theta \| p) - \mathrm{KL}(q_\theta \| q_{\theta_0})$.
+#    The second KL is 0 at $\theta_0$ and never negative, so its gradient there is 0.
+# 2. $\mathbb E_{q_\theta}[\log(1 - D^*)]$ is the generator's part of $V(D^*, G_\theta)$, and since $D^*$
+#    maximises $V$ at $\theta_0$, its gradient there equals that of $C = -\log 4 + 2\,\mathrm{JSD}$
+#    (the envelope theorem: the derivative of a maximum is the partial derivative at the maximiser).
+#
+# Subtracting, with $-\log D^* = \log\frac{1 - D^*}{D^*} - \log(1 - D^*)$:
+#
+# $$
+# \nabla_\theta\, \mathbb{E}_{z}\big[-\log D^*(G_\theta(z))\big]\Big|_{\theta_0}
+#   = \nabla_\theta \Big[\mathrm{KL}(p_g \,\|\, p_{data}) - 2\,\mathrm{JSD}(p_{data} \,\|\, p_g)\Big]_{\theta_0}.
+# $$ (eq-ns-gradient)
+#
+# Read the two terms. The reverse KL, $\int p_g \log(p_g / p_{data})$, is large where $G$ puts mass the data do
+# not have and nearly blind to data $G$ ignores: it is **mode-seeking**. And the JSD enters with a *minus* sign,
+# pushing the two distributions apart. So the non-saturating generator prefers to sit on one mode of the data
+# rather than spread over all of them, a source of mode collapse that no choice of optimiser removes.
+#
+# **We check {eq}`eq-ns-gradient` numerically:** $p_{data}$ is the two-mode mixture above and
+# $p_g = \mathcal N(\mu, \sigma^2)$ with $\theta = (\mu, \sigma)$ at $\theta_0 = (1, 0.8)$. With $D^*$ fixed at
+# $\theta_0$, a central finite difference of $\int q_\theta\,(-\log D^*)$ must equal the finite difference of
+# $\mathrm{KL}(q_\theta\|p) - 2\,\mathrm{JSD}(p\|q_\theta)$ to $10^{-6}$, and differ from that of $2\,\mathrm{JSD}$
+# by more than 0.1 in at least one coordinate. **Then we check the consequence:** among all Gaussians, the one
+# that minimises $\mathrm{KL}(p_g\|p_{data}) - 2\,\mathrm{JSD}$ sits on the data's heavier mode (mean within 0.1 of
+# 2, standard deviation below 0.9), while the one that minimises the JSD spreads over both modes (standard
+# deviation above 1.3).
+
+# %%
+def gaussian_at(theta) -> np.ndarray:
+    return gaussian(float(theta[0]), float(theta[1]))
+
+
+def ns_objective(theta, d_fixed: np.ndarray) -> float:
+    """E_{x ~ N(mu, sigma^2)}[-log D(x)] for a fixed discriminator D on the grid."""
+    return np.trapezoid(gaussian_at(theta) * -np.log(d_fixed), X)
+
+
+def reverse_kl_minus_2jsd(theta) -> float:
+    q = gaussian_at(theta)
+    return kl_divergence(q, P_DATA, X) - 2 * js_divergence(P_DATA, q, X)
+
+
+def two_jsd(theta) -> float:
+    return 2 * js_divergence(P_DATA, gaussian_at(theta), X)
+
+
+def central_difference(f, theta, h: float = 1e-4) -> np.ndarray:
+    steps = np.eye(len(theta)) * h
+    return np.array([(f(theta + e) - f(theta - e)) / (2 * h) for e in steps])
+
+
+theta0 = np.array([1.0, 0.8])
+d_at_theta0 = optimal_discriminator(P_DATA, gaussian_at(theta0))
+grad_ns = central_difference(lambda t: ns_objective(t, d_at_theta0), theta0)
+grad_formula = central_difference(reverse_kl_minus_2jsd, theta0)
+grad_jsd = central_difference(two_jsd, theta0)
+print(
+    "gradient in (mu, sigma): non-saturating",
+    np.round(grad_ns, 6),
+    "| KL(p_g||p) - 2 JSD",
+    np.round(grad_formula, 6),
+    "| 2 JSD",
+    np.round(grad_jsd, 6),
+)
+assert np.abs(grad_ns - grad_formula).max() < 1e-6
+assert np.abs(grad_ns - grad_jsd).max() > 0.1
+
+best = {
+    name: minimize(
+        f,
+        x0=np.array([1.0, 1.0]),
+        method="Nelder-Mead",
+        bounds=[(-3, 4), (0.2, 2.5)],
+        options={"xatol": 1e-4, "fatol": 1e-9},
+    ).x
+    for name, f in (
+        ("non-saturating", reverse_kl_minus_2jsd),
+        ("minimax (JSD)", two_jsd),
+    )
+}
+for name, (mu, sigma) in best.items():
+    print(f"best Gaussian for the {name} objective: mean {mu:.3f}, std {sigma:.3f}")
+assert abs(best["non-saturating"][0] - 2.0) < 0.1 and best["non-saturating"][1] < 0.9
+assert best["minimax (JSD)"][1] > 1.3
+
+# %% [markdown]
+# **Look at** the two best fits: the non-saturating objective settles on the mode at 2 and ignores the one at
+# $-1$; the JSD stretches one Gaussian over both.
+
+# %%
+fig, ax = plt.subplots(figsize=(8, 3.2), layout="constrained")
+ax.plot(X, P_DATA, ":", color=BLACK, lw=2, label=r"$p_{data}$")
+for (name, theta), colour in zip(best.items(), (VERMILLION, BLUE), strict=True):
+    ax.plot(X, gaussian_at(theta), color=colour, lw=2, label=f"best Gaussian, {name}")
+ax.set_xlim(-4, 5)
+ax.set_xlabel("x")
+ax.set_ylabel("density")
+ax.legend(frameon=False, loc="upper left")
+ax.set_title("What each generator loss prefers, among Gaussians, against the optimal D")
+plt.show()
+
+# %% [markdown]
 #
 # ## Disjoint supports: a divergence that stops measuring
 #
@@ -430,7 +621,8 @@ assert runs["Adam", "saturating"]["d_fake"][49] > 0.1 and runs["Adam", "non-satu
 # below $10^{-3}$, while $W_1$ is within 0.002 of $\theta$ with slope 1.**
 
 # %%
-X_BOX = np.linspace(-1.0, 6.0, 7001)  # spacing 0.001: every box edge below falls on a grid point
+# spacing 0.001: every box edge below falls on a grid point
+X_BOX = np.linspace(-1.0, 6.0, 7001)
 
 
 def box(left: float) -> np.ndarray:
@@ -456,8 +648,11 @@ ax.legend(frameon=False, loc="upper left")
 plt.show()
 
 disjoint = thetas > 1.0  # at exactly 1 the two boxes share an edge point on the grid
-print(f"JSD for theta > 1: between {jsd_gap[disjoint].min():.4f} and {jsd_gap[disjoint].max():.4f} "
-      f"(log 2 = {math.log(2):.4f}); W1 at theta = 4: {w1_gap[-1]:.4f}")
+print(
+    f"JSD for theta > 1: between {jsd_gap[disjoint].min():.4f} and "
+    f"{jsd_gap[disjoint].max():.4f} "
+    f"(log 2 = {math.log(2):.4f}); W1 at theta = 4: {w1_gap[-1]:.4f}"
+)
 assert np.all(np.abs(jsd_gap[disjoint] - math.log(2)) < 2e-3)
 assert np.all(np.abs(np.diff(jsd_gap[disjoint]) / 0.05) < 1e-3)
 assert np.all(np.abs(w1_gap - thetas) < 2e-3)
@@ -465,63 +660,116 @@ assert np.allclose(np.diff(w1_gap) / 0.05, 1.0, atol=0.05)
 
 # %% [markdown]
 # This is the motivation for the Wasserstein GAN {cite}`arjovsky2017wasserstein`, whose critic estimates $W_1$
-# instead of the JSD, and for its gradient-penalty version {cite}`gulrajani2017improved`, both in a later chapter.
+# instead of the JSD, and for its gradient-penalty version {cite}`gulrajani2017improved`, both in Chapter 6.
 # In practice the non-saturating loss and noise in the samples keep a standard GAN learning, but the flat JSD is
-# why a discriminator that wins completely stalls the generator.
+# why a discriminator that wins completely stalls a minimax generator. (The non-saturating generator's gradient
+# does not vanish there, but it is not the JSD's either: {eq}`eq-ns-gradient`. With disjoint supports
+# Arjovsky and Bottou show it becomes unstable instead {cite}`arjovsky2017towards`.)
 #
 # ## Exercises
 #
-# **1.** Let $p_{data} = \mathcal N(0, 1)$ and $p_g = \mathcal N(0, 2^2)$. Derive $D^*(x)$ in closed form. What is
+# Try each one before you open its solution; every solution's code runs with the chapter, so its
+# claim is checked.
+#
+# ```{exercise}
+# :label: loss-ex-1
+# Let $p_{data} = \mathcal N(0, 1)$ and $p_g = \mathcal N(0, 2^2)$. Derive $D^*(x)$ in closed form. What is
 # $D^*(0)$, and for which $|x|$ is $D^*(x) = \frac12$? Check numerically.
+# ```
+#
+# ```{solution-start} loss-ex-1
+# :class: dropdown
+# ```
+#
+# $\frac{D^*}{1 - D^*} = \frac{p_{data}}{p_g} = 2\,e^{-x^2/2 + x^2/8} = 2\,e^{-3x^2/8}$, so $D^*(0) = \frac23$,
+# and $D^* = \frac12$ where $2\,e^{-3x^2/8} = 1$, that is $|x| = \sqrt{8 \ln 2 / 3} \approx 1.36$.
 
-# %% tags=["hide-cell"]
-# Solution 1: D*/(1 - D*) = p_data/p_g = 2 exp(-x^2/2 + x^2/8) = 2 exp(-3x^2/8), so D*(0) = 2/3 and
-# D* = 1/2 where 2 exp(-3x^2/8) = 1, i.e. |x| = sqrt(8 ln 2 / 3).
+# %%
 d_star_ex = optimal_discriminator(gaussian(0, 1), gaussian(0, 2))
 zero = np.argmin(np.abs(X))
 half_at = math.sqrt(8 * math.log(2) / 3)
 right = X > 0
 crossing = X[right][np.argmin(np.abs(d_star_ex[right] - 0.5))]
-print(f"D*(0) = {d_star_ex[zero]:.4f}; D* = 1/2 at x = {crossing:.3f} (closed form {half_at:.3f})")
+print(
+    f"D*(0) = {d_star_ex[zero]:.4f}; "
+    f"D* = 1/2 at x = {crossing:.3f} (closed form {half_at:.3f})"
+)
 assert abs(d_star_ex[zero] - 2 / 3) < 1e-9
 assert abs(crossing - half_at) < 0.01
 
 # %% [markdown]
-# **2.** The KL divergence is not symmetric. For $p = \mathcal N(0, 1)$ and $q = \mathcal N(0, 2^2)$, compute
+# ```{solution-end}
+# ```
+#
+# ```{exercise}
+# :label: loss-ex-2
+# The KL divergence is not symmetric. For $p = \mathcal N(0, 1)$ and $q = \mathcal N(0, 2^2)$, compute
 # $\mathrm{KL}(p\|q)$ and $\mathrm{KL}(q\|p)$ in closed form
 # ($\mathrm{KL} = \log\frac{\sigma_2}{\sigma_1} + \frac{\sigma_1^2 + (\mu_1 - \mu_2)^2}{2\sigma_2^2} - \frac12$) and
 # numerically. Which direction punishes $q$ more for putting mass where $p$ has little?
+# ```
+#
+# ```{solution-start} loss-ex-2
+# :class: dropdown
+# ```
+#
+# $\mathrm{KL}(p\|q) = \log 2 + \frac18 - \frac12 \approx 0.318$ and $\mathrm{KL}(q\|p) = -\log 2 + 2 - \frac12
+# \approx 0.807$. $\mathrm{KL}(q\|p)$ weighs the log-ratio by $q$, so the wide $q$'s mass in $p$'s tails, where
+# $\log(q/p)$ is large, costs more.
 
-# %% tags=["hide-cell"]
-# Solution 2: KL(p||q) = log 2 + 1/8 - 1/2 ~ 0.318; KL(q||p) = -log 2 + 2 - 1/2 ~ 0.807. KL(q||p) weighs the
-# log-ratio by q, so the wide q's mass in p's tails, where log(q/p) is large, costs more.
+# %%
 closed_pq = math.log(2) + 1 / 8 - 1 / 2
 closed_qp = -math.log(2) + 4 / 2 - 1 / 2
 kl_pq = kl_divergence(gaussian(0, 1), gaussian(0, 2), X)
 kl_qp = kl_divergence(gaussian(0, 2), gaussian(0, 1), X)
-print(f"KL(p||q) = {kl_pq:.4f} (closed {closed_pq:.4f}); KL(q||p) = {kl_qp:.4f} (closed {closed_qp:.4f})")
+print(
+    f"KL(p||q) = {kl_pq:.4f} (closed {closed_pq:.4f}); "
+    f"KL(q||p) = {kl_qp:.4f} (closed {closed_qp:.4f})"
+)
 assert abs(kl_pq - closed_pq) < 1e-4 and abs(kl_qp - closed_qp) < 1e-4
 assert kl_qp > kl_pq
 
 # %% [markdown]
-# **3.** What is $C(G)$ when $p_g = p_{data}$, and what is it when their supports are disjoint? Use {eq}`eq-cg` and
+# ```{solution-end}
+# ```
+#
+# ```{exercise}
+# :label: loss-ex-3
+# What is $C(G)$ when $p_g = p_{data}$, and what is it when their supports are disjoint? Use {eq}`eq-cg` and
 # check both with `value_function` and `optimal_discriminator`.
+# ```
+#
+# ```{solution-start} loss-ex-3
+# :class: dropdown
+# ```
+#
+# Identical: $\mathrm{JSD} = 0$ and $C = -\log 4$. Disjoint: $\mathrm{JSD} = \log 2$ and $C = 0$.
 
-# %% tags=["hide-cell"]
-# Solution 3: identical -> JSD = 0 and C = -log 4; disjoint -> JSD = log 2 and C = 0.
-c_same = value_function(optimal_discriminator(uniform, uniform), uniform, uniform, X_BOX)
+# %%
+c_same = value_function(
+    optimal_discriminator(uniform, uniform), uniform, uniform, X_BOX
+)
 far_box = box(3.0)
-c_disjoint = value_function(optimal_discriminator(uniform, far_box), uniform, far_box, X_BOX)
-print(f"C(G) identical = {c_same:.5f} (-log 4 = {-math.log(4):.5f}); disjoint = {c_disjoint:.5f}")
+c_disjoint = value_function(
+    optimal_discriminator(uniform, far_box), uniform, far_box, X_BOX
+)
+print(
+    f"C(G) identical = {c_same:.5f} (-log 4 = {-math.log(4):.5f}); "
+    f"disjoint = {c_disjoint:.5f}"
+)
 assert abs(c_same + math.log(4)) < 1e-3
 assert abs(c_disjoint) < 1e-3
 
 # %% [markdown]
+# ```{solution-end}
+# ```
+#
 # ## What to take away
 #
 # - $-V$ is the discriminator's binary cross-entropy; compute it on logits (`binary_cross_entropy_with_logits`).
 # - $D^* = p_{data}/(p_{data} + p_g)$ maximises $V$ pointwise; against it, $V = -\log 4 + 2\,\mathrm{JSD}$,
 #   checked here to $10^{-4}$, and a trained network got within 0.02 of $D^*$ and 0.005 nats of the bound.
 # - The saturating generator loss gives a 99 times weaker gradient at $D(G(z)) = 0.01$; SGD stalls on it, Adam
-#   hides it. Use the non-saturating loss.
+#   hides it. Use the non-saturating loss, knowing what it minimises: against $D^*$ its gradient is that of
+#   $\mathrm{KL}(p_g\|p_{data}) - 2\,\mathrm{JSD}$, which prefers one mode to all of them.
 # - For disjoint supports the JSD is stuck at $\log 2$; $W_1$ keeps growing with the distance.

