@@ -111,7 +111,9 @@ class Reader:
     def __init__(self, browser, site: str, page_name: str):
         self.site = site
         self.context = browser.new_context(viewport=LAPTOP, service_workers="block")
-        self.context.set_default_timeout(10_000)
+        # generous: a shared, loaded machine can take many seconds to lay out a long chapter
+        self.context.set_default_timeout(60_000)
+        self.context.set_default_navigation_timeout(180_000)
         self.page = self.context.new_page()
         self.problems: list[str] = []
         self.page.on("console", self._console)
@@ -264,7 +266,7 @@ def test_exercise_solutions_open_on_click(reader, chapter: str):
         body = solution.locator("section").first
         assert body.is_hidden(), f"solution {i + 1} is open before a click"
         solution.locator(".admonition-title").click()
-        body.wait_for(state="visible", timeout=2_000)
+        body.wait_for(state="visible", timeout=10_000)
     hidden_cells = page.locator("details.hide")
     for i in range(hidden_cells.count()):
         cell = hidden_cells.nth(i)
