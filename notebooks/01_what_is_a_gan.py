@@ -14,7 +14,7 @@
 # ---
 
 # %% tags=["remove-cell"]
-# Colab only: install the course package. Everywhere else `make` has installed it already.
+# Colab only: install the course package (elsewhere `make` has installed it).
 import subprocess
 import sys
 
@@ -104,7 +104,7 @@ from gancourse.models import MLPDiscriminator, MLPGenerator
 from gancourse.runtime import setup
 from gancourse.viz import plot_figure1_panel
 
-# The networks here are tiny, so this chapter runs on the CPU everywhere and repeats number for number.
+# Tiny networks: this chapter runs on the CPU everywhere, repeating number for number.
 device = setup(seed=0, device="cpu")
 # for networks this small, one thread beats two (no synchronisation cost)
 torch.set_num_threads(1)

@@ -14,7 +14,7 @@
 # ---
 
 # %% tags=["remove-cell"]
-# Colab only: install the course package. Everywhere else `make` has installed it already.
+# Colab only: install the course package (elsewhere `make` has installed it).
 import subprocess
 import sys
 
@@ -64,7 +64,7 @@ from gancourse.models import MLPDiscriminator, MLPGenerator
 from gancourse.runtime import seed_everything, setup
 from gancourse.viz import BLACK, BLUE, GREEN, ORANGE, VERMILLION
 
-# Small 1-D networks: this chapter runs on the CPU everywhere and repeats number for number.
+# Small 1-D networks: the CPU everywhere, repeating number for number.
 device = setup(seed=0, device="cpu")
 torch.set_num_threads(1)  # for networks this small, one thread beats two
 

@@ -14,7 +14,7 @@
 # ---
 
 # %% tags=["remove-cell"]
-# Colab only: install the course package. Everywhere else `make` has installed it already.
+# Colab only: install the course package (elsewhere `make` has installed it).
 import subprocess
 import sys
 
