@@ -1,0 +1,197 @@
+"""What the two players minimise: one small object per GAN objective, so a new objective is an argument to the
+training loop, not a new loop.
+
+Every objective takes the discriminator's raw outputs s = D(x) (logits for the BCE objectives, critic values for
+the Wasserstein ones; any shape, averaged over the batch) and gives
+
+- ``d_loss(real_scores, fake_scores)``: what D minimises (a scalar);
+- ``g_loss(fake_scores)``: what G minimises;
+- ``penalty(discriminator, real, fake, condition=None)``: a regulariser added to D's loss, already weighted
+  (``None`` when the objective has none);
+- ``after_d_step(discriminator)``: what happens to D's weights after its optimiser step (weight clipping).
+
+A network is called ``net(x)``, or ``net(x, condition)`` when a condition (class labels, attributes) is given.
+The BCE formulas live in ``gancourse.losses``; the objectives here call them.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import torch
+import torch.nn.functional as F
+from torch import nn
+from torch.nn.modules.batchnorm import _BatchNorm
+
+from gancourse.losses import discriminator_loss, generator_loss_nonsaturating, generator_loss_saturating
+
+
+def judge(network: nn.Module, x: torch.Tensor, condition: torch.Tensor | None = None) -> torch.Tensor:
+    """``network(x)``, or ``network(x, condition)`` for a conditional network."""
+    return network(x) if condition is None else network(x, condition)
+
+
+def _input_gradient(discriminator: nn.Module, x: torch.Tensor, condition: torch.Tensor | None) -> torch.Tensor:
+    """grad_x sum_i D(x_i), one row per sample (B, numel per sample), kept in the graph (``create_graph=True``)
+    so that D's loss can be differentiated through it. Row i is grad_{x_i} D(x_i) when samples do not interact."""
+    x = x.detach().requires_grad_(True)
+    scores = judge(discriminator, x, condition)
+    (grad,) = torch.autograd.grad(scores.sum(), x, create_graph=True)
+    return grad.flatten(1)  # per sample: the norm is taken over all of a sample's pixels, not over dim=1
+
+
+def gradient_penalty(
+    critic: nn.Module, real: torch.Tensor, fake: torch.Tensor, condition: torch.Tensor | None = None
+) -> torch.Tensor:
+    """E_x̂ (||grad_x̂ D(x̂)||_2 - 1)^2 with x̂ = eps x + (1 - eps) G(z), eps ~ U[0, 1] per sample.
+
+    Gulrajani et al. (2017), Algorithm 1: one eps per sample, of shape (B, 1, ..., 1), so x̂ lies on the segment
+    between a real and a fake sample; the gradient of each sample is flattened before its norm. Returns the batch
+    mean **without** the weight lambda. ``real``, ``fake``: (B, ...) of the same shape. ``condition`` (B, ...)
+    is passed to a conditional critic. A critic with batch norm in training mode is refused: each score would
+    depend on the whole batch, and the per-sample gradient the penalty constrains would not exist.
+    """
+    if real.shape != fake.shape:
+        raise ValueError(f"real {tuple(real.shape)} and fake {tuple(fake.shape)} must have the same shape")
+    if any(isinstance(m, _BatchNorm) and m.training for m in critic.modules()):
+        raise ValueError("the critic has batch norm in training mode: the gradient penalty needs per-sample "
+                         "scores; use layer norm or no normalisation in the critic (Gulrajani et al. 2017)")
+    eps = torch.rand(real.shape[0], *([1] * (real.ndim - 1)), device=real.device, dtype=real.dtype)
+    mixed = eps * real.detach() + (1 - eps) * fake.detach()
+    norms = _input_gradient(critic, mixed, condition).norm(2, dim=1)
+    return ((norms - 1) ** 2).mean()
+
+
+def r1_penalty(
+    discriminator: nn.Module, real: torch.Tensor, condition: torch.Tensor | None = None
+) -> torch.Tensor:
+    """E_x ||grad_x D(x)||^2 on real data only (Mescheder et al. 2018), without the gamma / 2 weight."""
+    return _input_gradient(discriminator, real, condition).pow(2).sum(1).mean()
+
+
+@dataclass(frozen=True)
+class Objective:
+    """The interface (see the module docstring); no penalty and nothing after D's step by default."""
+
+    def d_loss(self, real_scores: torch.Tensor, fake_scores: torch.Tensor) -> torch.Tensor:
+        raise NotImplementedError
+
+    def g_loss(self, fake_scores: torch.Tensor) -> torch.Tensor:
+        raise NotImplementedError
+
+    def penalty(
+        self, discriminator: nn.Module, real: torch.Tensor, fake: torch.Tensor, condition: torch.Tensor | None = None
+    ) -> torch.Tensor | None:
+        return None
+
+    def after_d_step(self, discriminator: nn.Module) -> None:
+        return None
+
+
+class _R1:
+    """Mixin: adds (gamma / 2) E_x ||grad_x D(x)||^2 on real data to D's loss when ``self.r1_gamma`` > 0."""
+
+    r1_gamma: float
+
+    def __post_init__(self) -> None:
+        if self.r1_gamma < 0:
+            raise ValueError(f"r1_gamma must be >= 0, got {self.r1_gamma}")
+
+    def penalty(self, discriminator, real, fake, condition=None):
+        if self.r1_gamma == 0:
+            return None
+        return self.r1_gamma / 2 * r1_penalty(discriminator, real, condition)
+
+
+@dataclass(frozen=True)
+class NonSaturating(_R1, Objective):
+    """Goodfellow et al. (2014) with the generator loss they use in practice, on logits s:
+
+    L_D = -E log sigmoid(s(x)) - E log(1 - sigmoid(s(G(z))))  [real target ``real_label``; < 1 is one-sided
+    label smoothing, Salimans et al. 2016],   L_G = -E log sigmoid(s(G(z))),   optional R1 (``r1_gamma``).
+    """
+
+    real_label: float = 1.0
+    r1_gamma: float = 0.0
+
+    def __post_init__(self) -> None:
+        super().__post_init__()
+        if not 0.5 < self.real_label <= 1.0:
+            raise ValueError(f"real_label must lie in (0.5, 1], got {self.real_label}")
+
+    def d_loss(self, real_scores, fake_scores):
+        return discriminator_loss(real_scores, fake_scores, real_label=self.real_label)
+
+    def g_loss(self, fake_scores):
+        return generator_loss_nonsaturating(fake_scores)
+
+
+@dataclass(frozen=True)
+class Minimax(Objective):
+    """The original game: L_D as in ``NonSaturating``, L_G = E log(1 - sigmoid(s(G(z)))) (saturates when D wins)."""
+
+    def d_loss(self, real_scores, fake_scores):
+        return discriminator_loss(real_scores, fake_scores)
+
+    def g_loss(self, fake_scores):
+        return generator_loss_saturating(fake_scores)
+
+
+@dataclass(frozen=True)
+class Hinge(_R1, Objective):
+    """Hinge loss (Lim & Ye 2017; Miyato et al. 2018), on raw scores s:
+
+    L_D = E max(0, 1 - s(x)) + E max(0, 1 + s(G(z))),   L_G = -E s(G(z)),   optional R1 (``r1_gamma``).
+    """
+
+    r1_gamma: float = 0.0
+
+    def d_loss(self, real_scores, fake_scores):
+        return F.relu(1 - real_scores).mean() + F.relu(1 + fake_scores).mean()
+
+    def g_loss(self, fake_scores):
+        return -fake_scores.mean()
+
+
+@dataclass(frozen=True)
+class _Critic(Objective):
+    """Wasserstein losses on critic values f (no sigmoid): the critic maximises E f(x) - E f(G(z)), the estimate
+    of W(p_data, p_g) when f is 1-Lipschitz (Arjovsky et al. 2017); so L_D = E f(G(z)) - E f(x), L_G = -E f(G(z))."""
+
+    def d_loss(self, real_scores, fake_scores):
+        return fake_scores.mean() - real_scores.mean()
+
+    def g_loss(self, fake_scores):
+        return -fake_scores.mean()
+
+
+@dataclass(frozen=True)
+class Wasserstein(_Critic):
+    """WGAN (Arjovsky et al. 2017): the critic's losses of ``_Critic``; after every critic step each weight is
+    clipped to [-clip, clip], a crude way to keep f Lipschitz (the paper: c = 0.01, RMSprop 5e-5, 5 critic steps)."""
+
+    clip: float = 0.01
+
+    def __post_init__(self) -> None:
+        if self.clip <= 0:
+            raise ValueError(f"clip must be > 0, got {self.clip}")
+
+    @torch.no_grad()
+    def after_d_step(self, discriminator):
+        for p in discriminator.parameters():
+            p.clamp_(-self.clip, self.clip)
+
+
+@dataclass(frozen=True)
+class WassersteinGP(_Critic):
+    """WGAN-GP (Gulrajani et al. 2017): L_D = E f(G(z)) - E f(x) + lambda E (||grad f(x̂)||_2 - 1)^2
+    (``gradient_penalty``; lambda = ``gp_weight``, 10 in the paper), L_G = -E f(G(z))."""
+
+    gp_weight: float = 10.0
+
+    def __post_init__(self) -> None:
+        if self.gp_weight < 0:
+            raise ValueError(f"gp_weight must be >= 0, got {self.gp_weight}")
+
+    def penalty(self, discriminator, real, fake, condition=None):
+        return self.gp_weight * gradient_penalty(discriminator, real, fake, condition)
