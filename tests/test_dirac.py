@@ -78,3 +78,12 @@ def test_bad_input_raises():
         DiracGAN(r1_gamma=-1.0)
     with pytest.raises(ValueError, match="one shape"):
         simulate(DiracGAN(), torch.zeros(2), torch.zeros(3), lr=0.1, steps=1)
+
+
+@pytest.mark.parametrize("game", [DiracGAN(), DiracGAN(r1_gamma=0.7, noise_std=0.4), DiracGAN("wgan", gp_weight=2.0),
+                                  DiracGAN("wgan", noise_std=1.0)])
+def test_closed_form_field_equals_autograd(game):
+    torch.manual_seed(0)
+    theta, psi = torch.randn(50, dtype=torch.float64) * 2, torch.randn(50, dtype=torch.float64) * 2
+    for fast, reference in zip(game.vector_field(theta, psi), game.field_by_autograd(theta, psi), strict=True):
+        assert torch.allclose(fast, reference, atol=1e-12)
