@@ -34,8 +34,9 @@ def minibatch_similarity(m: torch.Tensor) -> torch.Tensor:
     ``m``: (..., B, K, C), each sample's K kernels of C numbers. Returns (..., B, K). A batch of B identical
     samples gives B - 1 everywhere; samples far from all others give about 0.
     """
-    distance = (m.unsqueeze(-3) - m.unsqueeze(-4)).abs().sum(-1)  # (..., B, B, K): L1 per kernel, per pair
-    return torch.exp(-distance).sum(-2) - 1.0  # drop j = i, whose distance is 0 and term exactly 1
+    kernels = m.movedim(-2, -3)  # (..., K, B, C)
+    distance = torch.cdist(kernels, kernels, p=1)  # (..., K, B, B): L1 distance per kernel, per pair
+    return (torch.exp(-distance).sum(-1) - 1.0).movedim(-2, -1)  # drop j = i: distance 0, term exactly 1
 
 
 class MinibatchDiscrimination(nn.Module):
@@ -45,7 +46,7 @@ class MinibatchDiscrimination(nn.Module):
     T (A, K * C) projects the features to K kernels of C numbers, initialised N(0, 0.05^2) as in the authors' code.
     """
 
-    def __init__(self, in_features: int, n_kernels: int = 8, kernel_dim: int = 4, n_models: int | None = None):
+    def __init__(self, in_features: int, n_kernels: int = 5, kernel_dim: int = 3, n_models: int | None = None):
         super().__init__()
         self.n_kernels, self.kernel_dim = n_kernels, kernel_dim
         shape = (in_features, n_kernels * kernel_dim) if n_models is None else (n_models, in_features,
@@ -107,7 +108,8 @@ class StackedMLP(nn.Module):
                  spectral: bool = False) -> None:
         super().__init__()
         widths = [in_dim, *hidden]
-        self.hidden = nn.ModuleList(StackedLinear(n_models, a, b, spectral) for a, b in zip(widths, widths[1:]))
+        self.hidden = nn.ModuleList(StackedLinear(n_models, a, b, spectral) for a, b in zip(widths, widths[1:],
+                                                                                             strict=False))
         self.out = StackedLinear(n_models, widths[-1], out_dim, spectral)
         self.slope = slope
 
