@@ -184,12 +184,13 @@ class LeanDCGANDiscriminator(nn.Module):
 
 
 @torch.no_grad()
-def generate(generator: nn.Module, z: torch.Tensor) -> torch.Tensor:
-    """G(z) in eval mode (batch norm uses its running statistics), without gradients; G's mode is restored."""
+def generate(generator: nn.Module, z: torch.Tensor, condition: torch.Tensor | None = None) -> torch.Tensor:
+    """G(z) (or G(z, condition) for a conditional G) in eval mode (batch norm uses its running statistics),
+    without gradients; G's mode is restored."""
     was_training = generator.training
     generator.eval()
     try:
-        return generator(z)
+        return generator(z) if condition is None else generator(z, condition)
     finally:
         generator.train(was_training)
 

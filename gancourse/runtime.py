@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import platform
 import random
+import warnings
 
 import numpy as np
 import torch
@@ -43,16 +44,45 @@ def seed_everything(seed: int) -> None:
     torch.manual_seed(seed)  # also seeds every CUDA device
 
 
-def setup(seed: int = 0, device: str | None = None, quiet: bool = False) -> torch.device:
+def setup(seed: int = 0, device: str | None = None, quiet: bool = False, deterministic: bool = False) -> torch.device:
     """Seed everything and choose the device; prints one line saying what was chosen.
+
+    CPU runs repeat number for number from the seed alone. ``deterministic=True`` asks the same of CUDA runs (see
+    ``make_deterministic``); call it before anything touches the GPU.
 
     >>> device = setup(seed=0)          # doctest: +SKIP
     """
+    if deterministic:
+        make_deterministic()
     seed_everything(seed)
     chosen = pick_device(device)
     if not quiet:
-        print(f"gancourse: seed {seed}, device {chosen.type}, torch {torch.__version__}")
+        mode = ", deterministic algorithms" if deterministic else ""
+        print(f"gancourse: seed {seed}, device {chosen.type}{mode}, torch {torch.__version__}")
     return chosen
+
+
+# cuBLAS reuses workspace buffers between streams in an order that varies from run to run unless each kernel gets a
+# fixed workspace; ":4096:8" (8 buffers of 4 MiB) is what PyTorch's reproducibility notes give.
+CUBLAS_WORKSPACE = ":4096:8"
+
+
+def make_deterministic(enabled: bool = True) -> None:
+    """Make CUDA runs repeat number for number (at some cost in speed), or undo it with ``enabled=False``.
+
+    Sets ``CUBLAS_WORKSPACE_CONFIG`` (read when cuBLAS starts, so before the first matrix product on the GPU),
+    ``torch.use_deterministic_algorithms`` (an operation that has only a nondeterministic CUDA kernel then raises
+    instead of silently varying) and cuDNN's deterministic mode without autotuning. On the CPU the course's runs
+    are deterministic already.
+    """
+    if enabled:
+        if torch.cuda.is_available() and torch.cuda.is_initialized() and "CUBLAS_WORKSPACE_CONFIG" not in os.environ:
+            warnings.warn("CUDA is already in use, so CUBLAS_WORKSPACE_CONFIG set now may come too late: call "
+                          "make_deterministic (or setup(deterministic=True)) first thing", stacklevel=2)
+        os.environ.setdefault("CUBLAS_WORKSPACE_CONFIG", CUBLAS_WORKSPACE)
+    torch.use_deterministic_algorithms(enabled)
+    torch.backends.cudnn.deterministic = enabled
+    torch.backends.cudnn.benchmark = False
 
 
 def machine_info(device: torch.device | str | None = None) -> dict:

@@ -1,13 +1,17 @@
 """The reusable GAN training loop: Algorithm 1 of Goodfellow et al. (2014) with the bookkeeping a course needs.
 
 Per iteration: ``k`` discriminator steps (each on a fresh real batch and a fresh, detached fake batch), then one
-generator step. During the generator step the discriminator's parameters are frozen: the gradient still flows
-through D to G, but D's own weight gradients (which the next D step would discard) are never computed. Losses and
-the mean D(x), D(G(z)) are kept on the device and copied to the host once every ``log_every`` steps (one
-synchronisation, not one per step); that is also when the NaN/inf guard looks at them. ``autocast=torch.bfloat16``
-runs both networks' forward passes in bfloat16 (weights, optimiser state and losses stay float32).
-Checkpoints hold both networks, both optimisers, the step, the history and the RNG states, are written
-atomically and are read back with ``torch.load(weights_only=True)``.
+generator step; ``discriminator_step`` and ``generator_step`` below are the two halves, and the objective
+(``gancourse.objectives``: non-saturating BCE, hinge, Wasserstein with clipping or gradient penalty, R1) is an
+argument, not a fork of the loop. During the generator step the discriminator's parameters are frozen: the
+gradient still flows through D to G, but D's own weight gradients (which the next D step would discard) are never
+computed. With ``labels`` the loop is conditional: real batches travel with their labels, fake batches get labels
+drawn from the data's, and the networks are called ``G(z, y)``, ``D(x, y)``.
+
+Losses and mean discriminator outputs are kept on the device and copied to the host once every ``log_every``
+steps (one synchronisation, not one per step); that is also when the NaN/inf guard looks at them. Checkpoints
+(``gancourse.checkpoint``) hold both networks, both optimisers, the step, the history and the RNG states.
+Options that only buy speed live in ``gancourse.fast``.
 """
 
 from __future__ import annotations
@@ -15,8 +19,6 @@ from __future__ import annotations
 import contextlib
 import copy
 import dataclasses
-import os
-import tempfile
 import time
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
@@ -27,21 +29,67 @@ from torch import nn
 from torch.utils.flop_counter import FlopCounterMode
 from tqdm.auto import tqdm
 
-from gancourse.losses import discriminator_loss, generator_loss_nonsaturating
+from gancourse.checkpoint import CheckpointError, load_checkpoint, save_atomic
 from gancourse.models import generate
+from gancourse.objectives import NonSaturating, Objective, judge
+
+__all__ = ["CheckpointError", "GANTrainer", "History", "NonFiniteLossError", "TrainConfig", "discriminator_step",
+           "frozen", "generator_step", "linear_decay", "load_checkpoint", "save_atomic", "training_flops"]
 
 RealSource = torch.Tensor | Callable[[int], torch.Tensor]
-_COLUMNS = ("d_loss", "g_loss", "d_real", "d_fake")
+# what each iteration records; "score" is D's raw output (a logit, or a critic value for the Wasserstein losses)
+_COLUMNS = ("d_loss", "g_loss", "d_real", "d_fake", "real_score", "fake_score", "penalty")
+
+
+# Discriminator step (the inner loop of Algorithm 1). For the non-saturating objective
+#     minimise  L_D = -[E log D(x) + E log(1 - D(G(z)))] + R(D)
+# where R is the objective's penalty (R1, gradient penalty; none by default); other objectives swap L_D.
+# The fake batch arrives detached, so no gradient reaches G.
+def discriminator_step(
+    D: nn.Module, opt_d: torch.optim.Optimizer, objective: Objective, real: torch.Tensor, fake: torch.Tensor,
+    real_condition: torch.Tensor | None = None, fake_condition: torch.Tensor | None = None,
+) -> torch.Tensor:
+    """One optimiser step of D on a real and a fake batch (B, ...). Returns (6,) detached: the loss D minimised
+    (penalty included), mean sigmoid(s(x)), mean sigmoid(s(G(z))), mean s(x), mean s(G(z)), the penalty."""
+    real_scores = judge(D, real, real_condition).float()
+    fake_scores = judge(D, fake, fake_condition).float()
+    loss = objective.d_loss(real_scores, fake_scores)
+    penalty = objective.penalty(D, real, fake, real_condition)
+    if penalty is not None:
+        loss = loss + penalty
+    opt_d.zero_grad(set_to_none=True)
+    loss.backward()
+    opt_d.step()
+    objective.after_d_step(D)  # e.g. WGAN's weight clipping
+    means = [s.mean() for s in (torch.sigmoid(real_scores), torch.sigmoid(fake_scores), real_scores, fake_scores)]
+    return torch.stack([loss, *means, loss.new_zeros(()) if penalty is None else penalty]).detach()
+
+
+# Generator step (the last line of Algorithm 1). For the non-saturating objective
+#     minimise  L_G = -E log D(G(z))
+# with D's weights frozen: the gradient flows through D into G but is not computed for D's parameters.
+def generator_step(
+    G: nn.Module, D: nn.Module, opt_g: torch.optim.Optimizer, objective: Objective, z: torch.Tensor,
+    condition: torch.Tensor | None = None,
+) -> torch.Tensor:
+    """One optimiser step of G on noise z (B, latent_dim); returns its loss, detached."""
+    fake = judge(G, z, condition)
+    with frozen(D):
+        scores = judge(D, fake, condition).float()
+    loss = objective.g_loss(scores)
+    opt_g.zero_grad(set_to_none=True)
+    loss.backward()
+    opt_g.step()
+    return loss.detach()
 
 
 @dataclass
 class TrainConfig:
     """Settings of the loop. ``k`` discriminator steps per generator step (k in Algorithm 1)."""
 
+    objective: Objective = field(default_factory=NonSaturating)
     batch_size: int = 64
     k: int = 1
-    g_loss: Callable[[torch.Tensor], torch.Tensor] = generator_loss_nonsaturating
-    real_label: float = 1.0  # < 1: one-sided label smoothing
     log_every: int = 25
     snapshot_at: Sequence[int] = ()
     n_fixed: int = 64  # size of the fixed-noise batch used for snapshots
@@ -49,19 +97,10 @@ class TrainConfig:
     progress: bool = True
     value_range: tuple[float, float] | None = (-1.0, 1.0)  # checked on a data tensor; None skips the check
     lr_factor: Callable[[int], float] | None = None  # step -> multiplier of both optimisers' initial lr
-    # True: the G step reuses the last D step's fakes instead of fresh noise (one G forward pass fewer per
-    # iteration, as pytorch/examples' DCGAN does). False follows Algorithm 1 to the letter.
-    reuse_fakes: bool = False
-    # torch.bfloat16: forward passes under torch.autocast (faster on GPUs and on CPUs with bf16 instructions);
-    # None: float32 throughout. float16 is refused: it needs loss scaling, which this loop does not do.
-    autocast: torch.dtype | None = None
 
     def __post_init__(self) -> None:
-        if self.autocast not in (None, torch.bfloat16):
-            raise ValueError(
-                f"autocast must be None or torch.bfloat16, got {self.autocast}: float16 needs a GradScaler "
-                "(its gradients underflow without loss scaling); bfloat16 has float32's range and does not"
-            )
+        if not isinstance(self.objective, Objective):
+            raise TypeError(f"objective must be a gancourse.objectives.Objective, got {self.objective!r}")
         if self.k < 1:
             raise ValueError(f"k (discriminator steps per generator step) must be >= 1, got {self.k}")
         if self.batch_size < 1 or self.log_every < 1:
@@ -70,15 +109,25 @@ class TrainConfig:
 
 @dataclass
 class History:
-    """Per-step records: losses, mean D(x) and D(G(z)), wall time; and fixed-noise samples at chosen steps."""
+    """Per-step records (columns of ``_COLUMNS``: losses, mean sigmoid(s) and mean raw score s of D on the real and
+    the fake batch of the step's last D step, the weighted penalty), wall time; fixed-noise samples at chosen steps.
+    """
 
     step: list[int] = field(default_factory=list)
     d_loss: list[float] = field(default_factory=list)
     g_loss: list[float] = field(default_factory=list)
     d_real: list[float] = field(default_factory=list)
     d_fake: list[float] = field(default_factory=list)
+    real_score: list[float] = field(default_factory=list)
+    fake_score: list[float] = field(default_factory=list)
+    penalty: list[float] = field(default_factory=list)
     wall_time: list[float] = field(default_factory=list)
     snapshots: dict[int, torch.Tensor] = field(default_factory=dict)
+
+    @property
+    def wasserstein_estimate(self) -> list[float]:
+        """E s(x) - E s(G(z)) per step: a WGAN critic's estimate of the Wasserstein distance (Arjovsky et al.)."""
+        return [r - f for r, f in zip(self.real_score, self.fake_score, strict=True)]
 
     def to_state(self) -> dict:
         return {name: getattr(self, name) for name in ("step", *_COLUMNS, "wall_time")} | {
@@ -96,10 +145,12 @@ class NonFiniteLossError(FloatingPointError):
 
 
 class GANTrainer:
-    """Trains ``generator`` against ``discriminator`` (which returns logits).
+    """Trains ``generator`` against ``discriminator`` (which returns raw scores: logits or critic values).
 
     ``real`` is either a tensor of samples (N, ...) already on the device, indexed at random each step, or a
     callable ``n -> (n, ...)`` that draws fresh samples (toy distributions). ``latent_dim`` gives z ~ N(0, I).
+    ``labels`` (only with a tensor ``real``): int64 (N,) classes or float (N, C) attributes aligned with ``real``;
+    then the networks are called ``G(z, y)`` and ``D(x, y)``, and snapshots use fixed conditions too.
     """
 
     def __init__(
@@ -112,18 +163,22 @@ class GANTrainer:
         latent_dim: int,
         config: TrainConfig | None = None,
         device: torch.device | str = "cpu",
+        labels: torch.Tensor | None = None,
     ) -> None:
         self.G, self.D, self.opt_g, self.opt_d = generator, discriminator, opt_g, opt_d
         self.config = config or TrainConfig()
         self.device = torch.device(device)
         self.latent_dim = latent_dim
-        self.real = real
+        self.real, self.labels = real, labels
         if isinstance(real, torch.Tensor):
             self._check_data_tensor(real)
+        if labels is not None:
+            self._check_labels(labels)
         self.step = 0
         self.history = History()
         fixed = torch.Generator().manual_seed(self.config.fixed_noise_seed)
         self.fixed_z = torch.randn(self.config.n_fixed, latent_dim, generator=fixed).to(self.device)
+        self.fixed_condition = None if labels is None else self._fixed_conditions(self.config.n_fixed, fixed)
         self._check_shapes()
 
     # ------------------------------------------------------------------ input checks
@@ -142,8 +197,26 @@ class GANTrainer:
                     "to match a tanh generator (or set value_range=None for other data)"
                 )
 
+    def _check_labels(self, labels: torch.Tensor) -> None:
+        if not isinstance(self.real, torch.Tensor):
+            raise TypeError("labels need a data tensor to align with, not a sampling function")
+        if len(labels) != len(self.real) or labels.device != self.real.device:
+            raise ValueError(f"labels must align with the data: {len(labels)} labels on {labels.device} for "
+                             f"{len(self.real)} samples on {self.real.device}")
+        classes = labels.dtype == torch.int64 and labels.ndim == 1
+        if not (classes or (labels.is_floating_point() and labels.ndim == 2)):
+            raise TypeError(f"labels must be int64 (N,) classes or float (N, C) attributes, got {labels.dtype} "
+                            f"{tuple(labels.shape)}")
+
+    def _fixed_conditions(self, n: int, rng: torch.Generator) -> torch.Tensor:
+        """Classes 0, 1, 2, ... in turn for class labels; attributes drawn from the data's for float labels."""
+        if self.labels.dtype == torch.int64:
+            return (torch.arange(n) % (int(self.labels.max()) + 1)).to(self.device)
+        return self.labels[torch.randint(len(self.labels), (n,), generator=rng).to(self.labels.device)]
+
     def _check_shapes(self) -> None:
-        fake = generate(self.G, self.fixed_z[:2])
+        condition = None if self.fixed_condition is None else self.fixed_condition[:2]
+        fake = generate(self.G, self.fixed_z[:2], condition)
         real = self.sample_real(2)
         if fake.shape[1:] != real.shape[1:]:
             raise ValueError(
@@ -153,11 +226,22 @@ class GANTrainer:
 
     # ------------------------------------------------------------------ sampling
 
-    def sample_real(self, n: int) -> torch.Tensor:
+    def sample_batch(self, n: int) -> tuple[torch.Tensor, torch.Tensor | None]:
+        """n real samples and their labels (None without labels)."""
         if isinstance(self.real, torch.Tensor):
             index = torch.randint(len(self.real), (n,), device=self.real.device)
-            return self.real[index]
-        return self.real(n).to(self.device)
+            return self.real[index], None if self.labels is None else self.labels[index]
+        return self.real(n).to(self.device), None
+
+    def sample_real(self, n: int) -> torch.Tensor:
+        return self.sample_batch(n)[0]
+
+    def sample_conditions(self, n: int) -> torch.Tensor | None:
+        """Conditions for n fake samples, drawn from the data's labels (so in the data's proportions); None
+        without labels (and then no random number is drawn)."""
+        if self.labels is None:
+            return None
+        return self.labels[torch.randint(len(self.labels), (n,), device=self.labels.device)]
 
     def sample_latent(self, n: int) -> torch.Tensor:
         return torch.randn(n, self.latent_dim, device=self.device)
@@ -165,48 +249,31 @@ class GANTrainer:
     # ------------------------------------------------------------------ one iteration of Algorithm 1
 
     def _iteration(self) -> torch.Tensor:
-        """k D-steps then one G-step; returns (4,) detached: d_loss, g_loss, mean D(x), mean D(G(z))."""
-        cfg = self.config
-        if cfg.lr_factor is not None:
-            self._set_learning_rates(cfg.lr_factor(self.step))
-        for i in range(cfg.k):
-            real = self.sample_real(cfg.batch_size)
-            keep_graph = cfg.reuse_fakes and i == cfg.k - 1  # the G step will backpropagate through this batch
-            with torch.set_grad_enabled(keep_graph), self._autocast():
-                generated = self.G(self.sample_latent(cfg.batch_size))
-            fake = generated.detach()  # D's step must not reach G
-            with self._autocast():
-                real_logits, fake_logits = self.D(real).float(), self.D(fake).float()
-            d_loss = discriminator_loss(real_logits, fake_logits, real_label=cfg.real_label)
-            self.opt_d.zero_grad(set_to_none=True)
-            d_loss.backward()
-            self.opt_d.step()
-        with self._autocast():
-            if not cfg.reuse_fakes:
-                generated = self.G(self.sample_latent(cfg.batch_size))
-            with frozen(self.D):  # the graph records no weight gradients for D; backward runs after the block
-                generated_logits = self.D(generated).float()
-        g_loss = cfg.g_loss(generated_logits)
-        self.opt_g.zero_grad(set_to_none=True)
-        g_loss.backward()
-        self.opt_g.step()
-        return torch.stack(
-            [d_loss, g_loss, torch.sigmoid(real_logits).mean(), torch.sigmoid(fake_logits).mean()]
-        ).detach()
+        """k D-steps then one G-step; returns (len(_COLUMNS),) detached statistics."""
+        cfg, n = self.config, self.config.batch_size
+        self._schedule_learning_rates()
+        for _ in range(cfg.k):
+            real, real_y = self.sample_batch(n)
+            fake_y = self.sample_conditions(n)
+            with torch.no_grad():  # D's step must not reach G
+                fake = judge(self.G, self.sample_latent(n), fake_y)
+            d_stats = discriminator_step(self.D, self.opt_d, cfg.objective, real, fake, real_y, fake_y)
+        y = self.sample_conditions(n)
+        g_loss = generator_step(self.G, self.D, self.opt_g, cfg.objective, self.sample_latent(n), y)
+        return torch.cat([d_stats[:1], g_loss[None], d_stats[1:]])
 
-    def _autocast(self) -> torch.autocast:
-        dtype = self.config.autocast
-        return torch.autocast(self.device.type, dtype=dtype or torch.bfloat16, enabled=dtype is not None)
-
-    def _set_learning_rates(self, factor: float) -> None:
+    def _schedule_learning_rates(self) -> None:
+        if self.config.lr_factor is None:
+            return
+        factor = self.config.lr_factor(self.step)
         for opt in (self.opt_g, self.opt_d):
             for group in opt.param_groups:
                 group.setdefault("initial_lr", group["lr"])  # saved with the optimiser's state: resume-safe
                 group["lr"] = group["initial_lr"] * factor
 
     def snapshot(self) -> torch.Tensor:
-        """G(fixed noise) in eval mode, on the CPU: (n_fixed, ...)."""
-        return generate(self.G, self.fixed_z).cpu()
+        """G(fixed noise) (with the fixed conditions, if any) in eval mode, on the CPU: (n_fixed, ...)."""
+        return generate(self.G, self.fixed_z, self.fixed_condition).cpu()
 
     def _flush(self, buffer: list[torch.Tensor], first_step: int, started: float) -> None:
         values = torch.stack(buffer).cpu()  # one host synchronisation per log interval
@@ -265,8 +332,8 @@ class GANTrainer:
             "history": self.history.to_state(),
             "rng_cpu": torch.get_rng_state(),
         }
-        if torch.cuda.is_available():
-            state["rng_cuda"] = torch.cuda.get_rng_state_all()
+        if self.device.type == "cuda":  # this process's GPU only: under torchrun each rank restores its own
+            state["rng_cuda"] = torch.cuda.get_rng_state(self.device)
         return state
 
     def load_state_dict(self, state: dict) -> None:
@@ -276,9 +343,9 @@ class GANTrainer:
         self.opt_d.load_state_dict(state["opt_d"])
         self.step = int(state["step"])
         self.history = History.from_state(dict(state["history"]))
-        torch.set_rng_state(state["rng_cpu"])
-        if "rng_cuda" in state and torch.cuda.is_available():
-            torch.cuda.set_rng_state_all(state["rng_cuda"])
+        torch.set_rng_state(state["rng_cpu"].cpu())  # RNG states are CPU byte tensors, wherever map_location put them
+        if "rng_cuda" in state and self.device.type == "cuda":
+            torch.cuda.set_rng_state(state["rng_cuda"].cpu(), self.device)
 
     def save(self, path: str | Path) -> Path:
         """Write a checkpoint atomically: a temporary file in the same folder, then an atomic rename."""
@@ -318,9 +385,11 @@ def linear_decay(total_steps: int, start: float = 0.5, floor: float = 0.0) -> Ca
 
 
 def training_flops(
-    generator: nn.Module, discriminator: nn.Module, sample_shape: Sequence[int], config: TrainConfig | None = None
+    generator: nn.Module, discriminator: nn.Module, sample_shape: Sequence[int], config: TrainConfig | None = None,
+    trainer_class: type[GANTrainer] | None = None,
 ) -> int:
-    """Floating-point operations of one training iteration (k D-steps and one G-step, forward and backward).
+    """Floating-point operations of one training iteration (k D-steps and one G-step, forward and backward) of
+    ``trainer_class`` (default ``GANTrainer``).
 
     Counted by ``torch.utils.flop_counter`` on copies of the networks, so the originals, their optimisers and the
     random number generators are left as they were. Exact and machine-independent, unlike a timing.
@@ -330,43 +399,8 @@ def training_flops(
     data = torch.zeros(config.batch_size, *sample_shape)
     counting = dataclasses.replace(config, progress=False, snapshot_at=())
     with torch.random.fork_rng(devices=[]):
-        trainer = GANTrainer(G, D, torch.optim.Adam(G.parameters()), torch.optim.Adam(D.parameters()), data,
-                             G.latent_dim, counting)
+        trainer = (trainer_class or GANTrainer)(G, D, torch.optim.Adam(G.parameters()),
+                                                torch.optim.Adam(D.parameters()), data, G.latent_dim, counting)
         with FlopCounterMode(display=False) as counter:
             trainer.train(1)
     return counter.get_total_flops()
-
-
-class CheckpointError(RuntimeError):
-    """A checkpoint file is missing, truncated or not a checkpoint."""
-
-
-def save_atomic(obj: dict, path: str | Path) -> Path:
-    """``torch.save`` to ``path`` so that a crash mid-write never leaves a partial file under that name."""
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    handle, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(handle, "wb") as f:
-            torch.save(obj, f)
-            f.flush()
-            os.fsync(f.fileno())
-        umask = os.umask(0)
-        os.umask(umask)
-        os.chmod(tmp, 0o666 & ~umask)  # mkstemp creates 0600; give the file the permissions open() would
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-    return path
-
-
-def load_checkpoint(path: str | Path, map_location: torch.device | str = "cpu") -> dict:
-    """``torch.load(weights_only=True)`` with one clear error for a missing or corrupt file."""
-    path = Path(path)
-    if not path.is_file():
-        raise CheckpointError(f"no checkpoint at {path}")
-    try:
-        return torch.load(path, map_location=map_location, weights_only=True)
-    except Exception as error:  # torch raises several types for truncated or foreign files
-        raise CheckpointError(f"{path} is not a readable checkpoint ({type(error).__name__}: {error})") from error

@@ -328,7 +328,7 @@ plt.show()
 # | Adam with $\beta_1 = 0.5$ | less momentum, so the players react to each other faster | the default for DCGAN-style models | {cite}`radford2015unsupervised` |
 # | balanced learning rates / TTUR | separate rates for $D$ and $G$; a faster $D$ is provably convergent under assumptions | when one player outruns the other | {cite}`heusel2017gans`; this chapter: $G$ 10× too fast collapses, 10× too slow fails |
 # | $k$ discriminator steps | keeps $D$ near its optimum, so $G$ follows the JSD | toy problems, WGAN critics ($k = 5$) | Chapter 1 ($k = 5$ converges); {cite}`gulrajani2017improved` |
-# | one-sided label smoothing | real targets 0.9 instead of 1; stops $D$ from becoming over-confident | image GANs with a strong $D$ | {cite}`salimans2016improved`; `TrainConfig(real_label=0.9)`; exercise 2 |
+# | one-sided label smoothing | real targets 0.9 instead of 1; stops $D$ from becoming over-confident | image GANs with a strong $D$ | {cite}`salimans2016improved`; `TrainConfig(objective=NonSaturating(real_label=0.9))`; exercise 2 |
 # | packing (PacGAN) | $D$ judges several samples together | mode collapse | this chapter {cite}`lin2018pacgan` |
 # | gradient-norm clipping | caps the size of a step | rarely for GANs; it hides the symptom of a bad learning rate | no GAN result we know of supports it as a default; not used here |
 #

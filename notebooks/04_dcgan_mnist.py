@@ -242,7 +242,7 @@ assert budget["lean DCGAN"][2]["FD"] < budget["Keras DCGAN"][2]["FD"] / 2
 #
 # ```{tip}
 # This chapter trains in float32 with Algorithm 1's fresh noise for the generator's step, so every run gives the
-# same numbers. `TrainConfig(reuse_fakes=True, autocast=torch.bfloat16)` plus channels-last tensors reach the same
+# same numbers. `gancourse.fast.FastConfig(reuse_fakes=True, autocast=torch.bfloat16)` plus channels-last tensors reach the same
 # quality bar sooner on a CPU with bfloat16 instructions; the {doc}`../book/performance` page has the timings (they
 # depend on the machine, so this chapter does not state them).
 # ```

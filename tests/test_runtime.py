@@ -1,3 +1,5 @@
+import os
+
 import pytest
 import torch
 
@@ -54,3 +56,35 @@ def test_fast_bfloat16_answers_for_each_device_type():
     if not torch.cuda.is_available():
         assert fast_bfloat16("cuda") is False
     assert cpu_model()
+
+
+def short_run(device: str) -> torch.Tensor:
+    """Five Adam steps of a small conv net from seed 0: its weights afterwards."""
+    setup(seed=0, device=device, quiet=True, deterministic=True)
+    net = torch.nn.Sequential(torch.nn.Conv2d(1, 4, 3), torch.nn.ReLU(), torch.nn.Flatten(), torch.nn.LazyLinear(1))
+    net = net.to(device)
+    net(torch.zeros(1, 1, 8, 8, device=device))
+    opt = torch.optim.Adam(net.parameters(), lr=1e-2)
+    for _ in range(5):
+        loss = net(torch.randn(16, 1, 8, 8, device=device)).square().mean()
+        opt.zero_grad()
+        loss.backward()
+        opt.step()
+    return torch.cat([p.detach().flatten() for p in net.parameters()]).cpu()
+
+
+def test_deterministic_setup_sets_what_cuda_needs_and_can_be_undone(monkeypatch, capsys):
+    from gancourse.runtime import make_deterministic
+
+    monkeypatch.delenv("CUBLAS_WORKSPACE_CONFIG", raising=False)
+    try:
+        setup(seed=0, device="cpu", deterministic=True)
+        assert torch.are_deterministic_algorithms_enabled()
+        assert torch.backends.cudnn.deterministic and not torch.backends.cudnn.benchmark
+        assert os.environ["CUBLAS_WORKSPACE_CONFIG"] == ":4096:8"
+        assert "deterministic algorithms" in capsys.readouterr().out
+        for device in ["cpu"] + (["cuda"] if torch.cuda.is_available() else []):
+            assert torch.equal(short_run(device), short_run(device))  # same seed, same numbers
+    finally:
+        make_deterministic(False)
+    assert not torch.are_deterministic_algorithms_enabled() and not torch.backends.cudnn.deterministic

@@ -1,23 +1,66 @@
 import pytest
 import torch
+from torch import nn
 
 from gancourse.losses import discriminator_loss, generator_loss_nonsaturating
 from gancourse.models import MLPDiscriminator, MLPGenerator
-from gancourse.train import CheckpointError, GANTrainer, NonFiniteLossError, TrainConfig, load_checkpoint
+from gancourse.objectives import Hinge, Minimax, NonSaturating, Wasserstein, WassersteinGP
+from gancourse.train import (
+    CheckpointError,
+    GANTrainer,
+    NonFiniteLossError,
+    TrainConfig,
+    discriminator_step,
+    load_checkpoint,
+)
+
+OBJECTIVES = {
+    "non-saturating": NonSaturating(),
+    "smoothed + R1": NonSaturating(real_label=0.9, r1_gamma=1.0),
+    "minimax": Minimax(),
+    "hinge + R1": Hinge(r1_gamma=0.5),
+    "wgan-clip": Wasserstein(clip=0.05),
+    "wgan-gp": WassersteinGP(),
+}
 
 LATENT = 4
 
 
-def make(seed: int = 0, data: torch.Tensor | None = None, **config):
+class ConditionalG(nn.Module):
+    """G(z, y): the class embedding concatenated with z."""
+
+    def __init__(self, classes: int = 3):
+        super().__init__()
+        self.latent_dim, self.embed = LATENT, nn.Embedding(classes, 3)
+        self.net = MLPGenerator(LATENT + 3, (2,), hidden=(16,), tanh=True)
+
+    def forward(self, z, y):
+        return self.net(torch.cat([z, self.embed(y)], 1))
+
+
+class ConditionalD(nn.Module):
+    """D(x, y): the class embedding concatenated with x."""
+
+    def __init__(self, classes: int = 3):
+        super().__init__()
+        self.embed, self.net = nn.Embedding(classes, 3), MLPDiscriminator((5,), hidden=(16,))
+
+    def forward(self, x, y):
+        return self.net(torch.cat([x, self.embed(y)], 1))
+
+
+def make(seed: int = 0, data: torch.Tensor | None = None, conditional: bool = False, trainer_class=GANTrainer,
+         config_class=TrainConfig, **config):
     torch.manual_seed(seed)
-    g = MLPGenerator(LATENT, (2,), hidden=(16,), tanh=True)
-    d = MLPDiscriminator((2,), hidden=(16,))
+    g = ConditionalG() if conditional else MLPGenerator(LATENT, (2,), hidden=(16,), tanh=True)
+    d = ConditionalD() if conditional else MLPDiscriminator((2,), hidden=(16,))
     opt_g = torch.optim.Adam(g.parameters(), lr=1e-3, betas=(0.5, 0.999))
     opt_d = torch.optim.Adam(d.parameters(), lr=1e-3, betas=(0.5, 0.999))
     if data is None:
         data = torch.rand(500, 2, generator=torch.Generator().manual_seed(7)) * 2 - 1
-    cfg = TrainConfig(batch_size=32, progress=False, log_every=7, **config)
-    return GANTrainer(g, d, opt_g, opt_d, data, LATENT, cfg)
+    labels = (data[:, 0] > 0).long() + (data[:, 1] > 0.5).long() if conditional else None  # 3 classes
+    cfg = config_class(batch_size=32, progress=False, log_every=7, **config)
+    return trainer_class(g, d, opt_g, opt_d, data, LATENT, cfg, labels=labels)
 
 
 def params(trainer: GANTrainer) -> list[torch.Tensor]:
@@ -25,7 +68,8 @@ def params(trainer: GANTrainer) -> list[torch.Tensor]:
 
 
 def reference_loop(trainer: GANTrainer, steps: int, k: int, reuse_fakes: bool = False) -> None:
-    """Algorithm 1 written out plainly, the way Chapter 3 writes it (or reusing D's last fakes for G's step)."""
+    """Algorithm 1 written out plainly, the way Chapter 3 writes it (or reusing D's last fakes for G's step, as
+    ``gancourse.fast`` may)."""
     G, D, data = trainer.G, trainer.D, trainer.real
     for _ in range(steps):
         for _ in range(k):
@@ -43,16 +87,19 @@ def reference_loop(trainer: GANTrainer, steps: int, k: int, reuse_fakes: bool = 
         trainer.opt_g.step()
 
 
-@pytest.mark.parametrize("k, reuse_fakes", [(1, False), (3, False), (1, True), (2, True)])
-def test_same_parameters_as_the_plain_loop(k, reuse_fakes):
-    ours = make(k=k, reuse_fakes=reuse_fakes)
+def same_parameters(a: GANTrainer, b: GANTrainer) -> bool:
+    return all(torch.equal(x, y) for x, y in zip(params(a), params(b), strict=True))
+
+
+@pytest.mark.parametrize("k", [1, 3])
+def test_same_parameters_as_the_plain_loop(k):
+    ours = make(k=k)
     torch.manual_seed(11)
     ours.train(20)
     plain = make(k=k)
     torch.manual_seed(11)
-    reference_loop(plain, 20, k, reuse_fakes)
-    for a, b in zip(params(ours), params(plain), strict=True):
-        assert torch.equal(a, b)
+    reference_loop(plain, 20, k)
+    assert same_parameters(ours, plain)
 
 
 def test_history_and_snapshots():
@@ -67,23 +114,25 @@ def test_history_and_snapshots():
     assert torch.equal(trainer.snapshot(), trainer.G.eval()(trainer.fixed_z))
 
 
-def test_resume_equals_uninterrupted(tmp_path):
-    straight = make()
+@pytest.mark.parametrize("conditional", [False, True], ids=["unconditional", "conditional"])
+@pytest.mark.parametrize("name", OBJECTIVES)
+def test_resume_equals_uninterrupted(tmp_path, name, conditional):
+    settings = {"objective": OBJECTIVES[name], "k": 2 if "wgan" in name else 1, "conditional": conditional}
+    straight = make(**settings)
     torch.manual_seed(5)
     straight.train(30)
 
-    first = make()
+    first = make(**settings)
     torch.manual_seed(5)
     first.train(15)
     path = first.save(tmp_path / "ckpt" / "run.pt")
     torch.manual_seed(999)  # whatever happens in between must not matter
-    second = make(seed=123)
+    second = make(seed=123, **settings)
     second.load(path)
     second.train(15)
     assert second.step == 30
-    for a, b in zip(params(straight), params(second), strict=True):
-        assert torch.equal(a, b)
-    assert second.history.d_loss == straight.history.d_loss
+    assert same_parameters(straight, second)
+    assert second.history.to_state() | {"wall_time": []} == straight.history.to_state() | {"wall_time": []}
     assert [p.name for p in path.parent.iterdir()] == ["run.pt"]  # no temporary file left behind
 
 
@@ -138,6 +187,7 @@ def test_linear_decay_and_resume_with_it(tmp_path):
     for a, b in zip(params(straight), params(second), strict=True):
         assert torch.equal(a, b)
     assert second.opt_g.param_groups[0]["initial_lr"] == 1e-3
+    assert straight.opt_d.param_groups[0]["lr"] == pytest.approx(1e-3 * linear_decay(30)(29))
 
 
 def test_training_flops_is_exact_and_leaves_models_and_rng_alone():
@@ -158,7 +208,6 @@ def test_training_flops_is_exact_and_leaves_models_and_rng_alone():
     g_step = g_fwd + d_fwd + d_fwd + g_fwd + 2 * 10 * 8 * 3
     assert flops == d_step + g_step == 8000
     assert training_flops(G, D, (3,), TrainConfig(batch_size=10, k=2)) == 2 * d_step + g_step
-    assert training_flops(G, D, (3,), TrainConfig(batch_size=10, reuse_fakes=True)) == d_step + g_step - g_fwd
 
 
 def test_frozen_restores_only_what_was_trainable_even_after_an_error():
@@ -188,8 +237,129 @@ def test_generator_step_adds_nothing_to_the_discriminators_gradients():
     assert all(p.requires_grad for p in trainer.D.parameters())
 
 
+# ---------------------------------------------------------------------------------------------- objectives in the loop
+
+
+class LinearCritic(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.w = nn.Parameter(torch.tensor([0.6, -1.2, 2.0]))
+        self.b = nn.Parameter(torch.tensor(0.1))
+
+    def forward(self, x):
+        return x @ self.w + self.b
+
+
+def test_the_gradient_penalty_is_added_to_the_critics_loss_with_a_plus_sign():
+    """One SGD step (lr 1) of a linear critic moves w by minus the gradient of E f(G(z)) - E f(x) + 10 (||w|| - 1)^2,
+    worked out by hand: a penalty left out of the loss, or subtracted, moves w elsewhere."""
+    D = LinearCritic()
+    w = D.w.detach().clone()
+    real, fake = torch.randn(16, 3), torch.randn(16, 3)
+    stats = discriminator_step(D, torch.optim.SGD(D.parameters(), lr=1.0), WassersteinGP(gp_weight=10.0), real, fake)
+    norm = w.norm()
+    gradient = fake.mean(0) - real.mean(0) + 10 * 2 * (norm - 1) * w / norm
+    assert torch.allclose(D.w.detach(), w - gradient, atol=1e-5)
+    estimate = (real @ w).mean() - (fake @ w).mean()
+    assert stats.tolist() == pytest.approx([-estimate.item() + 10 * (norm.item() - 1) ** 2,
+                                            torch.sigmoid(real @ w + 0.1).mean().item(),
+                                            torch.sigmoid(fake @ w + 0.1).mean().item(),
+                                            (real @ w).mean().item() + 0.1, (fake @ w).mean().item() + 0.1,
+                                            10 * (norm.item() - 1) ** 2], rel=1e-5)
+
+
+def test_weight_clipping_runs_after_every_critic_step():
+    trainer = make(objective=Wasserstein(clip=0.01), k=3)
+    trainer.train(4)
+    assert all(p.abs().max() <= 0.01 for p in trainer.D.parameters())
+    assert any(p.abs().max() > 0.01 for p in trainer.G.parameters())  # G is never clipped
+
+
+def test_history_gives_the_critics_wasserstein_estimate():
+    trainer = make(objective=WassersteinGP(), k=2)
+    h = trainer.train(10)
+    assert h.wasserstein_estimate == pytest.approx([r - f for r, f in zip(h.real_score, h.fake_score, strict=True)])
+    # the critic minimised -estimate + penalty; the generator -E f(G(z)) on a fresh batch
+    assert h.d_loss == pytest.approx([p - w for p, w in zip(h.penalty, h.wasserstein_estimate, strict=True)],
+                                     rel=1e-4, abs=1e-6)
+    assert all(p > 0 for p in h.penalty)
+    plain = make().train(5)
+    assert plain.penalty == [0.0] * 5 and all(0 < v < 1 for v in plain.d_real)
+
+
+def test_conditional_batches_travel_with_their_labels():
+    trainer = make(conditional=True)
+    data, labels = trainer.real, trainer.labels
+    seen = {"G": [], "D": []}
+    trainer.G.register_forward_hook(lambda m, inputs, out: seen["G"].append((inputs[1], out.detach())))
+    trainer.D.register_forward_hook(lambda m, inputs, out: seen["D"].append(inputs))
+    trainer.train(3)
+    # per iteration, D sees the real batch then the fake batch; G makes the D step's fakes, then the G step's
+    for it in range(3):
+        (real, real_y), (fake, fake_y), (g_fake, g_y) = seen["D"][3 * it: 3 * it + 3]
+        index = [int(((data - x).abs().sum(1) == 0).nonzero()[0]) for x in real]
+        assert torch.equal(real_y, labels[index])  # every real sample comes with its own label
+        d_step_y, d_step_fake = seen["G"][2 * it]
+        assert torch.equal(fake_y, d_step_y) and torch.equal(fake, d_step_fake)  # G(z, y) judged as D(., y)
+        assert torch.equal(g_y, seen["G"][2 * it + 1][0])
+        assert set(fake_y.tolist()) <= set(labels.tolist()) and len(set(fake_y.tolist())) > 1
+    assert trainer.fixed_condition.tolist()[:6] == [0, 1, 2, 0, 1, 2]
+    assert trainer.snapshot().shape == (64, 2)
+
+
+ZEROS = torch.zeros(50, 2)
+
+
+def test_bad_labels_and_objectives_are_refused():
+    def conditional(labels, data=ZEROS):
+        G, D = ConditionalG(), ConditionalD()
+        data = data if data is not None else (lambda n: torch.zeros(n, 2))
+        return GANTrainer(G, D, torch.optim.SGD(G.parameters()), torch.optim.SGD(D.parameters()), data, LATENT,
+                          labels=labels)
+
+    with pytest.raises(ValueError, match="labels must align"):
+        conditional(torch.zeros(49, dtype=torch.long))
+    with pytest.raises(TypeError, match="int64 .* or float"):
+        conditional(torch.zeros(50, dtype=torch.int32))
+    with pytest.raises(TypeError, match="not a sampling function"):
+        conditional(torch.zeros(50, dtype=torch.long), data=None)
+    with pytest.raises(TypeError, match="objective must be"):
+        TrainConfig(objective="wgan")
+
+
+# ---------------------------------------------------------------------------------------------- gancourse.fast
+
+
+@pytest.mark.parametrize("k", [1, 2])
+def test_fast_loop_reusing_fakes_equals_the_plain_loop_reusing_fakes(k):
+    from gancourse.fast import FastConfig, FastGANTrainer
+
+    ours = make(k=k, trainer_class=FastGANTrainer, config_class=FastConfig, reuse_fakes=True)
+    torch.manual_seed(11)
+    ours.train(20)
+    plain = make(k=k)
+    torch.manual_seed(11)
+    reference_loop(plain, 20, k, reuse_fakes=True)
+    assert same_parameters(ours, plain)
+
+
+def test_fast_loop_without_options_is_the_library_loop():
+    from gancourse.fast import FastConfig, FastGANTrainer
+
+    for objective in (NonSaturating(), WassersteinGP()):
+        fast = make(trainer_class=FastGANTrainer, config_class=FastConfig, objective=objective, conditional=True)
+        torch.manual_seed(3)
+        fast.train(10)
+        plain = make(objective=objective, conditional=True)
+        torch.manual_seed(3)
+        plain.train(10)
+        assert same_parameters(fast, plain)
+
+
 def test_bfloat16_autocast_runs_forward_passes_in_bfloat16_and_keeps_float32_weights():
-    trainer = make(autocast=torch.bfloat16)
+    from gancourse.fast import FastConfig, FastGANTrainer
+
+    trainer = make(trainer_class=FastGANTrainer, config_class=FastConfig, autocast=torch.bfloat16)
     dtypes = set()
     trainer.D.register_forward_hook(lambda module, inputs, output: dtypes.add(output.dtype))
     history = trainer.train(20)
@@ -197,8 +367,37 @@ def test_bfloat16_autocast_runs_forward_passes_in_bfloat16_and_keeps_float32_wei
     assert all(p.dtype == torch.float32 for p in [*trainer.G.parameters(), *trainer.D.parameters()])
     assert all(torch.isfinite(torch.tensor(history.d_loss + history.g_loss)))
     assert trainer.snapshot().dtype == torch.float32  # sampling stays float32
+    assert "module" not in "".join(trainer.state_dict()["discriminator"])  # checkpoints hold the plain networks
 
 
-def test_float16_autocast_is_refused_with_the_reason():
+def test_bfloat16_autocast_keeps_the_gradient_penalty_in_float32():
+    from gancourse.fast import FastConfig, FastGANTrainer
+
+    trainer = make(trainer_class=FastGANTrainer, config_class=FastConfig, autocast=torch.bfloat16,
+                   objective=WassersteinGP())
+    dtypes = []
+    trainer.D.register_forward_hook(lambda module, inputs, output: dtypes.append((inputs[0].dtype, output.dtype)))
+    trainer.train(2)
+    # per iteration: D(x), D(G(z)) in bfloat16, D(x̂) of the penalty in float32, D(G(z)) of G's step in bfloat16
+    assert [out for _, out in dtypes] == [torch.bfloat16, torch.bfloat16, torch.float32, torch.bfloat16] * 2
+    assert dtypes[2][0] == torch.float32
+
+
+def test_fast_options_are_checked():
+    from gancourse.fast import FastConfig, FastGANTrainer
+
     with pytest.raises(ValueError, match="GradScaler"):
-        TrainConfig(autocast=torch.float16)
+        FastConfig(autocast=torch.float16)
+    with pytest.raises(TypeError, match="needs a FastConfig"):
+        make(trainer_class=FastGANTrainer)
+
+
+def test_training_flops_of_the_fast_loop_reusing_fakes():
+    from gancourse.fast import FastConfig, FastGANTrainer
+    from gancourse.train import training_flops
+
+    G, D = MLPGenerator(4, (3,), hidden=(8,)), MLPDiscriminator((3,), hidden=(8,))
+    plain = training_flops(G, D, (3,), TrainConfig(batch_size=10))
+    g_fwd = 2 * 10 * (4 * 8 + 8 * 3)
+    assert training_flops(G, D, (3,), FastConfig(batch_size=10), FastGANTrainer) == plain
+    assert training_flops(G, D, (3,), FastConfig(batch_size=10, reuse_fakes=True), FastGANTrainer) == plain - g_fwd

@@ -1,0 +1,257 @@
+"""``python -m gancourse train``: train one of the course's GANs from the command line, on one process or under
+``torchrun`` (DistributedDataParallel; ``gancourse.distributed``).
+
+Writes into ``--out``: ``checkpoint.pt`` (atomically, every ``--checkpoint-every`` iterations and at the end;
+``torch.load(weights_only=True)`` reads it), ``metrics.json`` (the frozen evaluator's ``digit_report`` of
+``--eval-samples`` samples against the held-out reference digits, with the settings) and ``samples.png`` (an 8x8
+grid of samples). ``--resume`` continues the checkpoint in ``--out`` up to ``--steps`` iterations in all.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+import time
+from pathlib import Path
+
+import torch
+from torch import nn
+from torchvision.utils import save_image
+
+from gancourse import objectives
+from gancourse.checkpoint import CheckpointError, load_checkpoint, save_atomic
+
+MODELS = ("lean", "keras", "mlp")
+OBJECTIVES = ("nonsaturating", "minimax", "hinge", "wgan", "wgan-gp")
+CRITICS = ("wgan", "wgan-gp")
+# what must not change when a run is resumed (the number of processes may: the global batch is what counts)
+RUN_SETTINGS = ("model", "objective", "data", "batch_size", "k", "lr", "r1_gamma", "real_label", "bf16")
+CHECKPOINT, METRICS, GRID = "checkpoint.pt", "metrics.json", "samples.png"
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="python -m gancourse",
+        description="Train a GAN of the course. Under torchrun (e.g. torchrun --standalone --nproc_per_node=2 -m "
+                    "gancourse train ...) it runs DistributedDataParallel: gloo on the CPU, NCCL on CUDA.",
+    )
+    commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    train = commands.add_parser(
+        "train", help="train a GAN and write a checkpoint, metrics.json and samples.png into --out",
+        description="Writes into --out: checkpoint.pt (atomically, every --checkpoint-every iterations and at the "
+                    "end; torch.load(weights_only=True) reads it), metrics.json (the frozen evaluator's numbers for "
+                    "--eval-samples samples against the held-out reference digits) and samples.png (8x8 samples). "
+                    "--resume continues the checkpoint in --out up to --steps iterations in all.",
+        formatter_class=argparse.ArgumentDefaultsHelpFormatter)
+    train.add_argument("--steps", type=int, required=True,
+                       help="iterations in all (k discriminator steps and one generator step each); with --resume "
+                            "the run continues until it has done this many")
+    train.add_argument("--out", type=Path, required=True, help="folder for checkpoint.pt, metrics.json, samples.png")
+    train.add_argument("--model", choices=MODELS, default="lean",
+                       help="lean: Chapter 4's lean DCGAN; keras: the source's Keras DCGAN; mlp: Chapter 3's MLPs")
+    train.add_argument("--objective", choices=OBJECTIVES, default="nonsaturating",
+                       help="the loss (gancourse.objectives): nonsaturating BCE, minimax BCE, hinge, wgan (weight "
+                            "clipping at 0.01), wgan-gp (gradient penalty, lambda 10; needs a critic without batch "
+                            "norm: --model mlp)")
+    train.add_argument("--data", choices=("mnist", "sample"), default="mnist",
+                       help="mnist: torchvision's 60,000 digits when present or downloadable, else the offline "
+                            "sample; sample: always the offline 4,000 training digits (metrics use their 1,000 "
+                            "held-out digits)")
+    train.add_argument("--batch-size", type=int, default=64,
+                       help="the global batch: split evenly over the torchrun processes")
+    train.add_argument("--k", type=int, default=None,
+                       help="discriminator steps per generator step (default: 5 for wgan and wgan-gp, else 1)")
+    train.add_argument("--lr", type=float, default=None,
+                       help="learning rate of both networks (default: Adam 2e-4, betas (0.5, 0.999); wgan: RMSprop "
+                            "5e-5; wgan-gp: Adam 1e-4, betas (0.5, 0.9), as in the papers)")
+    train.add_argument("--r1-gamma", type=float, default=0.0,
+                       help="R1 penalty weight gamma on real data (nonsaturating and hinge only)")
+    train.add_argument("--real-label", type=float, default=1.0,
+                       help="real target below 1: one-sided label smoothing (nonsaturating only)")
+    train.add_argument("--seed", type=int, default=0, help="seed of the networks' initialisation and of training")
+    train.add_argument("--device", choices=("cpu", "cuda", "mps"), default=None,
+                       help="default: CUDA if present, then MPS, else the CPU (torchrun: CUDA or CPU)")
+    train.add_argument("--bf16", action="store_true",
+                       help="forward passes in bfloat16 (torch.autocast); fast on recent GPUs and on CPUs with "
+                            "bfloat16 instructions, slower elsewhere")
+    train.add_argument("--deterministic", action="store_true",
+                       help="CUDA runs repeat number for number (torch.use_deterministic_algorithms, a fixed cuBLAS "
+                            "workspace; slower); CPU runs do anyway")
+    train.add_argument("--resume", action="store_true", help="continue the checkpoint in --out")
+    train.add_argument("--checkpoint-every", type=int, default=500, help="iterations between checkpoints")
+    train.add_argument("--log-every", type=int, default=25, help="iterations between copies of the losses to the host")
+    train.add_argument("--eval-samples", type=int, default=1000,
+                       help="samples scored at the end against the held-out reference digits (at least 65)")
+    train.add_argument("--no-progress", dest="progress", action="store_false", help="no progress bar")
+    return parser
+
+
+def check(parser: argparse.ArgumentParser, args: argparse.Namespace, world_size: int) -> None:
+    """One clear error per bad combination (printed by rank 0 only under torchrun)."""
+    problems = [
+        (args.steps < 1, f"--steps must be >= 1, got {args.steps}"),
+        (args.batch_size < 1 or args.batch_size % world_size,
+         f"--batch-size {args.batch_size} must be a positive multiple of the {world_size} processes"),
+        (args.k is not None and args.k < 1, f"--k must be >= 1, got {args.k}"),
+        (args.lr is not None and args.lr <= 0, f"--lr must be > 0, got {args.lr}"),
+        (args.objective == "wgan-gp" and args.model != "mlp",
+         f"--objective wgan-gp needs a critic without batch norm; --model {args.model}'s discriminator has it: use "
+         "--model mlp"),
+        (args.r1_gamma != 0 and args.objective not in ("nonsaturating", "hinge"),
+         "--r1-gamma applies to --objective nonsaturating or hinge"),
+        (args.r1_gamma < 0, f"--r1-gamma must be >= 0, got {args.r1_gamma}"),
+        (args.real_label != 1.0 and args.objective != "nonsaturating", "--real-label applies to nonsaturating"),
+        (not 0.5 < args.real_label <= 1.0, f"--real-label must lie in (0.5, 1], got {args.real_label}"),
+        (args.checkpoint_every < 1 or args.log_every < 1, "--checkpoint-every and --log-every must be >= 1"),
+        (args.eval_samples < 65, f"--eval-samples must be >= 65 (the Frechet distance needs more samples than "
+                                 f"its 64 features), got {args.eval_samples}"),
+        (args.resume and not (args.out / CHECKPOINT).is_file(), f"--resume: no {CHECKPOINT} in {args.out}"),
+        (not args.resume and (args.out / CHECKPOINT).exists(),
+         f"{args.out} already holds {CHECKPOINT}: pass --resume to continue it, or choose another --out"),
+    ]
+    for bad, message in problems:
+        if bad:
+            fail(parser, message)
+
+
+def fail(parser: argparse.ArgumentParser, message: str) -> None:
+    if os.environ.get("RANK", "0") == "0":
+        parser.error(message)
+    sys.exit(2)  # the other ranks exit quietly: one message, not one per process
+
+
+def settings(args: argparse.Namespace) -> dict:
+    """The run's settings as plain values (they go into the checkpoint and metrics.json)."""
+    k = args.k if args.k is not None else (5 if args.objective in CRITICS else 1)
+    lr = args.lr if args.lr is not None else {"wgan": 5e-5, "wgan-gp": 1e-4}.get(args.objective, 2e-4)
+    return {"model": args.model, "objective": args.objective, "data": args.data, "batch_size": args.batch_size,
+            "k": k, "lr": lr, "r1_gamma": args.r1_gamma, "real_label": args.real_label, "bf16": args.bf16,
+            "seed": args.seed, "steps": args.steps}
+
+
+def make_objective(run: dict) -> objectives.Objective:
+    return {
+        "nonsaturating": lambda: objectives.NonSaturating(real_label=run["real_label"], r1_gamma=run["r1_gamma"]),
+        "minimax": objectives.Minimax,
+        "hinge": lambda: objectives.Hinge(r1_gamma=run["r1_gamma"]),
+        "wgan": objectives.Wasserstein,
+        "wgan-gp": objectives.WassersteinGP,
+    }[run["objective"]]()
+
+
+def make_models(name: str) -> tuple[nn.Module, nn.Module]:
+    from gancourse import models
+
+    if name == "lean":
+        return models.dcgan_init_(models.LeanDCGANGenerator()), models.dcgan_init_(models.LeanDCGANDiscriminator())
+    if name == "keras":
+        return models.KerasDCGANGenerator(), models.KerasDCGANDiscriminator()
+    return (models.MLPGenerator(100, (1, 28, 28), hidden=(256, 256), tanh=True),
+            models.MLPDiscriminator((1, 28, 28), hidden=(256, 256)))
+
+
+def make_optimiser(run: dict, module: nn.Module) -> torch.optim.Optimizer:
+    if run["objective"] == "wgan":
+        return torch.optim.RMSprop(module.parameters(), lr=run["lr"])
+    betas = (0.5, 0.9) if run["objective"] == "wgan-gp" else (0.5, 0.999)
+    return torch.optim.Adam(module.parameters(), lr=run["lr"], betas=betas)
+
+
+def load_digits(data: str, train: bool, context) -> torch.Tensor:
+    """Images (N, 1, 28, 28) in [-1, 1]; under torchrun rank 0 loads (and perhaps downloads) first."""
+    from gancourse.data import load_mnist, load_mnist_sample
+
+    def load():
+        if data == "sample":
+            return load_mnist_sample(train=train)
+        return load_mnist(train=train, quiet=not context.is_main)
+
+    if not context.distributed:
+        return load().images
+    import torch.distributed as dist
+
+    if context.is_main:
+        images = load().images
+    dist.barrier()
+    if not context.is_main:
+        images = load().images
+    return images
+
+
+def train(args: argparse.Namespace, parser: argparse.ArgumentParser) -> dict | None:
+    from gancourse import distributed
+    from gancourse.fast import FastConfig, FastGANTrainer
+    from gancourse.metrics import digit_report
+    from gancourse.models import generate
+    from gancourse.runtime import make_deterministic, seed_everything
+
+    world = int(os.environ.get("WORLD_SIZE", "1")) if distributed.launched_by_torchrun() else 1
+    check(parser, args, world)
+    run = settings(args)
+    path = args.out / CHECKPOINT
+    state = None
+    if args.resume:
+        try:
+            state = load_checkpoint(path)
+        except CheckpointError as error:
+            fail(parser, str(error))
+        changed = [f"{name} {state['settings'][name]!r} -> {run[name]!r}" for name in RUN_SETTINGS
+                   if state.get("settings", {}).get(name) != run[name]]
+        if changed:
+            fail(parser, f"--resume with other settings than the checkpoint's: {', '.join(changed)}")
+    if args.deterministic:
+        make_deterministic()
+    try:
+        context = distributed.init(args.device)
+    except RuntimeError as error:
+        fail(parser, str(error))
+    try:
+        seed_everything(args.seed)
+        device = context.device
+        G, D = make_models(run["model"])
+        G, D = distributed.sync_batch_norm(G, device).to(device), distributed.sync_batch_norm(D, device).to(device)
+        images = load_digits(run["data"], True, context).to(device)
+        config = FastConfig(objective=make_objective(run), batch_size=run["batch_size"] // context.world_size,
+                            k=run["k"], log_every=args.log_every, progress=args.progress,
+                            autocast=torch.bfloat16 if run["bf16"] else None)
+        trainer_class = distributed.DistributedGANTrainer if context.distributed else FastGANTrainer
+        trainer = trainer_class(G, D, make_optimiser(run, G), make_optimiser(run, D), images, G.latent_dim, config,
+                                device)
+        if state is not None:
+            trainer.load_state_dict(state)
+        started = time.perf_counter()
+        while trainer.step < args.steps:
+            chunk = min(args.checkpoint_every, args.steps - trainer.step)
+            trainer.train(chunk, desc=f"{run['model']} {run['objective']}, iterations {trainer.step + 1}-"
+                                      f"{trainer.step + chunk} of {args.steps}")
+            if context.is_main:
+                save_atomic(trainer.state_dict() | {"settings": run}, path)
+        if not context.is_main:
+            return None
+        z = torch.randn(args.eval_samples, G.latent_dim, generator=torch.Generator().manual_seed(args.seed))
+        samples = generate(G, z.to(device)).float()
+        reference = load_digits(run["data"], False, distributed.Context()).to(device)
+        save_image(samples[:64], args.out / GRID, nrow=8, normalize=True, value_range=(-1, 1))
+        h = trainer.history
+        metrics = {"step": trainer.step, "report": digit_report(samples, reference),
+                   "reference_digits": len(reference), "processes": context.world_size,
+                   "device": str(device), "seconds_this_run": round(time.perf_counter() - started, 2),
+                   "last_losses": {"d_loss": h.d_loss[-1], "g_loss": h.g_loss[-1]} if h.d_loss else None,
+                   "settings": run}
+        # strict JSON: an infinite max/min (a class never drawn) is written as the string "inf"
+        metrics["report"] = {k: "inf" if v == float("inf") else v for k, v in metrics["report"].items()}
+        (args.out / METRICS).write_text(json.dumps(metrics, indent=2, allow_nan=False) + "\n")
+        report = ", ".join(f"{k} {v:.3g}" if isinstance(v, float) else f"{k} {v}"
+                           for k, v in metrics["report"].items())
+        print(f"step {trainer.step}: {report}\nwrote {path}, {args.out / METRICS}, {args.out / GRID}")
+        return metrics
+    finally:
+        distributed.shutdown()
+
+
+def main(argv: list[str] | None = None) -> dict | None:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    return train(args, parser)

@@ -1,0 +1,94 @@
+"""``python -m gancourse train``: the files it writes, resuming, and one clear error per bad option."""
+
+import json
+import os
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+import torch
+from PIL import Image
+
+from gancourse.checkpoint import load_checkpoint
+from gancourse.cli import main
+
+ROOT = Path(__file__).resolve().parents[1]
+SMALL = ["--model", "mlp", "--data", "sample", "--batch-size", "8", "--eval-samples", "100", "--no-progress",
+         "--checkpoint-every", "2", "--log-every", "1"]
+
+
+@pytest.fixture(autouse=True)
+def offline(monkeypatch):
+    monkeypatch.setenv("GANCOURSE_OFFLINE", "1")
+
+
+def weights(state: dict) -> list[torch.Tensor]:
+    return [*state["generator"].values(), *state["discriminator"].values()]
+
+
+def test_train_writes_a_loadable_checkpoint_metrics_and_a_grid(tmp_path, capsys):
+    metrics = main(["train", "--steps", "3", "--out", str(tmp_path), *SMALL])
+    state = load_checkpoint(tmp_path / "checkpoint.pt")  # torch.load(weights_only=True)
+    assert state["step"] == 3 and len(state["history"]["d_loss"]) == 3
+    assert state["settings"] | {"steps": 0} == {"model": "mlp", "objective": "nonsaturating", "data": "sample",
+                                               "batch_size": 8, "k": 1, "lr": 2e-4, "r1_gamma": 0.0,
+                                               "real_label": 1.0, "bf16": False, "seed": 0, "steps": 0}
+    written = json.loads((tmp_path / "metrics.json").read_text())
+    assert written["report"] == json.loads(json.dumps(metrics["report"]))
+    assert set(written["report"]) == {"FD", "classes", "KL to uniform", "max/min", "confidence", "score"}
+    assert written["reference_digits"] == 1000 and written["step"] == 3  # scored on the held-out digits
+    assert Image.open(tmp_path / "samples.png").size == (8 * 28 + 9 * 2, 8 * 28 + 9 * 2)  # make_grid, padding 2
+    assert "wrote" in capsys.readouterr().out
+
+
+def test_resume_continues_exactly(tmp_path):
+    main(["train", "--steps", "4", "--out", str(tmp_path / "straight"), *SMALL])
+    main(["train", "--steps", "2", "--out", str(tmp_path / "resumed"), *SMALL])
+    main(["train", "--steps", "4", "--out", str(tmp_path / "resumed"), "--resume", *SMALL])
+    straight, resumed = (load_checkpoint(tmp_path / run / "checkpoint.pt") for run in ("straight", "resumed"))
+    assert resumed["step"] == 4
+    assert all(torch.equal(a, b) for a, b in zip(weights(straight), weights(resumed), strict=True))
+    assert resumed["history"]["d_loss"] == straight["history"]["d_loss"]
+
+
+@pytest.mark.parametrize("options, message", [
+    (["--steps", "0"], "--steps must be >= 1"),
+    (["--objective", "wgan-gp", "--model", "lean"], "needs a critic without batch norm"),
+    (["--objective", "wgan", "--r1-gamma", "1"], "--r1-gamma applies to"),
+    (["--real-label", "0.3"], r"--real-label must lie in \(0.5, 1\]"),
+    (["--resume"], "--resume: no checkpoint.pt"),
+    (["--eval-samples", "10"], "--eval-samples must be >= 65"),
+])
+def test_bad_options_get_one_clear_error(tmp_path, capsys, options, message):
+    with pytest.raises(SystemExit) as exit_:
+        main(["train", "--steps", "3", "--out", str(tmp_path), *[o for o in SMALL if o != "--no-progress"],
+              *options])
+    assert exit_.value.code == 2
+    error = capsys.readouterr().err
+    assert error.count("error:") == 1 and re.search(message, error)
+
+
+def test_an_existing_run_is_neither_overwritten_nor_resumed_with_other_settings(tmp_path, capsys):
+    main(["train", "--steps", "1", "--out", str(tmp_path), *SMALL])
+    with pytest.raises(SystemExit):
+        main(["train", "--steps", "2", "--out", str(tmp_path), *SMALL])
+    assert "already holds checkpoint.pt: pass --resume" in capsys.readouterr().err
+    with pytest.raises(SystemExit):
+        main(["train", "--steps", "2", "--out", str(tmp_path), "--resume", *SMALL, "--objective", "hinge"])
+    assert "other settings than the checkpoint's: objective 'nonsaturating' -> 'hinge'" in capsys.readouterr().err
+
+
+def test_python_m_gancourse_explains_every_option():
+    env = os.environ | {"PYTHONPATH": str(ROOT)}
+    result = subprocess.run([sys.executable, "-m", "gancourse", "train", "--help"], capture_output=True, text=True,
+                            env=env, cwd=ROOT, timeout=300)
+    assert result.returncode == 0
+    options = [a for a in result.stdout.split() if a.startswith("--") and a != "--help"]
+    from gancourse.cli import build_parser
+
+    train = build_parser()._subparsers._group_actions[0].choices["train"]
+    documented = {a.option_strings[0] for a in train._actions if a.option_strings and a.help}
+    assert documented == {a.option_strings[0] for a in train._actions if a.option_strings}  # every option has help
+    assert {o.strip(",[]") for o in options} >= documented - {"-h"}
