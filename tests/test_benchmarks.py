@@ -109,3 +109,13 @@ def test_chapter_timer_reports_a_failing_notebook(tmp_path):
         times.time_notebook(notebook)
     with pytest.raises(FileNotFoundError):
         times.time_notebook(tmp_path / "missing.ipynb")
+
+
+def test_remedies_mnist_benchmark_runs(tmp_path, capsys):
+    out = tmp_path / "remedies.json"
+    rows = load("remedies_mnist").main(["--steps", "2", "--seeds", "0", "--remedies", "SN + hinge", "WGAN-GP",
+                                        "--device", "cpu", "--json", str(out)])
+    assert [row["remedy"] for row in rows] == ["SN + hinge", "SN + hinge + EMA", "WGAN-GP", "WGAN-GP + EMA"]
+    result = json.loads(out.read_text())
+    assert len(result["rows"]) == 4 and result["rows"][0]["FD"] > 0
+    assert "| SN + hinge + EMA |" in capsys.readouterr().out
