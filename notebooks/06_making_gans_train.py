@@ -28,8 +28,8 @@ if "google.colab" in sys.modules:
 # **Question: my GAN oscillates or collapses: which fix do I try, and why does it work?** Chapters 3 and 4 met
 # the two failures, non-convergence and mode collapse, and one remedy (packing). This chapter first shows *why*
 # gradient steps on a GAN circle instead of settling, on a game small enough to solve by hand. Then it writes
-# each of the classic remedies as an equation and a few lines of code, and measures them side by side: on the
-# 25-Gaussian grid, where modes can be counted, and on MNIST with the evaluator of Chapter 5.
+# each of the classic remedies as an equation and a few lines of code, and measures them side by side on the
+# 25-Gaussian grid and the 8-Gaussian ring, where modes can be counted.
 
 # %%
 import matplotlib.pyplot as plt
@@ -37,13 +37,12 @@ import numpy as np
 import torch
 from scipy.optimize import linear_sum_assignment
 from scipy.stats import spearmanr
-from torch.optim.swa_utils import AveragedModel, get_ema_multi_avg_fn
 from tqdm.auto import trange
 
-from gancourse.data import grid_of_gaussians, load_mnist, ring_of_gaussians
+from gancourse.data import grid_of_gaussians, ring_of_gaussians
 from gancourse.dirac import DiracGAN, simulate
-from gancourse.metrics import DCGAN_MNIST_BAR, QualityBar, digit_report, mode_coverage
-from gancourse.models import LeanDCGANCritic, LeanDCGANGenerator, dcgan_init_, generate
+from gancourse.metrics import mode_coverage
+from gancourse.models import LeanDCGANCritic
 from gancourse.objectives import (
     Hinge,
     NonSaturating,
@@ -52,14 +51,16 @@ from gancourse.objectives import (
     gradient_penalty,
 )
 from gancourse.runtime import seed_everything, setup
-from gancourse.stacked import StackedDiscriminator, StackedGenerator, minibatch_similarity
-from gancourse.train import GANTrainer, TrainConfig, discriminator_step, generator_step
-from gancourse.viz import BLACK, BLUE, ORANGE, VERMILLION, show_grid
+from gancourse.stacked import (
+    StackedDiscriminator,
+    StackedGenerator,
+    minibatch_similarity,
+)
+from gancourse.train import discriminator_step, generator_step
+from gancourse.viz import BLACK, BLUE, ORANGE, VERMILLION
 
 device = setup(seed=0)
-# the settings a GPU changes: 2-D toy runs (generator steps, seeds) and MNIST (Chapter 4's iterations, batch)
-TOY_STEPS, TOY_SEEDS = (1_000, 5) if device.type == "cpu" else (10_000, 5)
-MNIST_STEPS, MNIST_BATCH = (2_500, 32) if device.type == "cpu" else (10_000, 128)
+TOY_STEPS, TOY_SEEDS = (1_000, 5) if device.type == "cpu" else (10_000, 5)  # what a GPU changes
 
 # %% [markdown]
 # ## Why does it oscillate? The Dirac-GAN
@@ -100,7 +101,7 @@ eigenvalues = torch.linalg.eigvals(plain.jacobian())
 print("Jacobian at (0, 0):", plain.jacobian().tolist(), "eigenvalues:",
       [f"{z.real:+.3f}{z.imag:+.3f}i" for z in eigenvalues.tolist()])
 assert torch.allclose(eigenvalues.real, torch.zeros(2, dtype=torch.float64), atol=1e-12)
-assert torch.allclose(eigenvalues.imag.abs(), torch.full((2,), 0.5, dtype=torch.float64))
+assert torch.allclose(eigenvalues.imag.abs(), torch.full_like(eigenvalues.real, 0.5))
 
 # %% [markdown]
 # **What makes it converge.** The discriminator's gradient at the data, $\partial_x D = \psi$, is what the
@@ -130,12 +131,14 @@ GAMES = {
     "WGAN, clip c = 1": DiracGAN("wgan", clip=1.0),
     "WGAN-GP (λ = 1)": DiracGAN("wgan", gp_weight=1.0),
 }
-paths = {(name, alternating): simulate(game, *START, lr=H, steps=N_STEPS, alternating=alternating)
+paths = {(name, alternating): simulate(game, *START, lr=H, steps=N_STEPS,
+                                       alternating=alternating)
          for name, game in GAMES.items() for alternating in (False, True)}
 
 axis = torch.linspace(-2.5, 2.5, 21, dtype=torch.float64)
 theta_grid, psi_grid = torch.meshgrid(axis, axis, indexing="xy")
-fig, axes = plt.subplots(1, len(GAMES), figsize=(17, 3.8), sharey=True, layout="constrained")
+fig, axes = plt.subplots(1, len(GAMES), figsize=(17, 3.8), sharey=True,
+                         layout="constrained")
 for ax, (name, game) in zip(axes, GAMES.items(), strict=True):
     u, v = game.vector_field(theta_grid, psi_grid)
     ax.quiver(theta_grid, psi_grid, u, v, color="0.6", angles="xy", width=0.004)
@@ -145,7 +148,8 @@ for ax, (name, game) in zip(axes, GAMES.items(), strict=True):
                 label="alternating" if alternating else "simultaneous")
     ax.plot(*START, "o", color=BLACK)
     ax.plot(0, 0, "*", color=ORANGE, ms=12)
-    ax.set(xlim=(-2.5, 2.5), ylim=(-2.5, 2.5), aspect="equal", title=name, xlabel=r"generator $\theta$")
+    ax.set(xlim=(-2.5, 2.5), ylim=(-2.5, 2.5), aspect="equal", title=name,
+           xlabel=r"generator $\theta$")
 axes[0].set_ylabel(r"discriminator $\psi$")
 axes[0].legend(frameon=False, loc="lower left")
 plt.show()
@@ -170,14 +174,15 @@ def distance(name: str, alternating: bool) -> torch.Tensor:
 
 start_distance = distance("GAN", False)[0].item()
 for name in GAMES:
-    print(f"{name:30s} distance after {N_STEPS} steps: simultaneous {distance(name, False)[-1]:.2e}, "
+    print(f"{name:30s} distance after {N_STEPS} steps: "
+          f"simultaneous {distance(name, False)[-1]:.2e}, "
           f"alternating {distance(name, True)[-1]:.2e} (start {start_distance:.2f})")
 assert distance("GAN", False)[-1] > start_distance
 assert abs(distance("GAN", True)[-1] / start_distance - 1) < 0.1
 for name in ("GAN + R1 (γ = 1)", "GAN + instance noise (σ = 1)"):
     assert distance(name, False)[-1] < 1e-6 and distance(name, True)[-1] < 1e-6
 for name in ("WGAN, clip c = 1", "WGAN-GP (λ = 1)"):
-    assert distance(name, False)[-200:].min() > 0.5 and distance(name, True)[-200:].min() > 0.5
+    assert all(distance(name, alt)[-200:].min() > 0.5 for alt in (False, True))
 final_theta = paths["WGAN-GP (λ = 1)", False][-1, 0].item()
 print(f"WGAN-GP's generator stops at θ = {final_theta:.3f}")
 assert abs(final_theta - (-2 * GAMES["WGAN-GP (λ = 1)"].gp_weight)) < 0.01
@@ -206,7 +211,8 @@ assert abs(final_theta - (-2 * GAMES["WGAN-GP (λ = 1)"].gp_weight)) < 0.01
 # shrinks smoothly as two disjoint distributions approach each other. The original recipe keeps $f$ Lipschitz by
 # clipping every weight to $[-c, c]$ after each critic step ($c = 0.01$, RMSprop at $5\cdot10^{-5}$, five critic
 # steps per generator step): `Wasserstein(clip=0.01)`. Clipping bounds the critic's slope, but crudely: it caps
-# each weight, not the function, and a critic that wants steep slopes pushes its weights onto the walls $\pm c$.
+# each weight, not the function. Gulrajani et al. {cite}`gulrajani2017improved` found most weights of a clipped
+# critic pressed against $\pm c$, a network that can only express simple functions.
 #
 # **WGAN-GP** {cite}`gulrajani2017improved` replaces clipping by a penalty on the critic's gradient norm at points
 # $\hat x = \epsilon x + (1-\epsilon) G(z)$ between real and fake samples, $\epsilon \sim U[0, 1]$ drawn once
@@ -226,7 +232,8 @@ assert abs(final_theta - (-2 * GAMES["WGAN-GP (λ = 1)"].gp_weight)) < 0.01
 linear_critic = torch.nn.Sequential(torch.nn.Flatten(), torch.nn.Linear(784, 1))
 w = linear_critic[1].weight.detach()
 noise_images = torch.rand(16, 1, 28, 28) * 2 - 1
-penalty = gradient_penalty(linear_critic, noise_images, torch.rand(16, 1, 28, 28) * 2 - 1)
+other_images = torch.rand(16, 1, 28, 28) * 2 - 1
+penalty = gradient_penalty(linear_critic, noise_images, other_images)
 print(f"gradient penalty {penalty:.6f}, (|w| - 1)^2 = {(w.norm() - 1) ** 2:.6f}")
 assert torch.isclose(penalty, (w.norm() - 1) ** 2, rtol=1e-5)
 
@@ -247,11 +254,12 @@ assert torch.isclose(penalty, (w.norm() - 1) ** 2, rtol=1e-5)
 
 # %%
 seed_everything(0)
-sn_critic = LeanDCGANCritic(spectral=True)  # Chapter 4's lean discriminator, batch norm removed
+sn_critic = LeanDCGANCritic(spectral=True)  # Chapter 4's lean D, batch norm removed
 for _ in range(30):  # each training-mode pass refines the power iteration
     sn_critic(torch.rand(8, 1, 28, 28) * 2 - 1)
-tops = [torch.linalg.matrix_norm(m.weight.detach().reshape(m.weight.shape[0], -1), ord=2).item()
-        for m in sn_critic.modules() if hasattr(m, "parametrizations")]
+normalised = [m for m in sn_critic.modules() if hasattr(m, "parametrizations")]
+tops = [torch.linalg.matrix_norm(m.weight.detach().flatten(1), ord=2).item()
+        for m in normalised]  # each weight as a matrix (out, rest)
 print("largest singular value of each normalised layer:", [f"{t:.4f}" for t in tops])
 assert len(tops) == 3 and all(abs(t - 1) < 1e-3 for t in tops)
 
@@ -286,8 +294,8 @@ assert torch.equal(minibatch_similarity(collapsed), torch.full((64, 5), 63.0))
 # {cite}`salimans2016improved` trains $G$ to match the mean of $D$'s features on real data instead of fooling $D$.
 # **Two time-scale updates (TTUR)** {cite}`heusel2017gans` give $D$ a larger learning rate than $G$; we use four
 # times $G$'s on the toy problems below. **An exponential moving average of $G$'s weights**, sampled instead of $G$
-# itself, averages out the circling of the Dirac-GAN; `torch.optim.swa_utils.AveragedModel` keeps one, and the
-# MNIST section uses it.
+# itself, averages out the circling of the Dirac-GAN; `torch.optim.swa_utils.AveragedModel` keeps one (see the
+# MNIST section).
 #
 # ## Measured side by side on the grid and the ring
 #
@@ -336,28 +344,31 @@ def rmsprop(lr: float):
 METHODS = {
     "vanilla": (NonSaturating(), 1, {}, adam(1e-3), adam(4e-3)),
     "WGAN (clip)": (Wasserstein(clip=0.01), 5, {}, rmsprop(5e-5), rmsprop(5e-5)),
-    "WGAN-GP": (WassersteinGP(gp_weight=10.0), 5, {}, adam(1e-4, (0.5, 0.9)), adam(1e-4, (0.5, 0.9))),
+    "WGAN-GP": (WassersteinGP(gp_weight=10.0), 5, {},
+                adam(1e-4, (0.5, 0.9)), adam(1e-4, (0.5, 0.9))),
     "SN + hinge": (Hinge(), 1, {"spectral": True}, adam(1e-3), adam(4e-3)),
     "R1": (NonSaturating(r1_gamma=0.1), 1, {}, adam(1e-3), adam(4e-3)),
-    "minibatch discr.": (NonSaturating(), 1, {"minibatch_kernels": 5}, adam(1e-3), adam(4e-3)),
+    "minibatch discr.": (NonSaturating(), 1, {"minibatch_kernels": 5},
+                         adam(1e-3), adam(4e-3)),
     "PacGAN2": (NonSaturating(), 1, {"pack": 2}, adam(1e-3), adam(4e-3)),
 }
 
 
 def real_batch(n_per_model: int) -> torch.Tensor:
-    """n_per_model fresh samples for each model from its own mixture, stacked: (N_MODELS * n, 2)."""
+    """Fresh samples, n_per_model from each model's own mixture: (N_MODELS * n, 2)."""
     return torch.cat([mixture.sample(n_per_model) for mixture in MIXTURES])
 
 
 def train_toys(name: str, seed: int = 0, every: int = 0, probe=None):
-    """Train one method on all seeds and both datasets at once; ``probe(G, D)`` runs every ``every`` steps."""
+    """Train one method on all seeds and both datasets at once; ``probe(G, D)`` runs
+    every ``every`` steps."""
     objective, k, options, make_opt_g, make_opt_d = METHODS[name]
     seed_everything(seed)
     G = StackedGenerator(N_MODELS, TOY_LATENT, hidden=TOY_HIDDEN)
     D = StackedDiscriminator(N_MODELS, hidden=TOY_HIDDEN, **options)
     opt_g, opt_d = make_opt_g(G.parameters()), make_opt_d(D.parameters())
-    schedules = [torch.optim.lr_scheduler.LambdaLR(opt, lambda step: min(1.0, 2 - 2 * step / TOY_STEPS))
-                 for opt in (opt_g, opt_d)]
+    decay = lambda step: min(1.0, 2 - 2 * step / TOY_STEPS)  # noqa: E731  1, then to 0
+    schedules = [torch.optim.lr_scheduler.LambdaLR(o, decay) for o in (opt_g, opt_d)]
     n = N_MODELS * TOY_BATCH
     for step in trange(TOY_STEPS, desc=name, mininterval=2):
         for _ in range(k):
@@ -374,14 +385,16 @@ def train_toys(name: str, seed: int = 0, every: int = 0, probe=None):
 
 def toy_samples(G: StackedGenerator, n: int = 2500) -> torch.Tensor:
     """n samples from each model, (N_MODELS, n, 2), from fixed noise."""
-    z = torch.randn(N_MODELS * n, TOY_LATENT, generator=torch.Generator().manual_seed(1))
+    fixed = torch.Generator().manual_seed(1)
+    z = torch.randn(N_MODELS * n, TOY_LATENT, generator=fixed)
     with torch.no_grad():
         return G(z).view(N_MODELS, n, 2)
 
 
 def score(samples: torch.Tensor) -> np.ndarray:
-    """(modes captured, high-quality fraction) per model, VEEGAN's definitions: (N_MODELS, 2)."""
-    results = [mode_coverage(x, mixture, min_count=1) for x, mixture in zip(samples, MIXTURES, strict=True)]
+    """(modes captured, high-quality share) per model, by VEEGAN's rules: (N_MODELS, 2)."""
+    results = [mode_coverage(x, mixture, min_count=1)
+               for x, mixture in zip(samples, MIXTURES, strict=True)]
     return np.array([(r.modes_covered, r.high_quality) for r in results])
 
 # %% [markdown]
@@ -397,7 +410,7 @@ probes: dict[str, list[np.ndarray]] = {"vanilla": [], "WGAN-GP": []}
 
 
 def exact_w1(a: torch.Tensor, b: torch.Tensor) -> float:
-    """W1 between two equal-size point sets (N, 2): the mean distance of the optimal one-to-one matching."""
+    """W1 of two point sets (N, 2): mean distance of the best one-to-one matching."""
     cost = torch.cdist(a.double(), b.double()).numpy()
     rows, cols = linear_sum_assignment(cost)
     return float(cost[rows, cols].mean())
@@ -409,17 +422,19 @@ def probe_into(record: list[np.ndarray]):
             real = real_batch(PROBE_N)
             fake = G(torch.randn(N_MODELS * PROBE_N, TOY_LATENT))
             r, f = D(real).view(N_MODELS, -1), D(fake).view(N_MODELS, -1)
-        bce = torch.nn.functional.softplus(-r).mean(1) + torch.nn.functional.softplus(f).mean(1)
-        w1 = [exact_w1(fake.view(N_MODELS, -1, 2)[m], real.view(N_MODELS, -1, 2)[m])
-              for m in range(TOY_SEEDS)]  # the grid models
-        record.append(np.stack([(r.mean(1) - f.mean(1))[:TOY_SEEDS].numpy(), bce[:TOY_SEEDS].numpy(),
-                                np.array(w1)]))  # (3, seeds): critic estimate, BCE loss, exact W1
+        softplus = torch.nn.functional.softplus
+        bce = softplus(-r).mean(1) + softplus(f).mean(1)  # -log D(x) - log(1 - D(G(z)))
+        fake, real = fake.view(N_MODELS, -1, 2), real.view(N_MODELS, -1, 2)
+        w1 = [exact_w1(fake[m], real[m]) for m in range(TOY_SEEDS)]  # the grid models
+        estimate = r.mean(1) - f.mean(1)
+        # (3, seeds): critic estimate, BCE loss, exact W1
+        record.append(np.stack([estimate[:TOY_SEEDS], bce[:TOY_SEEDS], torch.tensor(w1)]))
     return probe
 
 
 toy_results, toy_generators = {}, {}
 threads = torch.get_num_threads()
-torch.set_num_threads(1)  # networks this small run faster on one thread than split across two
+torch.set_num_threads(1)  # networks this small run faster on one thread than on two
 for name in METHODS:
     record = probes.get(name)
     G, D = train_toys(name, every=PROBE_EVERY if record is not None else 0,
@@ -427,11 +442,18 @@ for name in METHODS:
     toy_generators[name], toy_results[name] = G, score(toy_samples(G))
 torch.set_num_threads(threads)
 
-print(f"{'':17s} {'grid: modes':>13s} {'high quality':>14s}   {'ring: modes':>12s} {'high quality':>14s}")
+def spread(values: np.ndarray, percent: bool = False) -> str:
+    """'mean ± standard deviation' over seeds."""
+    return (f"{values.mean():6.1%} ± {values.std():5.1%}" if percent
+            else f"{values.mean():5.1f} ± {values.std():4.1f}")
+
+
+print(f"{'':17s} {'grid: modes':>12s} {'high quality':>15s}   {'ring: modes':>12s} "
+      f"{'high quality':>15s}")
 for name, r in toy_results.items():
     g, c = r[:TOY_SEEDS], r[TOY_SEEDS:]
-    print(f"{name:17s} {g[:, 0].mean():6.1f} ± {g[:, 0].std():4.1f} {g[:, 1].mean():7.1%} ± {g[:, 1].std():5.1%}   "
-          f"{c[:, 0].mean():5.1f} ± {c[:, 0].std():4.1f} {c[:, 1].mean():7.1%} ± {c[:, 1].std():5.1%}")
+    print(f"{name:17s} {spread(g[:, 0])} {spread(g[:, 1], True)}   {spread(c[:, 0])} "
+          f"{spread(c[:, 1], True)}")
 
 # %% [markdown]
 # **What the table says, and what we check.** On this budget (1,000 generator steps, a few seconds per method)
@@ -446,15 +468,17 @@ for name, r in toy_results.items():
 
 # %%
 def mean(name: str, dataset: int, column: int) -> float:
-    """Mean over seeds of column 0 (modes) or 1 (high-quality share) on dataset 0 (grid) or 1 (ring)."""
-    return float(toy_results[name][dataset * TOY_SEEDS : (dataset + 1) * TOY_SEEDS, column].mean())
+    """Mean over seeds of column 0 (modes) or 1 (high-quality share), dataset 0 (grid)
+    or 1 (ring)."""
+    rows = slice(dataset * TOY_SEEDS, (dataset + 1) * TOY_SEEDS)
+    return float(toy_results[name][rows, column].mean())
 
 
 best = max(METHODS, key=lambda name: (mean(name, 0, 0), mean(name, 0, 1)))
 target_met = mean(best, 0, 0) >= 24.5 and mean(best, 0, 1) >= 0.80
-print(f"best on the grid: {best}, {mean(best, 0, 0):.1f} modes, {mean(best, 0, 1):.1%} high quality; "
-      f"target (>= 24.5 modes, >= 80%) met: {target_met}")
-assert not target_met  # the day a remedy meets it, this line fails and the text above must change
+print(f"best on the grid: {best}, {mean(best, 0, 0):.1f} modes, "
+      f"{mean(best, 0, 1):.1%} high quality; target (24.5 modes, 80%) met: {target_met}")
+assert not target_met  # the day a remedy meets it, this fails and the text must change
 assert mean("vanilla", 0, 0) > 19 and mean("R1", 0, 0) > 19
 assert mean("WGAN (clip)", 0, 0) < 10 and mean("WGAN-GP", 0, 0) < 17
 assert all(mean(name, 1, 0) >= 7.6 for name in ("vanilla", "R1", "PacGAN2"))
@@ -463,7 +487,8 @@ assert all(mean(name, 1, 0) >= 7.6 for name in ("vanilla", "R1", "PacGAN2"))
 # **Look at** one seed of each method on the grid (grey crosses: the 25 mode centres):
 
 # %%
-fig, axes = plt.subplots(1, len(METHODS), figsize=(18, 2.9), sharey=True, layout="constrained")
+fig, axes = plt.subplots(1, len(METHODS), figsize=(18, 2.9), sharey=True,
+                         layout="constrained")
 for ax, (name, G) in zip(axes, toy_generators.items(), strict=True):
     ax.scatter(*toy_samples(G, n=1000)[0].T, s=1, alpha=0.4, color=BLUE)
     ax.scatter(*grid.centres.T, marker="x", color="0.4", s=12)
@@ -481,12 +506,23 @@ plt.show()
 # {eq}`w1-dual`, reports an estimate of $W_1$ itself {cite}`arjovsky2017wasserstein`, which should fall as the
 # samples improve. The probe above recorded both, every 50 steps of the grid runs, beside the exact $W_1$ between
 # 500 generated and 500 real points. We compare them by Spearman's rank correlation over the 20 checkpoints of
-# each seed: 1 when the two always move in the same direction, 0 when their orders are unrelated.
+# each seed: 1 when the two always move in the same direction, 0 when their orders are unrelated. **We check:
+# the WGAN-GP critic's estimate has a rank correlation with $W_1$ above 0.5 on every seed and above 0.6 on
+# average; the vanilla discriminator's loss has an average below 0.4, negative on some seeds and positive on
+# others, so its direction says nothing about the samples.**
 
 # %%
-wgan_gp, vanilla = np.stack(probes["WGAN-GP"]), np.stack(probes["vanilla"])  # (checkpoints, 3, seeds)
-rho_wgan = np.array([spearmanr(wgan_gp[:, 0, s], wgan_gp[:, 2, s]).statistic for s in range(TOY_SEEDS)])
-rho_vanilla = np.array([spearmanr(vanilla[:, 1, s], vanilla[:, 2, s]).statistic for s in range(TOY_SEEDS)])
+# (checkpoints, 3, seeds): rows critic estimate, BCE loss, exact W1
+wgan_gp, vanilla = np.stack(probes["WGAN-GP"]), np.stack(probes["vanilla"])
+
+
+def rank_correlation(record: np.ndarray, row: int) -> np.ndarray:
+    """Spearman's rho of row ``row`` with the exact W1 over checkpoints, per seed."""
+    return np.array([spearmanr(record[:, row, s], record[:, 2, s]).statistic
+                     for s in range(record.shape[2])])
+
+
+rho_wgan, rho_vanilla = rank_correlation(wgan_gp, 0), rank_correlation(vanilla, 1)
 print("rank correlation with the exact W1, per seed:")
 print("  WGAN-GP critic's estimate:   ", " ".join(f"{r:+.2f}" for r in rho_wgan))
 print("  vanilla discriminator's loss:", " ".join(f"{r:+.2f}" for r in rho_vanilla))
@@ -494,59 +530,41 @@ print("  vanilla discriminator's loss:", " ".join(f"{r:+.2f}" for r in rho_vanil
 steps = PROBE_EVERY * np.arange(1, len(wgan_gp) + 1)
 fig, axes = plt.subplots(1, 2, figsize=(12, 3.4), layout="constrained")
 for ax, (title, record, row, label) in zip(axes, (
-        ("WGAN-GP", wgan_gp, 0, r"critic's estimate $\mathbb{E}f(x) - \mathbb{E}f(G(z))$"),
+        ("WGAN-GP", wgan_gp, 0, r"critic: $\mathbb{E}f(x)-\mathbb{E}f(G(z))$"),
         ("vanilla", vanilla, 1, "discriminator's BCE loss")), strict=True):
-    ax.plot(steps, record[:, 2, 0], color=BLACK, label="exact $W_1$ (500 vs 500 points)")
+    ax.plot(steps, record[:, 2, 0], color=BLACK, label="exact $W_1$ (500 vs 500)")
     ax.set(xlabel="generator step", ylabel="$W_1$", title=f"{title}, grid, seed 0")
     twin = ax.twinx()
     twin.plot(steps, record[:, row, 0], color=VERMILLION, ls="--", label=label)
     twin.set_ylabel(label, color=VERMILLION)
     ax.legend(frameon=False, loc="upper center")
 plt.show()
+assert rho_wgan.min() > 0.5 and rho_wgan.mean() > 0.6
+assert rho_vanilla.mean() < 0.4 and rho_vanilla.min() < 0 < rho_vanilla.max()
 
 # %% [markdown]
-# ## On MNIST, on Chapter 4's budget
+# The critic's estimate follows $W_1$ down (left), though not perfectly: the estimate is only as good as the
+# critic, which five steps per generator step never train to the supremum, and 500-point $W_1$ has its own
+# sampling noise. The vanilla loss (right) moves with the contest between the players, not with the samples. This is the
+# property of the WGAN that survives on a small budget: its loss is a usable progress signal even when, as in the
+# table above, it is not the fastest to train.
+
+# %% [markdown]
+# ## On MNIST
 #
-# **Does a remedy lift Chapter 4's digits to the bar it missed?** Chapter 4's lean DCGAN met its bar
-# (`DCGAN_MNIST_BAR`: Fréchet distance below 40, confidence at least 0.80, 10 classes, max/min at most 8) but not
-# the one we want, **Fréchet distance below 20, confidence at least 0.90, all 10 classes, no class more than twice
-# as frequent as another**. We train the same generator on the same budget (2,500 iterations of 32 on a CPU) with
-# two changes: spectral normalisation and the hinge loss for the discriminator (`LeanDCGANCritic(spectral=True)`,
-# which also drops its batch norm), and samples drawn from an exponential moving average of $G$'s weights,
+# **Does a remedy lift Chapter 4's digits to the bar it missed** (Fréchet distance below 20, confidence at least
+# 0.90, all 10 classes, no class more than twice as frequent as another)? `benchmarks/remedies_mnist.py` trains
+# Chapter 4's lean generator on Chapter 4's budget (2,500 iterations of 32 on a CPU) against the discriminator each
+# remedy needs (`LeanDCGANCritic`: Chapter 4's lean discriminator without batch norm, spectrally normalised for
+# SN + hinge) with `GANTrainer` and the remedy's objective, several seeds each, and scores both $G$ and an
+# exponential moving average of its weights,
 #
 # $$
 # \bar\theta_G \leftarrow 0.999\,\bar\theta_G + 0.001\,\theta_G \quad \text{after every generator step,}
 # $$ (ema)
 #
-# kept by `torch.optim.swa_utils.AveragedModel` (batch-norm statistics included) and updated by a hook on $G$'s
-# optimiser, so the training loop does not change. `benchmarks/remedies_mnist.py` runs every remedy on several
-# seeds; its table is on the {doc}`../book/performance` page.
-
-# %%
-TARGET = QualityBar(fd=20, confidence=0.90, classes=10, max_min=2)
-images = load_mnist().images.to(device)  # the 4,000 training digits offline
-reference = load_mnist(train=False).images.to(device)  # the 1,000 held-out digits every measure uses
-
-seed_everything(0)
-G = dcgan_init_(LeanDCGANGenerator(latent_dim=64)).to(device)
-D = LeanDCGANCritic(spectral=True).to(device)
-opt_g = torch.optim.Adam(G.parameters(), lr=2e-4, betas=(0.5, 0.999))
-opt_d = torch.optim.Adam(D.parameters(), lr=2e-4, betas=(0.5, 0.999))
-ema = AveragedModel(G, multi_avg_fn=get_ema_multi_avg_fn(0.999), use_buffers=True)
-opt_g.register_step_post_hook(lambda *_: ema.update_parameters(G))
-run = GANTrainer(G, D, opt_g, opt_d, real=images, latent_dim=64, device=device,
-                 config=TrainConfig(objective=Hinge(), batch_size=MNIST_BATCH))
-run.train(MNIST_STEPS, desc="SN + hinge")
-
-z = torch.randn(1000, 64, generator=torch.Generator().manual_seed(7)).to(device)
-mnist = {"G": digit_report(generate(G, z), reference),
-         "moving average of G": digit_report(generate(ema.module, z), reference)}
-for name, r in mnist.items():
-    print(f"{name:20s}: FD {r['FD']:.1f}, confidence {r['confidence']:.3f}, classes {r['classes']}, "
-          f"max/min {r['max/min']:.1f}; Chapter 4's bar met: {DCGAN_MNIST_BAR.met(r)}; "
-          f"target: {TARGET.failures(r) or 'met'}")
-show_grid(generate(ema.module, z[:64]), nrow=16, title="moving average of G, after SN + hinge training")
-plt.show()
+# kept by `torch.optim.swa_utils.AveragedModel` and updated by a hook on $G$'s optimiser, so the loop does not
+# change. That sweep has not been run at full size yet, so this chapter states no MNIST result.
 
 # %% [markdown]
 # ## Exercises
@@ -560,7 +578,8 @@ plt.show()
 # stay so close to 0 that f'(psi theta) is 1/2 to many digits and the linear prediction holds.
 h, n = 0.2, 200
 predicted = 0.01 * (1 + h**2 * 0.25) ** (n / 2)
-walked = simulate(DiracGAN(), torch.tensor(0.01), torch.tensor(0.0), lr=h, steps=n)[-1].norm().item()
+walked = simulate(DiracGAN(), torch.tensor(0.01), torch.tensor(0.0), lr=h, steps=n)
+walked = walked[-1].norm().item()
 print(f"predicted {predicted:.5f}, simulated {walked:.5f}")
 assert abs(walked / predicted - 1) < 0.01
 
@@ -573,8 +592,10 @@ assert abs(walked / predicted - 1) < 0.01
 # Solution 2: the slowest direction decays like exp(t * max Re(lambda)). max Re(lambda) is -gamma / 2 up to
 # gamma = 1 and (-gamma + sqrt(gamma^2 - 1)) / 2 beyond: -0.1, -0.5 and -0.05. Critical damping, gamma = 1, wins;
 # too large a gamma makes the discriminator so stiff that the generator barely moves.
-final = {g: simulate(DiracGAN(r1_gamma=g), *START, lr=0.1, steps=100)[-1].norm().item() for g in (0.2, 1.0, 5.0)}
-slowest = {g: torch.linalg.eigvals(DiracGAN(r1_gamma=g).jacobian()).real.max().item() for g in final}
+final = {g: simulate(DiracGAN(r1_gamma=g), *START, lr=0.1, steps=100)[-1].norm().item()
+         for g in (0.2, 1.0, 5.0)}
+slowest = {g: torch.linalg.eigvals(DiracGAN(r1_gamma=g).jacobian()).real.max().item()
+           for g in final}
 print("distance after 100 steps:", {g: f"{d:.2e}" for g, d in final.items()})
 print("slowest eigenvalue's real part:", {g: round(r, 3) for g, r in slowest.items()})
 assert min(final, key=final.get) == 1.0 == min(slowest, key=slowest.get)
@@ -591,7 +612,7 @@ assert min(final, key=final.get) == 1.0 == min(slowest, key=slowest.get)
 with torch.no_grad():
     linear_critic[1].weight.div_(linear_critic[1].weight.norm())
 x_hat = noise_images[:8].clone().requires_grad_(True)
-(grad,) = torch.autograd.grad(linear_critic(x_hat).sum(), x_hat, create_graph=True)  # (8, 1, 28, 28)
+(grad,) = torch.autograd.grad(linear_critic(x_hat).sum(), x_hat)  # (8, 1, 28, 28)
 buggy = ((grad.norm(2, dim=1) - 1) ** 2).mean()
 right = gradient_penalty(linear_critic, noise_images[:8], noise_images[8:16])
 print(f"correct penalty {right:.2e}, norm over dim=1: {buggy:.3f}")
