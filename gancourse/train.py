@@ -50,7 +50,8 @@ def discriminator_step(
     real_condition: torch.Tensor | None = None, fake_condition: torch.Tensor | None = None,
 ) -> torch.Tensor:
     """One optimiser step of D on a real and a fake batch (B, ...). Returns (6,) detached: the loss D minimised
-    (penalty included), mean sigmoid(s(x)), mean sigmoid(s(G(z))), mean s(x), mean s(G(z)), the penalty."""
+    (penalty included), mean sigmoid(s(x)), mean sigmoid(s(G(z))), mean s(x), mean s(G(z)), the penalty.
+    In a conditional run the penalty is evaluated with the real batch's conditions."""
     real_scores = judge(D, real, real_condition).float()
     fake_scores = judge(D, fake, fake_condition).float()
     loss = objective.d_loss(real_scores, fake_scores)
