@@ -235,3 +235,29 @@ def dcgan_init_(module: nn.Module) -> nn.Module:
             nn.init.normal_(m.weight, 1.0, 0.02)
             nn.init.zeros_(m.bias)
     return module
+
+
+class LeanDCGANCritic(nn.Module):
+    """``LeanDCGANDiscriminator`` without batch norm, for the objectives whose penalties or normalisation need
+    per-sample scores (WGAN-GP, R1, spectral norm): (B, 1, 28, 28) -> scores (B,).
+
+    ``spectral=True`` wraps every convolution and the linear layer in
+    ``torch.nn.utils.parametrizations.spectral_norm`` (Miyato et al. 2018): each weight, reshaped to
+    (out, rest), is divided by its largest singular value (one power-iteration step per training forward pass).
+    """
+
+    def __init__(self, width: int = 32, spectral: bool = False) -> None:
+        super().__init__()
+
+        def norm(layer: nn.Module) -> nn.Module:
+            return nn.utils.parametrizations.spectral_norm(layer) if spectral else layer
+
+        self.net = nn.Sequential(
+            norm(nn.Conv2d(1, width, 4, stride=2, padding=1)), nn.LeakyReLU(0.2),  # (B, w, 14, 14)
+            norm(nn.Conv2d(width, 2 * width, 4, stride=2, padding=1)), nn.LeakyReLU(0.2),  # (B, 2w, 7, 7)
+            nn.Flatten(),
+            norm(nn.Linear(2 * width * 7 * 7, 1)),
+        )
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return self.net(x).squeeze(1)

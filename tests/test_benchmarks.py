@@ -124,3 +124,13 @@ def test_chapter_seeds_reruns_a_chapter_with_shifted_seeds(tmp_path, capsys):
     assert "holds on the first seed only" in rows[1]["failure"]
     assert "| 97_seeded | 1 | **no** |" in capsys.readouterr().out
     assert len(json.loads((tmp_path / "seeds.json").read_text())["runs"]) == 2
+
+
+def test_remedies_mnist_benchmark_runs(tmp_path, capsys):
+    out = tmp_path / "remedies.json"
+    rows = load("remedies_mnist").main(["--steps", "2", "--seeds", "0", "--remedies", "SN + hinge", "WGAN-GP",
+                                        "--device", "cpu", "--json", str(out)])
+    assert [row["remedy"] for row in rows] == ["SN + hinge", "SN + hinge + EMA", "WGAN-GP", "WGAN-GP + EMA"]
+    result = json.loads(out.read_text())
+    assert len(result["rows"]) == 4 and result["rows"][0]["FD"] > 0
+    assert "| SN + hinge + EMA |" in capsys.readouterr().out

@@ -148,3 +148,22 @@ def test_keras_models_start_from_glorot_uniform():
                 fan_out = m.weight.shape[0] * m.weight[0, 0].numel()
                 limit = (6 / (fan_in + fan_out)) ** 0.5
                 assert m.weight.abs().max() <= limit and torch.all(m.bias == 0)
+
+
+def test_lean_dcgan_critic_spectral_layers_have_unit_norm():
+    from gancourse.models import LeanDCGANCritic
+
+    torch.manual_seed(0)
+    critic = LeanDCGANCritic(spectral=True)
+    assert not any(isinstance(m, torch.nn.BatchNorm2d) for m in critic.modules())
+    for _ in range(30):  # training-mode passes refine the power iteration
+        scores = critic(torch.rand(4, 1, 28, 28) * 2 - 1)
+    assert scores.shape == (4,)
+    layers = [m for m in critic.modules() if hasattr(m, "parametrizations")]
+    assert len(layers) == 3
+    for layer in layers:
+        matrix = layer.weight.detach().reshape(layer.weight.shape[0], -1)
+        assert torch.linalg.matrix_norm(matrix, ord=2).item() == pytest.approx(1.0, abs=1e-3)
+    plain = LeanDCGANCritic()
+    assert not any(hasattr(m, "parametrizations") for m in plain.modules())
+    assert plain(torch.zeros(2, 1, 28, 28)).shape == (2,)
