@@ -14,13 +14,14 @@
 # ---
 
 # %% tags=["remove-cell"]
-# Colab only: install the course package. Everywhere else `make` has installed it already.
+# Colab only: install the course package (elsewhere `make` has installed it).
 import subprocess
 import sys
 
 REPOSITORY = "https://github.com/gancourse/gancourse"
 if "google.colab" in sys.modules:
-    subprocess.run([sys.executable, "-m", "pip", "install", "-q", f"gancourse @ git+{REPOSITORY}@main"], check=True)
+    package = f"gancourse @ git+{REPOSITORY}@main"
+    subprocess.run([sys.executable, "-m", "pip", "install", "-q", package], check=True)
 
 # %% [markdown]
 # # 6. Making GANs train
@@ -60,7 +61,8 @@ from gancourse.train import discriminator_step, generator_step
 from gancourse.viz import BLACK, BLUE, ORANGE, VERMILLION
 
 device = setup(seed=0)
-TOY_STEPS, TOY_SEEDS = (1_000, 5) if device.type == "cpu" else (10_000, 5)  # what a GPU changes
+# what a GPU changes
+TOY_STEPS, TOY_SEEDS = (1_000, 5) if device.type == "cpu" else (10_000, 5)
 
 # %% [markdown]
 # ## Why does it oscillate? The Dirac-GAN
@@ -340,7 +342,8 @@ def rmsprop(lr: float):
     return lambda params: torch.optim.RMSprop(params, lr=lr)
 
 
-# name: (objective, critic steps k, StackedDiscriminator options, G's optimiser, D's optimiser)
+# name: (objective, critic steps k, StackedDiscriminator options, G's optimiser, D's
+# optimiser)
 METHODS = {
     "vanilla": (NonSaturating(), 1, {}, adam(1e-3), adam(4e-3)),
     "WGAN (clip)": (Wasserstein(clip=0.01), 5, {}, rmsprop(5e-5), rmsprop(5e-5)),
@@ -392,7 +395,8 @@ def toy_samples(G: StackedGenerator, n: int = 2500) -> torch.Tensor:
 
 
 def score(samples: torch.Tensor) -> np.ndarray:
-    """(modes captured, high-quality share) per model, by VEEGAN's rules: (N_MODELS, 2)."""
+    """(modes captured, high-quality share) per model, by VEEGAN's rules: (N_MODELS, "
+    "2)."""
     results = [mode_coverage(x, mixture, min_count=1)
                for x, mixture in zip(samples, MIXTURES, strict=True)]
     return np.array([(r.modes_covered, r.high_quality) for r in results])
@@ -428,7 +432,8 @@ def probe_into(record: list[np.ndarray]):
         w1 = [exact_w1(fake[m], real[m]) for m in range(TOY_SEEDS)]  # the grid models
         estimate = r.mean(1) - f.mean(1)
         # (3, seeds): critic estimate, BCE loss, exact W1
-        record.append(np.stack([estimate[:TOY_SEEDS], bce[:TOY_SEEDS], torch.tensor(w1)]))
+        columns = [estimate[:TOY_SEEDS], bce[:TOY_SEEDS], torch.tensor(w1)]
+        record.append(np.stack(columns))
     return probe
 
 
@@ -477,7 +482,8 @@ def mean(name: str, dataset: int, column: int) -> float:
 best = max(METHODS, key=lambda name: (mean(name, 0, 0), mean(name, 0, 1)))
 target_met = mean(best, 0, 0) >= 24.5 and mean(best, 0, 1) >= 0.80
 print(f"best on the grid: {best}, {mean(best, 0, 0):.1f} modes, "
-      f"{mean(best, 0, 1):.1%} high quality; target (24.5 modes, 80%) met: {target_met}")
+      f"{mean(best, 0, 1):.1%} high quality; target (24.5 modes, "
+      f"80%) met: {target_met}")
 assert not target_met  # the day a remedy meets it, this fails and the text must change
 assert mean("vanilla", 0, 0) > 19 and mean("R1", 0, 0) > 19
 assert mean("WGAN (clip)", 0, 0) < 10 and mean("WGAN-GP", 0, 0) < 17
@@ -574,8 +580,10 @@ assert rho_vanilla.mean() < 0.4 and rho_vanilla.min() < 0 < rho_vanilla.max()
 # Predict the final distance, then check it with `simulate`.
 
 # %% tags=["hide-cell"]
-# Solution 1: (1 + 0.2^2 / 4)^(200 / 2) = 1.01^100 = 2.70, so the distance grows from 0.01 to 0.027. The points
-# stay so close to 0 that f'(psi theta) is 1/2 to many digits and the linear prediction holds.
+# Solution 1: (1 + 0.2^2 / 4)^(200 / 2) = 1.01^100 = 2.70, so the distance grows from
+# 0.01 to 0.027. The points
+# stay so close to 0 that f'(psi theta) is 1/2 to many digits and the linear prediction
+# holds.
 h, n = 0.2, 200
 predicted = 0.01 * (1 + h**2 * 0.25) ** (n / 2)
 walked = simulate(DiracGAN(), torch.tensor(0.01), torch.tensor(0.0), lr=h, steps=n)
@@ -589,8 +597,10 @@ assert abs(walked / predicted - 1) < 0.01
 # $\frac12\big(-\gamma \pm \sqrt{\gamma^2 - 1}\big)$ before you run it.
 
 # %% tags=["hide-cell"]
-# Solution 2: the slowest direction decays like exp(t * max Re(lambda)). max Re(lambda) is -gamma / 2 up to
-# gamma = 1 and (-gamma + sqrt(gamma^2 - 1)) / 2 beyond: -0.1, -0.5 and -0.05. Critical damping, gamma = 1, wins;
+# Solution 2: the slowest direction decays like exp(t * max Re(lambda)). max Re(lambda)
+# is -gamma / 2 up to
+# gamma = 1 and (-gamma + sqrt(gamma^2 - 1)) / 2 beyond: -0.1, -0.5 and -0.05. Critical
+# damping, gamma = 1, wins;
 # too large a gamma makes the discriminator so stiff that the generator barely moves.
 final = {g: simulate(DiracGAN(r1_gamma=g), *START, lr=0.1, steps=100)[-1].norm().item()
          for g in (0.2, 1.0, 5.0)}
@@ -606,8 +616,10 @@ assert min(final, key=final.get) == 1.0 == min(slowest, key=slowest.get)
 # $\|w\|_2 = 1$ (so the correct penalty is 0), predict roughly what the buggy penalty is, then compute it.
 
 # %% tags=["hide-cell"]
-# Solution 3: the bug asks every pixel's |w_ij| to be 1, so it computes the mean of (|w_ij| - 1)^2 over the 784
-# pixels. With |w| = 1 spread over 784 pixels each |w_ij| is about 1/28, and the mean is close to 1: a large
+# Solution 3: the bug asks every pixel's |w_ij| to be 1, so it computes the mean of
+# (|w_ij| - 1)^2 over the 784
+# pixels. With |w| = 1 spread over 784 pixels each |w_ij| is about 1/28, and the mean is
+# close to 1: a large
 # penalty for a critic that is exactly 1-Lipschitz, pushing it towards a slope of 28.
 with torch.no_grad():
     linear_critic[1].weight.div_(linear_critic[1].weight.norm())
