@@ -575,15 +575,24 @@ assert rho_vanilla.mean() < 0.4 and rho_vanilla.min() < 0 < rho_vanilla.max()
 # %% [markdown]
 # ## Exercises
 #
-# **1.** Near the equilibrium the plain Dirac-GAN's simultaneous steps multiply the distance by
+# Try each one before you open its solution; every solution's code runs with the chapter, so its
+# claim is checked.
+#
+# ```{exercise}
+# :label: remedies-ex-1
+# Near the equilibrium the plain Dirac-GAN's simultaneous steps multiply the distance by
 # $\sqrt{1 + h^2 f'(0)^2}$ each. Start at $(\theta, \psi) = (0.01, 0)$ and take 200 steps of size $h = 0.2$.
 # Predict the final distance, then check it with `simulate`.
+# ```
+#
+# ```{solution-start} remedies-ex-1
+# :class: dropdown
+# ```
+#
+# $(1 + 0.2^2 / 4)^{200 / 2} = 1.01^{100} \approx 2.70$, so the distance grows from 0.01 to 0.027. The points
+# stay so close to 0 that $f'(\psi\theta)$ is $\frac12$ to many digits and the linear prediction holds.
 
-# %% tags=["hide-cell"]
-# Solution 1: (1 + 0.2^2 / 4)^(200 / 2) = 1.01^100 = 2.70, so the distance grows from
-# 0.01 to 0.027. The points
-# stay so close to 0 that f'(psi theta) is 1/2 to many digits and the linear prediction
-# holds.
+# %%
 h, n = 0.2, 200
 predicted = 0.01 * (1 + h**2 * 0.25) ** (n / 2)
 walked = simulate(DiracGAN(), torch.tensor(0.01), torch.tensor(0.0), lr=h, steps=n)
@@ -592,16 +601,26 @@ print(f"predicted {predicted:.5f}, simulated {walked:.5f}")
 assert abs(walked / predicted - 1) < 0.01
 
 # %% [markdown]
-# **2.** Which R1 weight $\gamma \in \{0.2, 1, 5\}$ brings the Dirac-GAN closest to the equilibrium in 100
+# ```{solution-end}
+# ```
+#
+# ```{exercise}
+# :label: remedies-ex-2
+# Which R1 weight $\gamma \in \{0.2, 1, 5\}$ brings the Dirac-GAN closest to the equilibrium in 100
 # simultaneous steps of size 0.1 from $(1, 1)$? Predict it from the eigenvalues
 # $\frac12\big(-\gamma \pm \sqrt{\gamma^2 - 1}\big)$ before you run it.
+# ```
+#
+# ```{solution-start} remedies-ex-2
+# :class: dropdown
+# ```
+#
+# The slowest direction decays like $e^{t \max \mathrm{Re}\,\lambda}$. $\max \mathrm{Re}\,\lambda$ is
+# $-\gamma / 2$ up to $\gamma = 1$ and $(-\gamma + \sqrt{\gamma^2 - 1}) / 2$ beyond: $-0.1$, $-0.5$ and $-0.05$.
+# Critical damping, $\gamma = 1$, wins; too large a $\gamma$ makes the discriminator so stiff that the
+# generator barely moves.
 
-# %% tags=["hide-cell"]
-# Solution 2: the slowest direction decays like exp(t * max Re(lambda)). max Re(lambda)
-# is -gamma / 2 up to
-# gamma = 1 and (-gamma + sqrt(gamma^2 - 1)) / 2 beyond: -0.1, -0.5 and -0.05. Critical
-# damping, gamma = 1, wins;
-# too large a gamma makes the discriminator so stiff that the generator barely moves.
+# %%
 final = {g: simulate(DiracGAN(r1_gamma=g), *START, lr=0.1, steps=100)[-1].norm().item()
          for g in (0.2, 1.0, 5.0)}
 slowest = {g: torch.linalg.eigvals(DiracGAN(r1_gamma=g).jacobian()).real.max().item()
@@ -611,16 +630,25 @@ print("slowest eigenvalue's real part:", {g: round(r, 3) for g, r in slowest.ite
 assert min(final, key=final.get) == 1.0 == min(slowest, key=slowest.get)
 
 # %% [markdown]
-# **3.** A common WGAN-GP bug takes the gradient's norm over `dim=1` of a (B, 1, 28, 28) gradient, which for
+# ```{solution-end}
+# ```
+#
+# ```{exercise}
+# :label: remedies-ex-3
+# A common WGAN-GP bug takes the gradient's norm over `dim=1` of a (B, 1, 28, 28) gradient, which for
 # one-channel images is the absolute value of each pixel's gradient. For the linear critic above rescaled to
 # $\|w\|_2 = 1$ (so the correct penalty is 0), predict roughly what the buggy penalty is, then compute it.
+# ```
+#
+# ```{solution-start} remedies-ex-3
+# :class: dropdown
+# ```
+#
+# The bug asks every pixel's $|w_{ij}|$ to be 1, so it computes the mean of $(|w_{ij}| - 1)^2$ over the 784
+# pixels. With $\|w\| = 1$ spread over 784 pixels each $|w_{ij}|$ is about $1/28$, and the mean is close to 1:
+# a large penalty for a critic that is exactly 1-Lipschitz, pushing it towards a slope of 28.
 
-# %% tags=["hide-cell"]
-# Solution 3: the bug asks every pixel's |w_ij| to be 1, so it computes the mean of
-# (|w_ij| - 1)^2 over the 784
-# pixels. With |w| = 1 spread over 784 pixels each |w_ij| is about 1/28, and the mean is
-# close to 1: a large
-# penalty for a critic that is exactly 1-Lipschitz, pushing it towards a slope of 28.
+# %%
 with torch.no_grad():
     linear_critic[1].weight.div_(linear_critic[1].weight.norm())
 x_hat = noise_images[:8].clone().requires_grad_(True)
@@ -631,6 +659,9 @@ print(f"correct penalty {right:.2e}, norm over dim=1: {buggy:.3f}")
 assert right < 1e-10 and buggy > 0.9
 
 # %% [markdown]
+# ```{solution-end}
+# ```
+#
 # ## What to take away
 #
 # - Gradient steps on a GAN follow a rotating field: on the Dirac-GAN they circle (alternating) or spiral out
