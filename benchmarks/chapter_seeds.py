@@ -29,10 +29,17 @@ from gancourse.runtime import SEED_OFFSET_VARIABLE, machine_info
 HEADLINES = {
     "01_what_is_a_gan": r"^\((b|d)\)",
     "02_loss_and_js_divergence": r"^E_m\|D - D\*\|",
-    "03_training_loop": r"(modes covered|mean D loss)",
+    "03_training_loop": r"(modes covered|last 200 steps)",
     "04_dcgan_mnist": r"^(FD |short of the target)",
     "05_measuring_a_gan": r"^(classifier accuracy|FD at n)",
 }
+
+
+def failure_summary(report: str) -> str:
+    """The failing line and the error from a cell's traceback, without terminal colours."""
+    lines = [line.strip() for line in re.sub(r"\x1b\[[0-9;]*m", "", report).splitlines() if line.strip()]
+    code = [line for line in lines if line.startswith("---->")]
+    return " / ".join(([code[-1]] if code else []) + lines[-1:])[:400]
 
 
 def printed_lines(notebook: nbformat.NotebookNode) -> list[str]:
@@ -53,7 +60,7 @@ def run_with_offset(path: Path, offset: int, timeout: int) -> dict:
             row |= time_notebook(path, Path(folder), timeout, env={SEED_OFFSET_VARIABLE: str(offset)})
             row["passed"], row["failure"] = True, ""
         except RuntimeError as error:  # time_notebook's report of a failing cell: keep its last line
-            row |= {"passed": False, "failure": str(error).strip().splitlines()[-1][:300]}
+            row |= {"passed": False, "failure": failure_summary(str(error))}
         pattern = re.compile(HEADLINES.get(path.stem, r"$^"))
         executed = Path(folder) / path.name  # written whether or not the run passed
         lines = printed_lines(nbformat.read(executed, as_version=4)) if executed.is_file() else []

@@ -193,9 +193,9 @@ plt.show()
 # Healthy training sits between these: the losses **oscillate around a level** rather than trending to 0, and
 # $D(x)$ stays above $D(G(z))$ without either saturating. We put the healthy run beside a failing one: the same
 # networks, but $G$'s learning rate ten times too small, so $D$ outpaces it from the start.
-# **We check, over the last 200 steps: the failing run's discriminator loss is below 0.1 and its mean
-# $D(G(z))$ below 0.05; the healthy run's discriminator loss is between 0.3 and 1.4 and its $D(G(z))$ between 0.1
-# and 0.5.**
+# **We check, over the last 200 steps: the healthy run's discriminator loss is between 0.3 and 1.4 and its
+# $D(G(z))$ between 0.1 and 0.5; the failing run's discriminator loss is less than 0.6 times the healthy
+# run's, and its mean $D(G(z))$ less than half the healthy run's.**
 
 # %%
 failing = GANTrainer(
@@ -245,9 +245,8 @@ for name, run in {"healthy": healthy, "failing": failing}.items():
         f"G loss {tail_mean(h.g_loss):.2f}, "
         f"D(x) {tail_mean(h.d_real):.4f}, D(G(z)) {tail_mean(h.d_fake):.4f}"
     )
-assert (
-    tail_mean(failing.history.d_loss) < 0.1 and tail_mean(failing.history.d_fake) < 0.05
-)
+assert tail_mean(failing.history.d_loss) < 0.6 * tail_mean(healthy.history.d_loss)
+assert tail_mean(failing.history.d_fake) < 0.5 * tail_mean(healthy.history.d_fake)
 assert 0.3 <= tail_mean(healthy.history.d_loss) <= 1.4
 assert 0.1 <= tail_mean(healthy.history.d_fake) <= 0.5
 
@@ -287,7 +286,7 @@ plt.show()
 # real data, so $D$ can punish missing variety, which a discriminator seeing one sample at a time cannot. We use
 # $m = 2$ and change nothing else: same seed, same learning rates, same steps.
 #
-# **We check: the collapsing setting covers at most 4 of the 8 modes; PacGAN covers at least 7 with at least 80%
+# **We check: the collapsing setting covers at most 4 of the 8 modes; PacGAN covers at least 7 with at least 70%
 # high-quality samples.**
 
 # %%
@@ -340,7 +339,7 @@ packed, packed_coverage = ring_run(pack=2)
 print("G ten times faster than D:", collapsing_coverage)
 print("same, PacGAN2:            ", packed_coverage)
 assert collapsing_coverage.modes_covered <= 4
-assert packed_coverage.modes_covered >= 7 and packed_coverage.high_quality >= 0.80
+assert packed_coverage.modes_covered >= 7 and packed_coverage.high_quality >= 0.70
 
 # %% [markdown]
 # **Watch** the two runs side by side, 1,000 fixed-noise samples every 250 steps (red crosses: the mode centres).
@@ -392,8 +391,9 @@ ax.legend(frameon=False)
 plt.show()
 
 # %% [markdown]
-# Collapse and its remedy depend on the seed, and on this seed the 80% bar is met without a wide margin: run
-# `ring_run(pack=1, seed=1)` and `ring_run(pack=2, seed=1)` (about 30 s together) to see how much the numbers move.
+# Collapse and its remedy depend on the seed; the bars above were chosen so that they hold on five seeds
+# (`benchmarks/chapter_seeds.py`). Run `ring_run(pack=1, seed=1)` and `ring_run(pack=2, seed=1)` (about 30 s
+# together) to see how much the numbers move.
 # Other remedies from the literature: minibatch discrimination
 # {cite}`salimans2016improved` and the minibatch standard deviation feature {cite}`karras2018progressive`
 # (the discriminator sees batch statistics), unrolled GANs {cite}`metz2016unrolled` ($G$ anticipates $D$'s
@@ -542,4 +542,4 @@ assert not same_weights(healthy, shifted)
 # - Read the discriminator loss against $2\log 2$: near 0 is failure, near $2\log 2$ is "$D$ cannot tell",
 #   healthy runs oscillate in between.
 # - Mode collapse can be counted: with $G$ ten times faster than $D$, at most 4 of 8 modes; packing two samples
-#   for the discriminator recovered at least 7 with at least 80% high-quality samples.
+#   for the discriminator recovered at least 7 with at least 70% high-quality samples.
