@@ -169,9 +169,9 @@ assert fd[0] < 2 and fd[3] > 1000 * fd[0]
 # data, ranks it last. **We check: noise gets the highest confidence of the four rows, above 0.95, and a
 # classifier score below 1.5 (one class for everything).**
 #
-# The first row is also what a generator would get by **copying its training digits**: those are real digits,
-# confidently read, of every class, so no measure in this chapter can tell memorising from generalising.
-# Chapter 4's nearest-neighbour search is the check for that.
+# The first row is also what a generator would get by **copying its training digits**: copies are real digits,
+# so every measure puts such a generator at the real floor, and no measure in this chapter can tell memorising
+# from generalising. Chapter 4's nearest-neighbour search is the check for that.
 
 # %%
 assert max(rows, key=lambda name: rows[name]["confidence"]) == "uniform noise"
