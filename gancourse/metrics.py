@@ -1,12 +1,19 @@
 """Measuring generated samples, offline and in seconds on a CPU.
 
-Digits (N, 1, 28, 28) in [-1, 1] are judged by the frozen ``gancourse.classifier``:
-    ``frechet_distance``  Frechet distance between Gaussians fitted to its 64-d penultimate features (the idea of
-                          FID, Heusel et al. 2017, with a domain classifier instead of Inception: not comparable
-                          to published FID numbers);
-    ``class_coverage``    predicted-class histogram: classes present, KL to uniform, max/min class ratio;
-    ``confidence``        mean max-probability; ``classifier_score`` exp(E KL(p(y|x) || p(y))) (the Inception
-                          Score's formula, Salimans et al. 2016, on this classifier).
+Digits (N, 1, 28, 28) in [-1, 1] are judged by the frozen ``gancourse.classifier``: ``classifier_outputs(images)``
+gives its 64-d penultimate features and its class probabilities, and each measure is one function of those:
+  on features (samples vs reference):
+    ``feature_frechet_distance``  Frechet distance between Gaussians fitted to the features (the idea of FID,
+                                  Heusel et al. 2017, with a domain classifier instead of Inception: not comparable
+                                  to published FID numbers); ``frechet_distance`` does the same from images;
+    ``kid``                       unbiased MMD^2 with a cubic kernel, over subsets (KID, Binkowski et al. 2018);
+    ``precision_recall``          k-NN manifold precision (fidelity) and recall (coverage) (Kynkaanniemi et al.
+                                  2019);
+  on class probabilities (or the images themselves):
+    ``class_coverage``            predicted-class histogram: classes present, KL to uniform, max/min class ratio;
+    ``confidence``                mean max-probability;
+    ``classifier_score``          exp(E KL(p(y|x) || p(y))) (the Inception Score's formula, Salimans et al. 2016).
+``digit_report`` computes the Frechet distance and the class measures from images in one classifier pass.
 Toy 2-D mixtures: ``mode_coverage`` (VEEGAN, Srivastava et al. 2017; PacGAN, Lin et al. 2018): a sample is
 *high-quality* within ``n_std`` standard deviations of its nearest mode centre; a mode is *covered* when at least
 ``min_count`` high-quality samples land on it.
@@ -128,6 +135,18 @@ def gaussian_frechet_distance(mu1: np.ndarray, cov1: np.ndarray, mu2: np.ndarray
     return float(max(0.0, diff @ diff + np.trace(cov1) + np.trace(cov2) - 2 * np.trace(middle)))
 
 
+def feature_frechet_distance(f1: np.ndarray, f2: np.ndarray) -> float:
+    """Frechet distance between Gaussians fitted to two feature sets (N1, D) and (N2, D), each N > D.
+
+    Biased upwards at small N (Chapter 5 measures how much): compare values only at equal N.
+    """
+    f1, f2 = _features(f1, "f1"), _features(f2, "f2")
+    for name, f in (("f1", f1), ("f2", f2)):
+        if len(f) <= f.shape[1]:
+            raise ValueError(f"{name} has {len(f)} rows; at least {f.shape[1] + 1} (features + 1) are needed here")
+    return gaussian_frechet_distance(f1.mean(0), np.cov(f1, rowvar=False), f2.mean(0), np.cov(f2, rowvar=False))
+
+
 def frechet_distance(samples: torch.Tensor, reference: torch.Tensor) -> float:
     """Frechet distance between ``samples`` and ``reference`` digits in the classifier's feature space.
 
@@ -136,11 +155,109 @@ def frechet_distance(samples: torch.Tensor, reference: torch.Tensor) -> float:
     """
     check_digit_images(samples, "samples", FEATURE_DIM + 1)
     check_digit_images(reference, "reference", FEATURE_DIM + 1)
-    return _feature_frechet(classifier_outputs(samples)[0], classifier_outputs(reference)[0])
+    return feature_frechet_distance(classifier_outputs(samples)[0], classifier_outputs(reference)[0])
 
 
-def _feature_frechet(f1: np.ndarray, f2: np.ndarray) -> float:
-    return gaussian_frechet_distance(f1.mean(0), np.cov(f1, rowvar=False), f2.mean(0), np.cov(f2, rowvar=False))
+def _features(features: np.ndarray, name: str, min_count: int = 2) -> np.ndarray:
+    """``features`` as a finite float64 array (N >= min_count, D), or one clear error."""
+    array = np.asarray(features, dtype=np.float64)
+    if array.ndim != 2:
+        raise ValueError(f"{name} must have shape (N, D), got {array.shape}")
+    if len(array) < min_count:
+        raise ValueError(f"{name} has {len(array)} rows; at least {min_count} are needed here")
+    if not np.isfinite(array).all():
+        raise ValueError(f"{name} contain NaN or inf")
+    return array
+
+
+def polynomial_mmd2(f1: np.ndarray, f2: np.ndarray) -> float:
+    """Unbiased estimate of MMD^2 between the distributions behind f1 (M, D) and f2 (N, D), M, N >= 2, with the
+    cubic kernel k(x, y) = (x.y / D + 1)^3 of KID (Binkowski et al. 2018):
+
+        sum_{i != j} k(x_i, x_j) / (M (M-1)) + sum_{i != j} k(y_i, y_j) / (N (N-1)) - 2 sum_{i,j} k(x_i, y_j) / (M N)
+
+    Its expectation is the true MMD^2 at every sample size, so it is near 0 (possibly negative) for two samples
+    of one distribution.
+    """
+    x, y = _features(f1, "f1"), _features(f2, "f2")
+    if x.shape[1] != y.shape[1]:
+        raise ValueError(f"f1 and f2 have {x.shape[1]} and {y.shape[1]} features")
+    m, n, d = len(x), len(y), x.shape[1]
+    k_xx, k_yy, k_xy = (a @ b.T / d + 1 for a, b in ((x, x), (y, y), (x, y)))
+    k_xx, k_yy, k_xy = k_xx * k_xx * k_xx, k_yy * k_yy * k_yy, k_xy * k_xy * k_xy  # cubes, faster than ** 3
+    within_x = (k_xx.sum() - np.trace(k_xx)) / (m * (m - 1))  # i != j: a sample's kernel with itself is bias
+    within_y = (k_yy.sum() - np.trace(k_yy)) / (n * (n - 1))
+    return float(within_x + within_y - 2 * k_xy.mean())
+
+
+@dataclass(frozen=True)
+class KID:
+    """Kernel distance of ``kid``: mean and standard deviation of ``polynomial_mmd2`` over random subsets."""
+
+    mean: float
+    std: float
+
+    def __str__(self) -> str:
+        return f"KID {self.mean:.3g} +- {self.std:.2g}"
+
+
+def kid(f1: np.ndarray, f2: np.ndarray, subsets: int = 100, subset_size: int = 1000, seed: int = 0) -> KID:
+    """Kernel Inception Distance on features: ``polynomial_mmd2`` of ``subsets`` pairs of random subsets of
+    ``subset_size`` rows (drawn without replacement; the whole set when it is smaller), mean and std.
+
+    Unlike the Frechet distance its mean does not depend on the sample size, only its spread does. When both sets
+    have at most ``subset_size`` rows every subset is the whole set: one estimate, std 0 (no spread measured).
+    """
+    x, y = _features(f1, "f1"), _features(f2, "f2")
+    size = min(subset_size, len(x), len(y))
+    if size == len(x) == len(y):
+        return KID(polynomial_mmd2(x, y), 0.0)
+    rng = np.random.default_rng(seed)
+    values = [
+        polynomial_mmd2(x[rng.choice(len(x), size, replace=False)], y[rng.choice(len(y), size, replace=False)])
+        for _ in range(subsets)
+    ]
+    return KID(float(np.mean(values)), float(np.std(values)))
+
+
+@dataclass(frozen=True)
+class PrecisionRecall:
+    """Improved precision and recall (Kynkaanniemi et al. 2019), each a fraction in [0, 1]."""
+
+    precision: float  # share of generated samples inside the real manifold: fidelity
+    recall: float  # share of real samples inside the generated manifold: coverage
+
+    def __str__(self) -> str:
+        return f"precision {self.precision:.3f}, recall {self.recall:.3f}"
+
+
+def _inside_manifold(points: torch.Tensor, support: torch.Tensor, k: int, batch_size: int = 1000) -> float:
+    """Share of ``points`` (N, D) within the k-NN radius of some row of ``support`` (M, D): the manifold estimate
+    is the union of balls around each support row, reaching to its k-th nearest other support row."""
+    exact = "donot_use_mm_for_euclid_dist"  # the matrix-product shortcut is inexact at small distances
+    radii = torch.cat([
+        torch.cdist(support[start : start + batch_size], support, compute_mode=exact).kthvalue(k + 1, dim=1).values
+        for start in range(0, len(support), batch_size)  # k + 1: each row's nearest is itself, at distance 0
+    ])
+    inside = torch.cat([
+        (torch.cdist(points[start : start + batch_size], support, compute_mode=exact) <= radii).any(dim=1)
+        for start in range(0, len(points), batch_size)
+    ])
+    return float(inside.double().mean())
+
+
+def precision_recall(real: np.ndarray, generated: np.ndarray, k: int = 3) -> PrecisionRecall:
+    """Improved precision and recall of ``generated`` features (N, D) against ``real`` features (M, D).
+
+    Each set's manifold is the union of balls around its points with radius the distance to the k-th nearest
+    neighbour in the same set; precision is the share of generated points inside the real manifold, recall the
+    share of real points inside the generated one. Both sets need more than ``k`` rows.
+    """
+    x, y = _features(real, "real", k + 1), _features(generated, "generated", k + 1)
+    if x.shape[1] != y.shape[1]:
+        raise ValueError(f"real and generated have {x.shape[1]} and {y.shape[1]} features")
+    x, y = torch.from_numpy(x), torch.from_numpy(y)
+    return PrecisionRecall(_inside_manifold(y, x, k), _inside_manifold(x, y, k))
 
 
 @dataclass(frozen=True)
@@ -153,11 +270,22 @@ class ClassCoverage:
     max_min_ratio: float  # most frequent / least frequent class; inf when a class is missing
 
 
-def class_coverage(images: torch.Tensor, min_fraction: float = 0.01) -> ClassCoverage:
-    return _coverage(classifier_outputs(images)[1], min_fraction)
+def _probabilities(probs: np.ndarray | torch.Tensor) -> np.ndarray:
+    """Class probabilities (N, 10) as float64; digit images (N, 1, 28, 28) are passed through the classifier."""
+    if isinstance(probs, torch.Tensor) and probs.ndim == 4:
+        return classifier_outputs(probs)[1]
+    array = np.asarray(probs, dtype=np.float64)
+    if array.ndim != 2 or array.shape[1] != 10 or len(array) == 0:
+        raise ValueError(f"expected class probabilities (N, 10) or digit images (N, 1, 28, 28), got {array.shape}")
+    if not np.allclose(array.sum(1), 1, atol=1e-4) or array.min() < 0:
+        raise ValueError("class probabilities must be non-negative rows that sum to 1 (a softmax's output)")
+    return array
 
 
-def _coverage(probs: np.ndarray, min_fraction: float = 0.01) -> ClassCoverage:
+def class_coverage(probs: np.ndarray | torch.Tensor, min_fraction: float = 0.01) -> ClassCoverage:
+    """How evenly the predicted classes (argmax of ``probs`` (N, 10), or of the classifier on N digit images)
+    cover the 10 classes."""
+    probs = _probabilities(probs)
     histogram = np.bincount(probs.argmax(1), minlength=10) / len(probs)
     nonzero = histogram > 0
     kl = float(np.sum(histogram[nonzero] * np.log(histogram[nonzero] * 10)))
@@ -165,21 +293,15 @@ def _coverage(probs: np.ndarray, min_fraction: float = 0.01) -> ClassCoverage:
     return ClassCoverage(histogram, int((histogram >= min_fraction).sum()), kl, ratio)
 
 
-def confidence(images: torch.Tensor) -> float:
-    """Mean over samples of the classifier's largest class probability, in [0.1, 1]."""
-    return _confidence(classifier_outputs(images)[1])
+def confidence(probs: np.ndarray | torch.Tensor) -> float:
+    """Mean over samples of the largest class probability, in [0.1, 1]; ``probs`` (N, 10) or digit images."""
+    return float(_probabilities(probs).max(1).mean())
 
 
-def _confidence(probs: np.ndarray) -> float:
-    return float(probs.max(1).mean())
-
-
-def classifier_score(images: torch.Tensor) -> float:
-    """exp(E_x KL(p(y|x) || p(y))): high when each sample is confidently one class and the classes are varied."""
-    return _score(classifier_outputs(images)[1])
-
-
-def _score(probs: np.ndarray) -> float:
+def classifier_score(probs: np.ndarray | torch.Tensor) -> float:
+    """exp(E_x KL(p(y|x) || p(y))), in [1, 10]: high when each sample is confidently one class and the classes
+    are varied. ``probs`` (N, 10) or digit images. It never looks at real data."""
+    probs = _probabilities(probs)
     marginal = probs.mean(0, keepdims=True)
     kl = np.sum(probs * (np.log(probs + 1e-12) - np.log(marginal + 1e-12)), axis=1)
     return float(np.exp(kl.mean()))
@@ -192,14 +314,14 @@ def digit_report(samples: torch.Tensor, reference: torch.Tensor) -> dict[str, fl
     check_digit_images(samples, "samples", FEATURE_DIM + 1)
     check_digit_images(reference, "reference", FEATURE_DIM + 1)
     features, probs = classifier_outputs(samples)  # one classifier pass over the samples serves every measure
-    coverage = _coverage(probs)
+    coverage = class_coverage(probs)
     return {
-        "FD": _feature_frechet(features, classifier_outputs(reference)[0]),
+        "FD": feature_frechet_distance(features, classifier_outputs(reference)[0]),
         "classes": coverage.classes_present,
         "KL to uniform": coverage.kl_to_uniform,
         "max/min": coverage.max_min_ratio,
-        "confidence": _confidence(probs),
-        "score": _score(probs),
+        "confidence": confidence(probs),
+        "score": classifier_score(probs),
     }
 
 
