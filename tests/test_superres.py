@@ -1,0 +1,256 @@
+"""gancourse.superres against closed forms and the library it wraps (torchmetrics)."""
+
+from __future__ import annotations
+
+import dataclasses
+import importlib.util
+import math
+from pathlib import Path
+
+import pytest
+import torch
+import torch.nn.functional as F
+from torch import nn
+from torchmetrics.functional.image import structural_similarity_index_measure
+
+from gancourse.classifier import offline_split
+from gancourse.models import LeanDCGANDiscriminator
+from gancourse.superres import (
+    DATA_RANGE,
+    FeatureContent,
+    SRNet,
+    SRSetting,
+    downsample,
+    finetune_srgan,
+    pixel_step,
+    psnr,
+    sr_report,
+    srgan_step,
+    ssim,
+    super_resolve,
+    train_pixel,
+    upsample,
+)
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def digits_like(n: int = 6, seed: int = 0) -> torch.Tensor:
+    return torch.rand(n, 1, 28, 28, generator=torch.Generator().manual_seed(seed)) * 2 - 1
+
+
+# --------------------------------------------------------------------------------------------- resampling
+
+
+def test_downsample_is_the_mean_of_each_block():
+    images = digits_like()
+    expected = images.view(6, 1, 7, 4, 7, 4).mean(dim=(3, 5))  # (6, 1, 7, 7): mean of each 4 x 4 block
+    assert torch.allclose(downsample(images, 4), expected, atol=1e-6)
+    assert downsample(images, 2).shape == (6, 1, 14, 14)
+
+
+def test_downsample_refuses_a_size_that_is_not_a_multiple():
+    with pytest.raises(ValueError, match="not a multiple of factor 3"):
+        downsample(digits_like(), 3)
+    with pytest.raises(ValueError, match="float tensor"):
+        downsample(torch.zeros(28, 28), 4)
+
+
+def test_nearest_upsampling_repeats_each_pixel():
+    low = downsample(digits_like(), 4)
+    expected = low.repeat_interleave(4, dim=2).repeat_interleave(4, dim=3)
+    assert torch.equal(upsample(low, 4, "nearest"), expected)
+
+
+def test_bicubic_overshoots_at_an_edge_and_upsample_clamps_it():
+    step = torch.full((1, 1, 7, 7), -1.0)
+    step[..., 3:] = 1.0  # a sharp vertical edge from background to full ink
+    raw = F.interpolate(step, scale_factor=4, mode="bicubic", align_corners=False)
+    assert raw.max() > 1.05 and raw.min() < -1.05  # the ringing the clamp removes
+    clamped = upsample(step, 4, "bicubic")
+    assert clamped.min() == -1 and clamped.max() == 1
+    assert torch.equal(clamped, raw.clamp(-1, 1))
+    with pytest.raises(ValueError, match="'nearest' or 'bicubic'"):
+        upsample(step, 4, "bilinear")
+
+
+def test_a_constant_image_survives_the_round_trip():
+    grey = torch.full((2, 1, 28, 28), 0.25)
+    for mode in ("nearest", "bicubic"):
+        assert torch.allclose(upsample(downsample(grey), 4, mode), grey, atol=1e-6)
+
+
+# --------------------------------------------------------------------------------------------- network
+
+
+@pytest.mark.parametrize("factor", [2, 4])
+def test_srnet_shapes_range_and_pixel_shuffle(factor):
+    net = SRNet(factor)
+    out = net(torch.rand(3, 1, 28 // factor, 28 // factor) * 2 - 1)
+    assert out.shape == (3, 1, 28, 28) and out.abs().max() <= 1
+    shuffles = [m for m in net.modules() if isinstance(m, nn.PixelShuffle)]
+    assert len(shuffles) == int(math.log2(factor))
+
+
+def test_srnet_refuses_an_odd_factor():
+    with pytest.raises(ValueError, match="factor must be 2, 4 or 8"):
+        SRNet(3)
+
+
+def test_super_resolve_matches_eval_forward_and_restores_mode():
+    torch.manual_seed(0)
+    net = SRNet().train()
+    low = torch.rand(7, 1, 7, 7) * 2 - 1
+    out = super_resolve(net, low, batch_size=3)
+    assert net.training and not out.requires_grad
+    assert torch.allclose(out, net.eval()(low).detach(), atol=1e-6)
+
+
+# --------------------------------------------------------------------------------------------- losses and steps
+
+
+def test_feature_content_is_zero_on_the_truth_and_leaves_the_classifier_frozen():
+    content = FeatureContent()
+    hr = offline_split().held_out_images[:8]
+    assert content(hr, hr).item() == 0.0
+    sr = (hr * 0.5).requires_grad_(True)
+    loss = content(sr, hr)
+    loss.backward()
+    assert loss.item() > 0 and sr.grad is not None and sr.grad.abs().sum() > 0
+    assert all(not p.requires_grad and p.grad is None for p in content.phi.parameters())
+    assert content.phi(hr).shape == (8, 64, 14, 14)
+
+
+def test_pixel_step_is_one_adam_step_on_the_mse():
+    torch.manual_seed(0)
+    net, hr = SRNet(), digits_like(4)
+    twin = SRNet()
+    twin.load_state_dict(net.state_dict())
+    loss = pixel_step(net, torch.optim.Adam(net.parameters(), lr=1e-3), hr)
+    opt = torch.optim.Adam(twin.parameters(), lr=1e-3)
+    expected = F.mse_loss(twin(F.avg_pool2d(hr, 4)), hr)  # area downsampling = 4 x 4 average pooling
+    expected.backward()
+    opt.step()
+    assert loss == pytest.approx(expected.item(), rel=1e-6)
+    for a, b in zip(net.parameters(), twin.parameters(), strict=True):
+        assert torch.allclose(a, b, atol=1e-7)
+
+
+def test_srgan_step_without_adversarial_weight_is_a_content_step_and_still_trains_d():
+    torch.manual_seed(0)
+    generator, discriminator, hr = SRNet(), LeanDCGANDiscriminator(), digits_like(4)
+    twin = SRNet()
+    twin.load_state_dict(generator.state_dict())
+    d_before = [p.clone() for p in discriminator.parameters()]
+    losses = srgan_step(generator, discriminator, torch.optim.SGD(generator.parameters(), lr=0.1),
+                        torch.optim.SGD(discriminator.parameters(), lr=0.1), hr, F.mse_loss, 0.0)
+    assert set(losses) == {"D", "content", "adversarial"}
+    assert any(not torch.equal(a, b) for a, b in zip(d_before, discriminator.parameters(), strict=True))
+    opt = torch.optim.SGD(twin.parameters(), lr=0.1)
+    F.mse_loss(twin(downsample(hr)), hr).backward()
+    opt.step()
+    for a, b in zip(generator.parameters(), twin.parameters(), strict=True):
+        assert torch.allclose(a, b, atol=1e-6)
+
+
+def test_srgan_step_adversarial_term_moves_the_generator():
+    torch.manual_seed(0)
+    generator, hr = SRNet(), digits_like(4)
+    start = {k: v.clone() for k, v in generator.state_dict().items()}
+    results = []
+    for weight in (0.0, 1.0):
+        generator.load_state_dict(start)
+        torch.manual_seed(1)
+        d = LeanDCGANDiscriminator()
+        srgan_step(generator, d, torch.optim.SGD(generator.parameters(), lr=0.1),
+                   torch.optim.SGD(d.parameters(), lr=0.1), hr, F.mse_loss, weight)
+        results.append(generator(downsample(hr)).detach())
+    assert not torch.allclose(results[0], results[1])
+
+
+def test_training_repeats_from_its_seed():
+    images = offline_split().train_images[:256]
+    setting = SRSetting(pixel_steps=3, finetune_steps=2, batch_size=8)
+    a, b = train_pixel(images, setting, seed=3), train_pixel(images, setting, seed=3)
+    assert all(torch.equal(x, y) for x, y in zip(a.parameters(), b.parameters(), strict=True))
+    tuned = finetune_srgan(a, images, 1e-2, setting, seed=3)
+    again = finetune_srgan(a, images, 1e-2, setting, seed=3)
+    assert all(torch.equal(x, y) for x, y in zip(tuned.parameters(), again.parameters(), strict=True))
+    assert any(not torch.equal(x, y) for x, y in zip(tuned.parameters(), a.parameters(), strict=True))
+    pixels_only = finetune_srgan(a, images, 1e-2, dataclasses.replace(setting, content_layers=0), seed=3)
+    assert any(not torch.equal(x, y) for x, y in zip(tuned.parameters(), pixels_only.parameters(), strict=True))
+
+
+# --------------------------------------------------------------------------------------------- measures
+
+
+def test_psnr_is_infinite_for_identical_images():
+    images = digits_like()
+    assert torch.isinf(psnr(images, images)).all() and psnr(images, images).shape == (6,)
+
+
+@pytest.mark.parametrize("sigma", [0.05, 0.2])
+def test_psnr_of_a_known_noise_level_is_the_formula(sigma):
+    target = torch.zeros(4, 1, 28, 28)
+    # noise of exactly root-mean-square sigma in every image: MSE = sigma^2, PSNR = 10 log10(2^2 / sigma^2)
+    noise = torch.randn(4, 1, 28, 28, generator=torch.Generator().manual_seed(0))
+    noise = noise / noise.pow(2).mean(dim=(1, 2, 3), keepdim=True).sqrt() * sigma
+    expected = 10 * math.log10(DATA_RANGE**2 / sigma**2)
+    assert torch.allclose(psnr(target + noise, target), torch.full((4,), expected), atol=1e-4)
+
+
+def test_psnr_is_per_image_not_of_the_pooled_error():
+    target = torch.zeros(2, 1, 28, 28)
+    pred = target.clone()
+    pred[0] += 0.1
+    pred[1] += 0.2
+    expected = torch.tensor([10 * math.log10(4 / 0.01), 10 * math.log10(4 / 0.04)])
+    assert torch.allclose(psnr(pred, target), expected, atol=1e-4)
+
+
+def test_ssim_is_one_for_identical_images_and_below_for_others():
+    images = digits_like()
+    assert torch.allclose(ssim(images, images), torch.ones(6))
+    assert (ssim(images.flip(-1), images) < 0.5).all()
+
+
+def test_ssim_of_two_flat_images_is_the_luminance_formula():
+    # constant images a and b: variances and covariance vanish, so SSIM = (2ab + C1) / (a^2 + b^2 + C1)
+    a, b = 0.6, -0.2
+    c1 = (0.01 * DATA_RANGE) ** 2
+    expected = (2 * a * b + c1) / (a**2 + b**2 + c1)
+    value = ssim(torch.full((1, 1, 28, 28), a), torch.full((1, 1, 28, 28), b))
+    assert value.item() == pytest.approx(expected, rel=1e-4)
+
+
+def test_ssim_needs_the_data_range():
+    # without data_range torchmetrics takes it from the data: another C1, C2 and so another SSIM
+    pred, target = digits_like(2, 1) * 0.1, digits_like(2, 2) * 0.1
+    guessed = structural_similarity_index_measure(pred, target, reduction="none")
+    assert not torch.allclose(ssim(pred, target), guessed, atol=1e-3)
+
+
+def test_measures_refuse_mismatched_shapes():
+    with pytest.raises(ValueError, match="differ in shape"):
+        psnr(torch.zeros(2, 1, 28, 28), torch.zeros(2, 1, 14, 14))
+    with pytest.raises(ValueError, match="float tensor"):
+        ssim(torch.zeros(2, 28, 28), torch.zeros(2, 28, 28))
+
+
+def test_sr_report_of_the_truth():
+    split = offline_split()
+    report = sr_report(split.held_out_images, split.held_out_images, split.held_out_labels)
+    assert math.isinf(report["PSNR"]) and report["SSIM"] == pytest.approx(1.0)
+    assert report["FD"] < 1e-6 and report["accuracy"] >= 0.97 and report["misread, sure"] < 0.02
+
+
+def test_seed_benchmark_runs(tmp_path, monkeypatch, capsys):
+    monkeypatch.setenv("GANCOURSE_OFFLINE", "1")
+    spec = importlib.util.spec_from_file_location("superres_seeds", ROOT / "benchmarks" / "superres_seeds.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    record = module.main(["--seeds", "0", "--pixel-steps", "2", "--finetune-steps", "1",
+                          "--json", str(tmp_path / "seeds.json")])
+    rows = record["results"]["0"]["rows"]
+    assert {"nearest", "bicubic", "pixel loss", "SRGAN w=0.01", "2x pixel loss"} <= set(rows)
+    assert (tmp_path / "seeds.json").is_file() and "| PSNR | seed 0 |" in capsys.readouterr().out
