@@ -1,8 +1,9 @@
 """Chapter 7's bars across seeds: conditional lean DCGANs against the unconditional one, on one budget.
 
-Each model trains on the 4,000 training digits for ``--steps`` iterations of ``--batch`` (Chapter 4's CPU budget:
-2,500 of 32), then makes 1,000 digits, 100 per class, each asked for with the (digit, thickness, slant) of a
-training digit of that class, and is measured against the 1,000 held-out digits with the frozen classifier.
+Each model trains on the 4,000 training digits in iterations of ``--batch`` images (Chapter 4's CPU budget: 2,500
+of 32). After each count in ``--eval-at`` it makes 1,000 digits, 100 per class, each asked for with the (digit,
+thickness, slant) of a training digit of that class, measured against the 1,000 held-out digits with the frozen
+classifier.
 Prints one row per (model, seed) and a summary (min / mean / max over seeds), and writes JSON.
 
     PYTHONPATH=$PWD GANCOURSE_OFFLINE=1 python benchmarks/conditional_seeds.py --seeds 0 1 2 3 4
@@ -42,44 +43,81 @@ def adam(model: torch.nn.Module) -> torch.optim.Adam:
     return torch.optim.Adam(model.parameters(), lr=2e-4, betas=(0.5, 0.999))
 
 
-def run(model: str, seed: int, steps: int, batch: int, data: dict) -> dict:
-    seed_everything(seed)
-    started = time.perf_counter()
+def evaluate(model: str, G: torch.nn.Module, data: dict) -> dict:
+    """The measures of one trained generator (see the module docstring)."""
     z = torch.randn(1000, 64, generator=torch.Generator().manual_seed(7))
     if model == "unconditional":
-        G, D = dcgan_init_(LeanDCGANGenerator(64)), dcgan_init_(LeanDCGANDiscriminator())
-        trainer = GANTrainer(G, D, adam(G), adam(D), data["images"], 64,
-                             TrainConfig(batch_size=batch, progress=False))
-        trainer.train(steps)
-        seconds = time.perf_counter() - started
         report = digit_report(generate(G, z), data["reference"])
-        return {"model": model, "seed": seed, "seconds": seconds, "FD": report["FD"],
-                "confidence": report["confidence"], "classes": report["classes"]}
-    G = dcgan_init_(ConditionalGenerator(64, condition_dim=12))
-    D = dcgan_init_((ConcatDiscriminator if model == "concat" else ProjectionDiscriminator)(condition_dim=12))
-    trainer = ConditionalTrainer(G, D, adam(G), adam(D), data["images"], data["conditions"], batch,
-                                 matching_aware=model.endswith("matching-aware"))
-    trainer.train(steps, progress=False)
-    seconds = time.perf_counter() - started
+        return {"FD": report["FD"], "confidence": report["confidence"], "classes": report["classes"]}
     asked = data["asked"]
     report = conditional_report(generate_conditional(G, z, asked), asked, data["reference"],
                                 data["reference_labels"], data["attributes"])
-    return {"model": model, "seed": seed, "seconds": seconds, "FD": report["FD"],
-            "confidence": report["confidence"], "classes": report["classes"],
+    return {"FD": report["FD"], "confidence": report["confidence"], "classes": report["classes"],
             "min recognised": report["min recognised"], "recognised": report["recognised"].tolist(),
             "max class FD": float(report["class FD"].max()), "class FD": report["class FD"].tolist(),
             "thickness rho": report["thickness rho"], "slant rho": report["slant rho"]}
 
 
-def main() -> None:
+def run(model: str, seed: int, eval_at: list[int], batch: int, data: dict) -> list[dict]:
+    """Train one model from ``seed``, measuring it after each number of iterations in ``eval_at``."""
+    seed_everything(seed)
+    if model == "unconditional":
+        G, D = dcgan_init_(LeanDCGANGenerator(64)), dcgan_init_(LeanDCGANDiscriminator())
+        trainer = GANTrainer(G, D, adam(G), adam(D), data["images"], 64,
+                             TrainConfig(batch_size=batch, progress=False))
+    else:
+        G = dcgan_init_(ConditionalGenerator(64, condition_dim=12))
+        D = dcgan_init_((ConcatDiscriminator if model == "concat" else ProjectionDiscriminator)(condition_dim=12))
+        trainer = ConditionalTrainer(G, D, adam(G), adam(D), data["images"], data["conditions"], batch,
+                                     matching_aware=model.endswith("matching-aware"))
+    rows, seconds, done = [], 0.0, 0
+    for steps in sorted(eval_at):
+        started = time.perf_counter()
+        trainer.train(steps - done, **({} if model == "unconditional" else {"progress": False}))
+        seconds, done = seconds + time.perf_counter() - started, steps
+        rows.append({"model": model, "seed": seed, "steps": steps, "seconds": seconds} | evaluate(model, G, data))
+    return rows
+
+
+KEYS = ("FD", "confidence", "min recognised", "max class FD", "thickness rho", "slant rho", "seconds")
+
+
+def summarise(rows: list[dict]) -> dict:
+    """Print min / mean / max over seeds per (model, steps); return them."""
+    print(f"\n{'model':28s} {'steps':>5s} " + " ".join(f"{k:>22s}" for k in KEYS) + "   (min mean max, seeds)")
+    summary = {}
+    for model, steps in dict.fromkeys((r["model"], r["steps"]) for r in rows):
+        chosen = [r for r in rows if r["model"] == model and r["steps"] == steps]
+        cells, entry = [], {"seeds": sorted(r["seed"] for r in chosen)}
+        for key in KEYS:
+            values = [r[key] for r in chosen if key in r]
+            if values:
+                entry[key] = {"min": min(values), "mean": float(np.mean(values)), "max": max(values)}
+                cells.append(f"{min(values):6.3f} {np.mean(values):6.3f} {max(values):7.3f}")
+            else:
+                cells.append(f"{'-':>22s}")
+        summary[f"{model} @ {steps}"] = entry
+        print(f"{model:28s} {steps:5d} " + " ".join(f"{c:>22s}" for c in cells) + f"   {entry['seeds']}")
+    return summary
+
+
+def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--seeds", type=int, nargs="+", default=[0, 1, 2, 3, 4])
     parser.add_argument("--models", nargs="+", default=list(MODELS), choices=MODELS)
-    parser.add_argument("--steps", type=int, default=2500)
+    parser.add_argument("--eval-at", type=int, nargs="+", default=[1000, 2500],
+                        help="iterations after which each run is measured; the last is the training budget")
     parser.add_argument("--batch", type=int, default=32)
     parser.add_argument("--threads", type=int, default=None, help="torch threads (default: PyTorch's)")
     parser.add_argument("--json", type=Path, default=ROOT / "benchmarks/results/conditional-seeds-cpu.json")
-    args = parser.parse_args()
+    parser.add_argument("--merge", type=Path, nargs="+", default=None,
+                        help="no training: merge these JSON files' runs into --json and print the table")
+    args = parser.parse_args(argv)
+    if args.merge:
+        files = [json.loads(path.read_text()) for path in args.merge]
+        rows = [row for f in files for row in f["runs"]]
+        write(args.json, files[0]["machine"], args.batch, rows)
+        return
     if args.threads:
         torch.set_num_threads(args.threads)
     train, held_out = load_mnist(train=True), load_mnist(train=False)
@@ -92,27 +130,24 @@ def main() -> None:
     rows = []
     for model in args.models:
         for seed in args.seeds:
-            row = run(model, seed, args.steps, args.batch, data)
-            rows.append(row)
-            print(f"{model:28s} seed {seed}: " + ", ".join(
-                f"{k} {v:.3f}" for k, v in row.items() if isinstance(v, float)), flush=True)
-    keys = ("FD", "confidence", "min recognised", "max class FD", "thickness rho", "slant rho", "seconds")
-    print(f"\n{'model':28s} " + " ".join(f"{k:>22s}" for k in keys) + "   (min / mean / max over seeds)")
-    summary = {}
-    for model in args.models:
-        cells, summary[model] = [], {}
-        for key in keys:
-            values = [r[key] for r in rows if r["model"] == model and key in r]
-            if values:
-                summary[model][key] = {"min": min(values), "mean": float(np.mean(values)), "max": max(values)}
-                cells.append(f"{min(values):6.3f} {np.mean(values):6.3f} {max(values):7.3f}")
-            else:
-                cells.append(f"{'-':>22s}")
-        print(f"{model:28s} " + " ".join(f"{c:>22s}" for c in cells))
-    args.json.parent.mkdir(parents=True, exist_ok=True)
-    args.json.write_text(json.dumps({"machine": machine_info("cpu"), "steps": args.steps, "batch": args.batch,
-                                     "seeds": args.seeds, "runs": rows, "summary": summary}, indent=2) + "\n")
-    print(f"wrote {args.json.relative_to(ROOT) if args.json.is_relative_to(ROOT) else args.json}")
+            for row in run(model, seed, args.eval_at, args.batch, data):
+                rows.append(row)
+                print(f"{model:28s} seed {seed} @ {row['steps']}: " + ", ".join(
+                    f"{k} {v:.3f}" for k, v in row.items() if isinstance(v, float)), flush=True)
+            write(args.json, machine_info("cpu"), args.batch, rows, quiet=True)  # a killed run keeps its rows
+    write(args.json, machine_info("cpu"), args.batch, rows)
+
+
+def write(path: Path, machine: dict, batch: int, rows: list[dict], quiet: bool = False) -> None:
+    if quiet:
+        summary = {}
+    else:
+        summary = summarise(rows)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps({"machine": machine, "batch": batch, "runs": rows, "summary": summary},
+                               indent=2) + "\n")
+    if not quiet:
+        print(f"wrote {path.relative_to(ROOT) if path.is_relative_to(ROOT) else path}")
 
 
 if __name__ == "__main__":
