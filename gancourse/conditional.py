@@ -32,10 +32,6 @@ from gancourse.train import frozen
 
 N_CLASSES = 10
 
-# Frechet distance of Chapter 4's unconditional lean DCGAN after its CPU budget (2,500 iterations of 32), the
-# lowest over seeds 0-4 in benchmarks/results/conditional-seeds-cpu.json (tests/test_conditional.py checks it).
-UNCONDITIONAL_FD = float("nan")
-
 
 def as_condition(y: torch.Tensor, condition_dim: int) -> torch.Tensor:
     """Labels (B,) int64 in [0, 10) -> one-hot float (B, 10); float (B, condition_dim) passes through."""
