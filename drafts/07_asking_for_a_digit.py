@@ -103,12 +103,14 @@ def bar(width: int) -> torch.Tensor:
     return image
 
 
-print(f"upright bar: slant {slant(bar(3)).item():+.3f}; sheared by 0.4: {slant(shear(bar(3), 0.4)).item():+.3f}")
-assert abs(slant(bar(3)).item()) < 1e-9 and abs(slant(shear(bar(3), 0.4)).item() - 0.4) < 0.02
+upright, sheared = slant(bar(3)).item(), slant(shear(bar(3), 0.4)).item()
+print(f"upright bar: slant {upright:+.3f}; sheared by 0.4: {sheared:+.3f}")
+assert abs(upright) < 1e-9 and abs(sheared - 0.4) < 0.02
 for width in (2, 3, 4):
     expected = width * 20 / (20 + width)
-    print(f"bar {width} px wide: thickness {thickness(bar(width)).item():.2f} (expected {expected:.2f})")
-    assert abs(thickness(bar(width)).item() - expected) < 0.05 * expected
+    measured_width = thickness(bar(width)).item()
+    print(f"bar {width} px wide: thickness {measured_width:.2f} (expected {expected:.2f})")
+    assert abs(measured_width - expected) < 0.05 * expected
 
 # %% [markdown]
 # Now every training digit. The figure sorts 4,000 digits by each attribute and shows every 400th: what to look
@@ -139,7 +141,8 @@ plt.show()
 
 # %%
 ranks = attribute_ranks(attributes, attributes)  # (4000, 2)
-conditions = torch.cat([nn.functional.one_hot(train.labels, 10).float(), ranks], dim=1).to(device)
+one_hot = nn.functional.one_hot(train.labels, 10).float()
+conditions = torch.cat([one_hot, ranks], dim=1).to(device)  # (4000, 12)
 print(f"conditions: {tuple(conditions.shape)}; digit 0's: {conditions[0].cpu().numpy().round(2)}")
 assert conditions.shape == (4000, 12) and ranks.min() >= 0 and ranks.max() <= 1
 
@@ -222,7 +225,8 @@ asked = conditions_per_class(conditions, labels)  # (1000, 12): 100 per digit, i
 
 def evaluate(run: ConditionalTrainer) -> dict:
     samples = generate_conditional(run.G, z_eval, asked)
-    return conditional_report(samples, asked, reference, reference_labels, attributes) | {"samples": samples}
+    report = conditional_report(samples, asked, reference, reference_labels, attributes)
+    return report | {"samples": samples}
 
 
 compared = {}
@@ -331,7 +335,8 @@ rho = {name: spearmanr(asked[:, 10 + column].cpu(), measured[:, column]).statist
 fig, axes = plt.subplots(1, 2, figsize=(10, 3.2), layout="constrained")
 for ax, (column, name) in zip(axes, enumerate(rho), strict=True):
     ax.scatter(asked[:, 10 + column].cpu(), measured[:, column], s=4, color=BLUE, alpha=0.5)
-    ax.set(xlabel=f"requested {name} rank", ylabel=f"measured {name}", title=f"Spearman rho = {rho[name]:.2f}")
+    ax.set(xlabel=f"requested {name} rank", ylabel=f"measured {name}",
+           title=f"Spearman rho = {rho[name]:.2f}")
 plt.show()
 assert rho["thickness"] >= 0.8 and rho["slant"] >= 0.8
 
@@ -373,7 +378,8 @@ except PromptError as error:
     assert "fat" in str(error) and "粗的" in str(error)
 
 z_prompt = torch.randn(100, 64, generator=torch.Generator().manual_seed(13)).to(device)
-drawn = {text: generate_conditional(model.G, z_prompt, y.expand(100, 12)) for text, y in asked_by_prompt.items()}
+drawn = {text: generate_conditional(model.G, z_prompt, y.expand(100, 12))
+         for text, y in asked_by_prompt.items()}
 fig, axes = plt.subplots(2, 2, figsize=(10, 2.6), layout="constrained")
 for ax, (text, batch) in zip(axes.flat, drawn.items(), strict=True):
     show_grid(batch[:10], nrow=10, ax=ax, title=text)
@@ -413,8 +419,8 @@ assert all(share >= 0.95 for _, _, share in stats.values())
 halfway = torch.zeros(200, 12, device=device)
 halfway[:, [1, 7]] = 0.5
 halfway[:, 10:] = 0.5
-blend = generate_conditional(model.G, torch.randn(200, 64, generator=torch.Generator().manual_seed(14)).to(device),
-                             halfway)
+z_blend = torch.randn(200, 64, generator=torch.Generator().manual_seed(14)).to(device)
+blend = generate_conditional(model.G, z_blend, halfway)
 read = np.bincount(classifier_outputs(blend)[1].argmax(1), minlength=10) / 200
 print("read as:", {d: f"{p:.0%}" for d, p in enumerate(read) if p > 0})
 assert read[1] + read[7] >= 0.8
@@ -429,9 +435,11 @@ assert read[1] + read[7] >= 0.8
 z_four = torch.randn(200, 64, generator=torch.Generator().manual_seed(15)).to(device)
 thick = {}
 for rank in (0.5, 1.0, 1.5):
-    y = torch.cat([nn.functional.one_hot(torch.tensor(4), 10).float(), torch.tensor([rank, 0.5])]).to(device)
-    batch = generate_conditional(model.G, z_four, y.expand(200, 12))
-    thick[rank] = (thickness(batch).mean().item(), float((classifier_outputs(batch)[1].argmax(1) == 4).mean()))
+    y = torch.zeros(12)
+    y[4], y[10], y[11] = 1.0, rank, 0.5
+    batch = generate_conditional(model.G, z_four, y.to(device).expand(200, 12))
+    read_as_four = float((classifier_outputs(batch)[1].argmax(1) == 4).mean())
+    thick[rank] = (thickness(batch).mean().item(), read_as_four)
 print({rank: f"thickness {t:.2f}, read as 4: {p:.0%}" for rank, (t, p) in thick.items()})
 assert thick[0.5][0] < thick[1.0][0] < thick[1.5][0]
 assert thick[1.5][1] >= 0.5
