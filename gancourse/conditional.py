@@ -21,14 +21,13 @@ A condition is a float vector (B, C): a one-hot digit (10 numbers) optionally fo
 from __future__ import annotations
 
 import time
-from dataclasses import dataclass, field
 
 import torch
 from torch import nn
 from tqdm.auto import tqdm
 
 from gancourse.losses import generator_loss_nonsaturating
-from gancourse.train import frozen
+from gancourse.train import History, frozen
 
 N_CLASSES = 10
 
@@ -48,7 +47,11 @@ def as_condition(y: torch.Tensor, condition_dim: int) -> torch.Tensor:
 
 
 class ConditionalGenerator(nn.Module):
-    """(z (B, latent_dim), y) -> (B, 1, 28, 28) in [-1, 1]: the lean DCGAN generator fed cat(z, y)."""
+    """(z (B, latent_dim), y) -> (B, 1, 28, 28) in [-1, 1]: the lean DCGAN generator fed cat(z, y).
+
+    The layers are ``LeanDCGANGenerator``'s, built in the same order (a subclass would first build and then
+    discard a projection of z alone, which draws random numbers and changes every seed's initialisation).
+    """
 
     def __init__(self, latent_dim: int = 64, condition_dim: int = N_CLASSES, width: int = 64) -> None:
         super().__init__()
@@ -147,17 +150,6 @@ def generator_step(
     return loss.detach()
 
 
-@dataclass
-class ConditionalHistory:
-    """Per-step losses, mean D(x, y) and D(G(z, y'), y'), and wall time in seconds."""
-
-    d_loss: list[float] = field(default_factory=list)
-    g_loss: list[float] = field(default_factory=list)
-    d_real: list[float] = field(default_factory=list)
-    d_fake: list[float] = field(default_factory=list)
-    wall_time: list[float] = field(default_factory=list)
-
-
 class ConditionalTrainer:
     """Algorithm 1 with conditions (k = 1): real images travel with ``conditions`` (aligned with ``real``);
     fake conditions are those of randomly drawn training digits.
@@ -175,7 +167,7 @@ class ConditionalTrainer:
         self.G, self.D, self.opt_g, self.opt_d = G, D, opt_g, opt_d
         self.real, self.conditions, self.batch_size = real, conditions, batch_size
         self.matching_aware, self.device = matching_aware, torch.device(device)
-        self.step, self.history = 0, ConditionalHistory()
+        self.step, self.history = 0, History()  # the unconditional loop's record
 
     def _draw(self) -> tuple[torch.Tensor, torch.Tensor]:
         index = torch.randint(len(self.real), (self.batch_size,), device=self.device)
@@ -203,7 +195,7 @@ class ConditionalTrainer:
         g_loss = generator_step(self.G, self.D, self.opt_g, z, y_fake)
         return torch.stack([d_loss, g_loss, torch.sigmoid(real_logits).mean(), torch.sigmoid(fake_logits).mean()])
 
-    def train(self, steps: int, desc: str = "conditional GAN", progress: bool = True) -> ConditionalHistory:
+    def train(self, steps: int, desc: str = "conditional GAN", progress: bool = True) -> History:
         """Run ``steps`` more iterations; raises ``FloatingPointError`` if a loss stops being finite."""
         if steps < 0:
             raise ValueError(f"steps must be >= 0, got {steps}")
@@ -223,6 +215,7 @@ class ConditionalTrainer:
             for name, column in zip(("d_loss", "g_loss", "d_real", "d_fake"), values.T.tolist(), strict=True):
                 getattr(self.history, name).extend(column)
             self.history.wall_time.extend([now] * len(rows))
+            self.history.step.extend(range(self.step - len(rows) + 1, self.step + 1))
         return self.history
 
 

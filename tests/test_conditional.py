@@ -86,7 +86,7 @@ def test_trainer_is_deterministic_and_learns_labels_on_a_toy_set():
         trainer = ConditionalTrainer(G, D, torch.optim.Adam(G.parameters()), torch.optim.Adam(D.parameters()),
                                      real, labels, batch_size=8, matching_aware=True)
         history = trainer.train(3, progress=False)
-        assert len(history.d_loss) == 3 and trainer.step == 3
+        assert len(history.d_loss) == 3 and trainer.step == 3 and history.step == [1, 2, 3]
         return generate_conditional(G, torch.randn(4, 8), torch.arange(4))
 
     assert torch.equal(run(), run())
