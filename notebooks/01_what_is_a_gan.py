@@ -27,16 +27,16 @@ if "google.colab" in sys.modules:
 # # 1. What is a GAN?
 #
 # **Question: how can a network learn to produce new samples that look like a data set, when nobody tells it
-# what a correct output is?** A generative adversarial network (GAN) {cite}`goodfellow2014generative` answers with
+# what a correct output is?** A {term}`generative adversarial network <generative adversarial network, GAN (生成对抗网络)>` (GAN) {cite}`goodfellow2014generative` answers with
 # a game between two networks. This chapter states the game, trains one on a 1-D example in a few seconds, and
 # regenerates the four panels of the paper's Figure 1 from that run, checking what each panel claims.
 #
 # ## The two players
 #
-# - The **generator** $G$ turns random noise $z$ into a sample $G(z)$. It never sees the data directly; it only
+# - The **{term}`generator <generator (生成器)>`** $G$ turns random noise $z$ into a sample $G(z)$. It never sees the data directly; it only
 #   learns through the second player.
-# - The **discriminator** $D$ looks at a sample $x$ and outputs $D(x) \in (0, 1)$, its probability that $x$ came
-#   from the data rather than from $G$. Our discriminators return the *logit* $\ell$ and $D(x) = \sigma(\ell)$.
+# - The **{term}`discriminator <discriminator (判别器)>`** $D$ looks at a sample $x$ and outputs $D(x) \in (0, 1)$, its probability that $x$ came
+#   from the data rather than from $G$. Our discriminators return the *{term}`logit <logit (对数几率)>`* $\ell$ and $D(x) = \sigma(\ell)$.
 #
 # $D$ is trained to tell real from fake; $G$ is trained to make $D$ wrong. When neither can improve, $G$'s samples
 # are distributed like the data and $D$ can do no better than a coin flip, $D(x) = \tfrac12$ everywhere.
@@ -44,13 +44,13 @@ if "google.colab" in sys.modules:
 # ## The game in symbols
 #
 # Write $p_{data}$ for the data distribution, $p_z$ for the noise distribution and $p_g$ for the distribution of
-# $G(z)$ when $z \sim p_z$. The two players share one value function,
+# $G(z)$ when $z \sim p_z$. The two players share one {term}`value function <value function (价值函数)>`,
 #
 # $$
 # V(D, G) = \mathbb{E}_{x \sim p_{data}}\left[\log D(x)\right] + \mathbb{E}_{z \sim p_z}\left[\log\left(1 - D(G(z))\right)\right],
 # $$ (eq-value-function)
 #
-# and play the minimax game $\min_G \max_D V(D, G)$. $D$ raises $V$ by scoring real samples near 1 and fakes near
+# and play the {term}`minimax game <minimax game (极小极大博弈)>` $\min_G \max_D V(D, G)$. $D$ raises $V$ by scoring real samples near 1 and fakes near
 # 0: {eq}`eq-value-function` is the log-likelihood of a real-vs-fake classifier. $G$ only appears in the second term
 # and lowers it by making $D(G(z))$ large. Chapter 2 derives the best discriminator for a fixed $G$,
 #
@@ -58,7 +58,7 @@ if "google.colab" in sys.modules:
 # D^*_G(x) = \frac{p_{data}(x)}{p_{data}(x) + p_g(x)},
 # $$ (eq-optimal-d)
 #
-# and shows that against it the generator of this minimax game minimises the Jensen–Shannon divergence between
+# and shows that against it the generator of this minimax game minimises the {term}`Jensen–Shannon divergence <Jensen–Shannon divergence, JSD (JS 散度)>` between
 # $p_{data}$ and $p_g$ (the generator loss used in practice, which Chapter 2 also derives, minimises something
 # else). Here we use {eq}`eq-optimal-d` to check a trained discriminator.
 #
@@ -66,7 +66,7 @@ if "google.colab" in sys.modules:
 #
 # Nothing in {eq}`eq-value-function` needs a label from a person: the only labels are "came from the data" and
 # "came from $G$", and the training loop makes them itself. That is why GANs count as unsupervised (or
-# self-supervised) learning. The noise $z$ lives in the **latent space**: a simple distribution (uniform or
+# self-supervised) learning. The noise $z$ lives in the **{term}`latent space <latent space (潜在空间 / 隐空间)>`**: a simple distribution (uniform or
 # Gaussian) that $G$ maps onto the data. Nearby $z$ give similar samples, so moving through latent space moves
 # smoothly through the samples (Chapter 4 interpolates between digits this way).
 #
@@ -165,7 +165,7 @@ def algorithm1(iterations: int, desc: str, scheduler: list | None = None) -> Non
 
 # %% [markdown]
 # To draw a panel we need $p_g$, which we only know through samples: we push a fixed set of 20,000 noise values
-# through $G$ and smooth them with a kernel density estimate. The optimal discriminator {eq}`eq-optimal-d` then
+# through $G$ and smooth them with a {term}`kernel density estimate <kernel density estimate, KDE (核密度估计)>`. The {term}`optimal discriminator <optimal discriminator (最优判别器)>` {eq}`eq-optimal-d` then
 # follows from the two densities. To measure how far $D$ is from a target function $f$ we average $|D - f|$ over
 # the mixture $m = \frac12(p_{data} + p_g)$, i.e. where real and generated samples actually fall (a discriminator
 # is free to do anything where neither distribution has mass, and what it does there is never trained).

@@ -26,9 +26,9 @@ if "google.colab" in sys.modules:
 # %% [markdown]
 # # 2. The loss and the Jensen–Shannon divergence
 #
-# **Question: what does the GAN loss measure, and what does the generator minimise when the discriminator is
+# **Question: what does the {term}`GAN <generative adversarial network, GAN (生成对抗网络)>` loss measure, and what does the {term}`generator <generator (生成器)>` minimise when the {term}`discriminator <discriminator (判别器)>` is
 # as good as it can be?** Goodfellow et al. {cite}`goodfellow2014generative` show that in the original minimax
-# game, against the best discriminator, the generator minimises the Jensen–Shannon divergence between the data
+# game, against the best discriminator, the generator minimises the {term}`Jensen–Shannon divergence <Jensen–Shannon divergence, JSD (JS 散度)>` between the data
 # and its own distribution. This chapter derives that result one step at a time and checks every step with a
 # computation on distributions whose densities we know exactly. Then it follows three consequences that shaped
 # later GAN research: why practitioners change the generator's loss, what the changed loss minimises instead
@@ -78,7 +78,7 @@ torch.set_num_threads(1)  # for networks this small, one thread beats two
 # $$ (eq-v)
 #
 # Label real samples $y = 1$ and generated ones $y = 0$. The binary cross-entropy of a prediction
-# $D = \sigma(\ell)$, with logit $\ell$, is $\mathrm{BCE}(\ell, y) = -[y \log \sigma(\ell) + (1 - y)\log(1 - \sigma(\ell))]$,
+# $D = \sigma(\ell)$, with {term}`logit <logit (对数几率)>` $\ell$, is $\mathrm{BCE}(\ell, y) = -[y \log \sigma(\ell) + (1 - y)\log(1 - \sigma(\ell))]$,
 # so $-V$ is the classifier's cross-entropy on real samples plus its cross-entropy on fakes. Training $D$ to
 # maximise $V$ is ordinary logistic classification. `gancourse.losses.discriminator_loss` computes exactly this,
 # on logits; we check it against {eq}`eq-v` written out by hand.
@@ -140,7 +140,7 @@ assert clamped.item() == 100.0 and logit.grad.item() == 0.0
 # f'(y) = \frac{a}{y} - \frac{b}{1 - y} = 0 \iff y = \frac{a}{a + b}, \qquad f''(y) = -\frac{a}{y^2} - \frac{b}{(1-y)^2} < 0,
 # $$ (eq-pointwise)
 #
-# so the stationary point is the unique maximum. Hence the optimal discriminator is
+# so the stationary point is the unique maximum. Hence the {term}`optimal discriminator <optimal discriminator (最优判别器)>` is
 #
 # $$
 # D^*_G(x) = \frac{p_{data}(x)}{p_{data}(x) + p_g(x)}.
@@ -151,7 +151,7 @@ assert clamped.item() == 100.0 and logit.grad.item() == 0.0
 #
 # ## What the generator minimises: the Jensen–Shannon divergence
 #
-# The Kullback–Leibler divergence $\mathrm{KL}(p \,\|\, q) = \int p \log \frac{p}{q}\,dx \ge 0$ is zero only when
+# The {term}`Kullback–Leibler divergence <Kullback–Leibler divergence, KL (KL 散度)>` $\mathrm{KL}(p \,\|\, q) = \int p \log \frac{p}{q}\,dx \ge 0$ is zero only when
 # $p = q$, is not symmetric, and is infinite where $q = 0 < p$. The Jensen–Shannon divergence
 # {cite}`lin1991divergence` compares both distributions with their mixture $m = \frac12(p + q)$:
 #
@@ -173,7 +173,7 @@ assert clamped.item() == 100.0 and logit.grad.item() == 0.0
 # \end{aligned}
 # $$ (eq-cg)
 #
-# So the generator of the minimax game, playing against $D^*$, minimises the JSD; the global minimum
+# So the generator of the {term}`minimax game <minimax game (极小极大博弈)>`, playing against $D^*$, minimises the JSD; the global minimum
 # $C = -\log 4$ is reached only at $p_g = p_{data}$, where $D^* = \frac12$. This is a statement about
 # distributions, with $G$ free to produce any $p_g$ and $D$ any function; a network of fixed size may not be able
 # to represent $p_{data}$ or $D^*$ exactly.
@@ -351,7 +351,7 @@ assert (
 # $$ (eq-sat-grads)
 #
 # The saturating loss pushes with strength $D(G(z))$, which is tiny exactly when $G$ most needs to move; the
-# non-saturating loss $-\log D(G(z))$ pushes with strength $1 - D(G(z))$, close to 1 there. Both losses are
+# {term}`non-saturating loss <non-saturating loss (非饱和损失)>` $-\log D(G(z))$ pushes with strength $1 - D(G(z))$, close to 1 there. Both losses are
 # decreasing in $D(G(z))$, so both push $G$ towards samples $D$ finds more real, and $p_g = p_{data}$ is a
 # stationary point of both {cite}`goodfellow2014generative,goodfellow2016tutorial`. They are not, however, the
 # same objective; the next section shows what the non-saturating one minimises.
@@ -518,7 +518,7 @@ assert (
 # Read the two terms. The reverse KL, $\int p_g \log(p_g / p_{data})$, is large where $G$ puts mass the data do
 # not have and nearly blind to data $G$ ignores: it is **mode-seeking**. And the JSD enters with a *minus* sign,
 # pushing the two distributions apart. So the non-saturating generator prefers to sit on one mode of the data
-# rather than spread over all of them, a source of mode collapse that no choice of optimiser removes.
+# rather than spread over all of them, a source of {term}`mode collapse <mode collapse (模式坍塌)>` that no choice of optimiser removes.
 #
 # **We check {eq}`eq-ns-gradient` numerically:** $p_{data}$ is the two-mode mixture above and
 # $p_g = \mathcal N(\mu, \sigma^2)$ with $\theta = (\mu, \sigma)$ at $\theta_0 = (1, 0.8)$. With $D^*$ fixed at

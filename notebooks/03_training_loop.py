@@ -27,9 +27,9 @@ if "google.colab" in sys.modules:
 # # 3. The training loop
 #
 # **Question: how do you turn the game into working code, and how do you tell from the numbers it prints whether
-# a GAN is training or failing?** This chapter writes Algorithm 1 of {cite}`goodfellow2014generative` out in full,
+# a {term}`GAN <generative adversarial network, GAN (生成对抗网络)>` is training or failing?** This chapter writes Algorithm 1 of {cite}`goodfellow2014generative` out in full,
 # checks that the package's reusable loop computes exactly the same thing, trains a first image GAN on MNIST,
-# and then looks at the two failures learners meet most: a discriminator that wins, and mode collapse.
+# and then looks at the two failures learners meet most: a {term}`discriminator <discriminator (判别器)>` that wins, and {term}`mode collapse <mode collapse (模式坍塌)>`.
 
 # %%
 import matplotlib.pyplot as plt
@@ -62,7 +62,7 @@ MNIST_STEPS = 3000
 # original paper's (whose discriminator used maxout units and dropout {cite}`goodfellow2014generative`):
 # $z \in \mathbb R^{100}$, $z \sim \mathcal N(0, I)$; $G$: two hidden layers of 256 units with
 # LeakyReLU(0.2), then 784 outputs through $\tanh$ so pixels lie in $[-1, 1]$ like the data; $D$: the mirror
-# image, ending in one logit. Both use Adam with learning rate $2\cdot10^{-4}$ and $\beta_1 = 0.5$
+# image, ending in one {term}`logit <logit (对数几率)>`. Both use Adam with learning rate $2\cdot10^{-4}$ and $\beta_1 = 0.5$
 # {cite}`radford2015unsupervised`.
 #
 # Here is one run of Algorithm 1, every line visible. Three details decide whether it is correct:
@@ -188,7 +188,7 @@ plt.show()
 #   the samples and with metrics (Chapter 5).
 # - A loss **near 0** means $D(x) \to 1$ and $D(G(z)) \to 0$: $D$ separates real from fake perfectly. Then $G$'s
 #   signal is useless: with the saturating loss its gradient vanishes (Chapter 2); with the non-saturating one it
-#   only says "be different from what you are", and the generator's loss climbs.
+#   only says "be different from what you are", and the {term}`generator <generator (生成器)>`'s loss climbs.
 #
 # Healthy training sits between these: the losses **oscillate around a level** rather than trending to 0, and
 # $D(x)$ stays above $D(G(z))$ without either saturating. We put the healthy run beside a failing one: the same

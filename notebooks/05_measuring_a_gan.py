@@ -26,7 +26,7 @@ if "google.colab" in sys.modules:
 # %% [markdown]
 # # 5. Measuring a GAN
 #
-# **Question: how do you know whether a generator is good, without staring at sample grids?** The GAN losses
+# **Question: how do you know whether a {term}`generator <generator (生成器)>` is good, without staring at sample grids?** The {term}`GAN <generative adversarial network, GAN (生成对抗网络)>` losses
 # do not say: they measure one player against the other, and both players keep changing. This chapter builds
 # numbers that do say, computes them on real data, on junk and on a training run, and shows what each one can and
 # cannot see.
@@ -120,7 +120,7 @@ order = order.to(device)
 #
 # A number means little alone. We compute each measure for 1,000 real training digits against the reference
 # (the best a generator can hope for), and for three kinds of junk: the reference digits blurred, the same digits
-# with their pixels shuffled, and uniform noise. **We check that the Fréchet distance orders them as expected,
+# with their pixels shuffled, and uniform noise. **We check that the {term}`Fréchet distance <Fréchet distance (Fréchet 距离)>` orders them as expected,
 # real < blurred < shuffled < noise, with the real floor below 2 and noise more than 1,000 times higher.**
 
 
@@ -182,7 +182,7 @@ assert noise_row["confidence"] > 0.95 and noise_row["score"] < 1.5
 #
 # We train the MLP GAN of Chapter 3 again on the training digits, this time with both learning rates decaying
 # linearly to 10% over the run, and keep 1,000 fixed-noise samples at ten points. For each we compute the Fréchet
-# distance, and beside it the discriminator's loss averaged over the 100 steps before.
+# distance, and beside it the {term}`discriminator <discriminator (判别器)>`'s loss averaged over the 100 steps before.
 #
 # **We check three things.** The last samples are the best of the run and more than 3 times closer to real
 # digits than at step 25. Training is not monotone: some checkpoint is more than 1.5 times as far as the one
@@ -252,7 +252,7 @@ plt.show()
 # there are exactly 400). The Fréchet distance depends on the number of samples (the last section measures how
 # much), so we compare it at equal $n = 400$ with 400 random real training digits and the first 400 samples of
 # the MLP GAN at the end of its run. **We check: the collapsed set's confidence is above 0.95 (every sample is a
-# convincing digit), yet at most 2 classes are present, its KL to uniform is above 1.5 nats, its classifier
+# convincing digit), yet at most 2 classes are present, its {term}`KL <Kullback–Leibler divergence, KL (KL 散度)>` to uniform is above 1.5 nats, its classifier
 # score is below 1.5 against above 8 for real digits, and its Fréchet distance is more than 20 times the real
 # floor.** Here coverage, the score and the Fréchet distance catch the collapse and confidence does not; none of
 # them would catch the copying of the first section, and the score never looks at real data at all.

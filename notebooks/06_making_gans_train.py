@@ -26,8 +26,8 @@ if "google.colab" in sys.modules:
 # %% [markdown]
 # # 6. Making GANs train
 #
-# **Question: my GAN oscillates or collapses: which fix do I try, and why does it work?** Chapters 3 and 4 met
-# the two failures, non-convergence and mode collapse, and one remedy (packing). This chapter first shows *why*
+# **Question: my {term}`GAN <generative adversarial network, GAN (生成对抗网络)>` oscillates or collapses: which fix do I try, and why does it work?** Chapters 3 and 4 met
+# the two failures, non-convergence and {term}`mode collapse <mode collapse (模式坍塌)>`, and one remedy (packing). This chapter first shows *why*
 # gradient steps on a GAN circle instead of settling, on a game small enough to solve by hand. Then it writes
 # each of the classic remedies as an equation and a few lines of code, and measures them side by side on the
 # 25-Gaussian grid and the 8-Gaussian ring, where modes can be counted.
@@ -68,8 +68,8 @@ TOY_STEPS, TOY_SEEDS = (1_000, 5) if device.type == "cpu" else (10_000, 5)
 # ## Why does it oscillate? The Dirac-GAN
 #
 # Mescheder, Geiger and Nowozin {cite}`mescheder2018training` strip a GAN down to two numbers. The data are a
-# single point at $x = 0$. The generator has one parameter and outputs it, $G = \theta$; the discriminator is
-# linear, $D_\psi(x) = \psi\,x$. With $f(t) = -\log(1 + e^{-t})$ the GAN's value function of Chapter 2 becomes
+# single point at $x = 0$. The {term}`generator <generator (生成器)>` has one parameter and outputs it, $G = \theta$; the {term}`discriminator <discriminator (判别器)>` is
+# linear, $D_\psi(x) = \psi\,x$. With $f(t) = -\log(1 + e^{-t})$ the GAN's {term}`value function <value function (价值函数)>` of Chapter 2 becomes
 #
 # $$
 # L(\theta, \psi) = f(\psi\theta) + f(0),
@@ -558,7 +558,7 @@ assert rho_vanilla.mean() < 0.4 and rho_vanilla.min() < 0 < rho_vanilla.max()
 # %% [markdown]
 # ## On MNIST
 #
-# **Does a remedy lift Chapter 4's digits to the bar it missed** (Fréchet distance below 20, confidence at least
+# **Does a remedy lift Chapter 4's digits to the bar it missed** ({term}`Fréchet distance <Fréchet distance (Fréchet 距离)>` below 20, confidence at least
 # 0.90, all 10 classes, no class more than twice as frequent as another)? `benchmarks/remedies_mnist.py` trains
 # Chapter 4's lean generator on Chapter 4's budget (2,500 iterations of 32 on a CPU) against the discriminator each
 # remedy needs (`LeanDCGANCritic`: Chapter 4's lean discriminator without batch norm, spectrally normalised for

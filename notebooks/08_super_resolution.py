@@ -147,7 +147,7 @@ assert outside > 0 and torch.equal(bicubic, raw_bicubic.clamp(-1, 1))
 # noise of known power ({eq}`eq-psnr` exactly) and on flat images ({eq}`eq-ssim` in closed form).
 #
 # **Perceptual** measures ignore which truth an output belongs to and ask whether the outputs, as a set, look
-# like real digits: the **Fréchet distance** {eq}`eq-fd` of Chapter 5 in the frozen classifier's features,
+# like real digits: the **{term}`Fréchet distance <Fréchet distance (Fréchet 距离)>`** {eq}`eq-fd` of Chapter 5 in the frozen classifier's features,
 # against the 1,000 held-out digits. And one question specific to digits: **does the output still read as the
 # true digit?** The frozen classifier's accuracy on the outputs answers it (on the true digits it is at least
 # 97%, checked below).
@@ -191,7 +191,7 @@ assert rows["nearest"]["accuracy"] > rows["bicubic"]["accuracy"] + 0.05
 #
 # The network sees the 7×7 input and works at that size, where convolutions are cheap: a 3×3 convolution to
 # 32 feature maps, two residual blocks, then two **sub-pixel convolutions** {cite}`shi2016real`, as in SRGAN's
-# generator. Each is an ordinary convolution to $4C$ channels followed by `nn.PixelShuffle(2)`, which
+# {term}`generator <generator (生成器)>`. Each is an ordinary convolution to $4C$ channels followed by `nn.PixelShuffle(2)`, which
 # rearranges them into $C$ channels at twice the height and width:
 #
 # $$
@@ -249,7 +249,7 @@ rows["pixel loss"] = sr_report(super_resolve(pixel_net, low), hr, labels)
 # *expected* squared error is their average, a blur. SRGAN {cite}`ledig2017photo` changes the loss in two
 # ways. The **content loss** compares images in the feature maps $\phi$ of a frozen classifier rather than in
 # pixels (the paper uses VGG's; we use our digit classifier's, the maps after its second convolution, 64 maps
-# of 14×14 before pooling, so nothing is downloaded). And an **adversarial loss** from a discriminator $D$
+# of 14×14 before pooling, so nothing is downloaded). And an **adversarial loss** from a {term}`discriminator <discriminator (判别器)>` $D$
 # that is trained, as in every chapter so far, to tell real digits from the generator's outputs:
 #
 # $$
@@ -257,7 +257,7 @@ rows["pixel loss"] = sr_report(super_resolve(pixel_net, low), hr, labels)
 #   \;+\; \lambda \underbrace{\big(-\log D(G(x^{LR}))\big)}_{\text{adversarial}} .
 # $$ (eq-srgan)
 #
-# As in the paper, the GAN starts from the pixel-loss network: each $\lambda$ below is a fine-tune of 150
+# As in the paper, the {term}`GAN <generative adversarial network, GAN (生成对抗网络)>` starts from the pixel-loss network: each $\lambda$ below is a fine-tune of 150
 # steps, with a fresh discriminator (Chapter 4's lean one). The paper's $\lambda = 10^{-3}$ was set for its
 # own content loss's scale (VGG features divided by 12.75); ours is on another scale, so we sweep
 # $\lambda \in \{0, 10^{-3}, 10^{-2}, 10^{-1}\}$ and call $\lambda = 10^{-2}$ "the GAN". The step, written
