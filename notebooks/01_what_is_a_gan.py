@@ -31,6 +31,14 @@ if "google.colab" in sys.modules:
 # a game between two networks. This chapter states the game, trains one on a 1-D example in a few seconds, and
 # regenerates the four panels of the paper's Figure 1 from that run, checking what each panel claims.
 #
+# ```{admonition} In this chapter
+# :class: tip
+# You will state the GAN game and Algorithm 1; train a 1-D GAN and regenerate Goodfellow et al.'s Figure 1 from it; and check a trained discriminator against the optimal one.
+#
+# Running time: the {doc}`../book/performance` page lists what each chapter takes on a 2-core CPU; on a
+# GPU it has not been measured yet.
+# ```
+#
 # ## The two players
 #
 # - The **{term}`generator <generator (生成器)>`** $G$ turns random noise $z$ into a sample $G(z)$. It never sees the data directly; it only

@@ -30,6 +30,14 @@ if "google.colab" in sys.modules:
 # a {term}`GAN <generative adversarial network, GAN (生成对抗网络)>` is training or failing?** This chapter writes Algorithm 1 of {cite}`goodfellow2014generative` out in full,
 # checks that the package's reusable loop computes exactly the same thing, trains a first image GAN on MNIST,
 # and then looks at the two failures learners meet most: a {term}`discriminator <discriminator (判别器)>` that wins, and {term}`mode collapse <mode collapse (模式坍塌)>`.
+#
+# ```{admonition} In this chapter
+# :class: tip
+# You will write Algorithm 1 as a PyTorch loop and check the package's loop against it; read loss and $D(x)$, $D(G(z))$ curves; and count mode collapse on a ring of Gaussians and fix it with packing.
+#
+# Running time: the {doc}`../book/performance` page lists what each chapter takes on a 2-core CPU; on a
+# GPU it has not been measured yet.
+# ```
 
 # %%
 import matplotlib.pyplot as plt
