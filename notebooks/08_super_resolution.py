@@ -532,10 +532,10 @@ assert 4 < bicubic2["PSNR"] - rows["bicubic"]["PSNR"] < 8  # "about 6 dB"
 # :class: dropdown
 # ```
 #
-# The MSE term keeps pulling the output back to the blurry optimum, and a weight of $10^{-2}$ on the adversarial term
-# barely moves it in 150 steps: its PSNR stays above the feature-content GAN's, and its Fréchet distance more
-# than 1.5 times the GAN's (both checked). The feature loss, not the discriminator, does most of the sharpening
-# here (compare $\lambda = 0$ in the sweep).
+# Even with the MSE pulling towards the blurry optimum, the adversarial term at $10^{-2}$ does real work in
+# 150 steps: the Fréchet distance falls to less than half the pixel network's, while the PSNR stays within
+# 0.5 dB of the feature-content GAN's (both checked). So the discriminator and the feature loss each move the
+# outputs towards realism (the feature loss alone is $\lambda = 0$ in the sweep); together they go furthest.
 
 # %%
 pixels_only = dataclasses.replace(SETTING, content_layers=0)
@@ -544,7 +544,7 @@ net = finetune_srgan(
 )
 mse_gan = sr_report(super_resolve(net, low), hr, labels)
 print_table({"pixel loss": pixel, "SRGAN-MSE": mse_gan, "SRGAN (features)": gan})
-assert mse_gan["FD"] > 1.5 * gan["FD"] and mse_gan["PSNR"] > gan["PSNR"]
+assert mse_gan["FD"] < pixel["FD"] / 2 and abs(mse_gan["PSNR"] - gan["PSNR"]) < 0.5
 
 # %% [markdown]
 # ```{solution-end}
