@@ -223,6 +223,10 @@ def test_page_reads_offline(reader, page_name: str):
     if animations.count() != expected_animations:
         problems.append(f"{animations.count()} animations shown, {expected_animations} made by the chapter")
     for i in range(animations.count()):
+        buttons = animations.nth(i).locator("button")
+        drawn = animations.nth(i).locator("button svg")  # the theme's Font Awesome draws each icon as an SVG
+        if drawn.count() < buttons.count():
+            problems.append(f"animation {i + 1}: {buttons.count() - drawn.count()} buttons without an icon")
         frame = animations.nth(i).locator("img").first
         before = frame.get_attribute("src")
         animations.nth(i).locator("button[title='Next frame']").click()

@@ -2,6 +2,13 @@
 
 from __future__ import annotations
 
+import re
+
+# Matplotlib's `to_jshtml` animations link Font Awesome 4 from a CDN for their buttons' icons. The theme already
+# bundles Font Awesome 6 (scripts/fontawesome.js), which draws the same `fa fa-play` icons, so the link only costs
+# an offline reader a failed request and a console error: drop it.
+_CDN_FONT_AWESOME = re.compile(r'<link[^>]*href="https://maxcdn\.bootstrapcdn\.com/font-awesome/[^"]*"[^>]*>\s*')
+
 
 def _each_script_once(app, pagename, templatename, context, doctree) -> None:
     """Jupyter Book 1 adds sphinx-thebe's configuration script to every page twice; the second copy throws
@@ -19,6 +26,13 @@ def _each_script_once(app, pagename, templatename, context, doctree) -> None:
     context["script_files"][:] = kept  # in place: handlers after this one add to the same list
 
 
+def _no_cdn_icons(app, pagename, templatename, context, doctree) -> None:
+    """Remove the CDN Font Awesome link that executed animations carry (see `_CDN_FONT_AWESOME`)."""
+    if "body" in context:
+        context["body"] = _CDN_FONT_AWESOME.sub("", context["body"])
+
+
 def setup(app):
+    app.connect("html-page-context", _no_cdn_icons)
     app.connect("html-page-context", _each_script_once, priority=900)
     return {"parallel_read_safe": True, "parallel_write_safe": True}
