@@ -20,15 +20,7 @@ import numpy as np
 import torch
 
 from gancourse.attributes import attribute_ranks, measure
-from gancourse.conditional import (
-    ConcatDiscriminator,
-    ConditionalGenerator,
-    ConditionalTrainer,
-    ProjectionDiscriminator,
-    conditional_report,
-    conditions_per_class,
-    generate_conditional,
-)
+from gancourse.conditional import ConcatDiscriminator, ProjectionDiscriminator, conditional_report, conditions_per_class
 from gancourse.data import load_mnist
 from gancourse.metrics import digit_report
 from gancourse.models import LeanDCGANDiscriminator, LeanDCGANGenerator, dcgan_init_, generate
@@ -36,7 +28,7 @@ from gancourse.runtime import machine_info, seed_everything
 from gancourse.train import GANTrainer, TrainConfig
 
 ROOT = Path(__file__).resolve().parents[1]
-MODELS = ("unconditional", "concat", "projection", "projection + matching-aware")
+MODELS = ("unconditional", "concat", "projection")
 
 
 def adam(model: torch.nn.Module) -> torch.optim.Adam:
@@ -50,7 +42,7 @@ def evaluate(model: str, G: torch.nn.Module, data: dict) -> dict:
         report = digit_report(generate(G, z), data["reference"])
         return {"FD": report["FD"], "confidence": report["confidence"], "classes": report["classes"]}
     asked = data["asked"]
-    report = conditional_report(generate_conditional(G, z, asked), asked, data["reference"],
+    report = conditional_report(generate(G, z, asked), asked, data["reference"],
                                 data["reference_labels"], data["attributes"])
     return {"FD": report["FD"], "confidence": report["confidence"], "classes": report["classes"],
             "min recognised": report["min recognised"], "recognised": report["recognised"].tolist(),
@@ -61,19 +53,18 @@ def evaluate(model: str, G: torch.nn.Module, data: dict) -> dict:
 def run(model: str, seed: int, eval_at: list[int], batch: int, data: dict) -> list[dict]:
     """Train one model from ``seed``, measuring it after each number of iterations in ``eval_at``."""
     seed_everything(seed)
+    config = TrainConfig(batch_size=batch, progress=False)
     if model == "unconditional":
         G, D = dcgan_init_(LeanDCGANGenerator(64)), dcgan_init_(LeanDCGANDiscriminator())
-        trainer = GANTrainer(G, D, adam(G), adam(D), data["images"], 64,
-                             TrainConfig(batch_size=batch, progress=False))
+        trainer = GANTrainer(G, D, adam(G), adam(D), data["images"], 64, config)
     else:
-        G = dcgan_init_(ConditionalGenerator(64, condition_dim=12))
+        G = dcgan_init_(LeanDCGANGenerator(64, condition_dim=12))
         D = dcgan_init_((ConcatDiscriminator if model == "concat" else ProjectionDiscriminator)(condition_dim=12))
-        trainer = ConditionalTrainer(G, D, adam(G), adam(D), data["images"], data["conditions"], batch,
-                                     matching_aware=model.endswith("matching-aware"))
+        trainer = GANTrainer(G, D, adam(G), adam(D), data["images"], 64, config, labels=data["conditions"])
     rows, seconds, done = [], 0.0, 0
     for steps in sorted(eval_at):
         started = time.perf_counter()
-        trainer.train(steps - done, **({} if model == "unconditional" else {"progress": False}))
+        trainer.train(steps - done)
         seconds, done = seconds + time.perf_counter() - started, steps
         rows.append({"model": model, "seed": seed, "steps": steps, "seconds": seconds} | evaluate(model, G, data))
     return rows

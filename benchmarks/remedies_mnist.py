@@ -1,4 +1,4 @@
-"""Chapter 6's remedies on MNIST, several seeds each, on Chapter 4's budget (lean DCGAN, 2,500 iterations of 32).
+"""Chapter 6's remedies on MNIST, several seeds each, on Chapter 4's budget (lean DCGAN, 2,500 D steps of 32).
 
     python benchmarks/remedies_mnist.py                          # every remedy, seeds 0-4
     python benchmarks/remedies_mnist.py --remedies "SN + hinge" --seeds 0 1 2
@@ -70,7 +70,7 @@ def train_remedy(name: str, seed: int, images: torch.Tensor, steps: int, batch_s
     config = TrainConfig(objective=objective, k=k, batch_size=batch_size, progress=progress)
     trainer = GANTrainer(G, D, opt_g, opt_d, real=images, latent_dim=LATENT, config=config, device=device)
     started = time.perf_counter()
-    trainer.train(steps, desc=name)
+    trainer.train(steps // k, desc=name)  # the same number of D steps for every remedy: steps // k iterations
     return G, ema.module, time.perf_counter() - started
 
 
@@ -78,7 +78,9 @@ def main(argv: list[str] | None = None) -> list[dict]:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--remedies", nargs="+", default=list(REMEDIES), choices=list(REMEDIES))
     parser.add_argument("--seeds", nargs="+", type=int, default=[0, 1, 2, 3, 4])
-    parser.add_argument("--steps", type=int, default=2500, help="iterations (Chapter 4's CPU setting: 2,500)")
+    parser.add_argument("--steps", type=int, default=2500,
+                        help="discriminator steps (Chapter 4's CPU setting: 2,500 iterations of k = 1); "
+                        "a remedy with k critic steps per generator step gets steps // k iterations")
     parser.add_argument("--batch-size", type=int, default=32)
     parser.add_argument("--device", default=None, help="cpu, cuda or mps (default: the best available)")
     parser.add_argument("--threads", type=int, default=None, help="torch threads on the CPU")
@@ -102,7 +104,7 @@ def main(argv: list[str] | None = None) -> list[dict]:
                 print(f"{label}, seed {seed}: {seconds:.0f} s, FD {report['FD']:.1f}, confidence "
                       f"{report['confidence']:.3f}, classes {report['classes']}, max/min {report['max/min']:.1f}",
                       file=sys.stderr, flush=True)
-    lines = [f"{args.steps} iterations of {args.batch_size}, seeds {args.seeds}; mean ± standard deviation",
+    lines = [f"{args.steps} discriminator steps of {args.batch_size}, seeds {args.seeds}; mean ± standard deviation",
              "", "| remedy | FD | confidence | classes | max/min | Chapter 4's bar met | target met | seconds |",
              "|---|---|---|---|---|---|---|---|"]
     for name in dict.fromkeys(row["remedy"] for row in rows):

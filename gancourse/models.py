@@ -171,17 +171,40 @@ class KerasDCGANDiscriminator(nn.Module):
         return self.net(x).squeeze(1)
 
 
+N_CLASSES = 10  # digits
+
+
+def as_condition(y: torch.Tensor, condition_dim: int) -> torch.Tensor:
+    """A network's condition input: labels (B,) int64 in [0, 10) -> one-hot float (B, 10); a float
+    (B, condition_dim) condition (a one-hot digit, then any attributes) passes through."""
+    if not y.is_floating_point():
+        if y.ndim != 1 or condition_dim != N_CLASSES:
+            raise ValueError(f"integer labels must be (B,) for a {N_CLASSES}-class condition, got "
+                             f"{tuple(y.shape)} for condition_dim {condition_dim}")
+        if y.numel() and (y.min() < 0 or y.max() >= N_CLASSES):
+            raise ValueError(f"labels must lie in [0, {N_CLASSES}), got [{y.min().item()}, {y.max().item()}]")
+        return nn.functional.one_hot(y, N_CLASSES).float()
+    if y.ndim != 2 or y.shape[1] != condition_dim:
+        raise ValueError(f"a float condition must have shape (B, {condition_dim}), got {tuple(y.shape)}")
+    return y
+
+
 class LeanDCGANGenerator(nn.Module):
     """A smaller DCGAN generator (Radford et al. 2015 style): z (B, latent_dim) -> (B, 1, 28, 28) in [-1, 1].
 
     Linear -> (B, 2w, 7, 7) -> BN, ReLU -> ConvTranspose 4x4 s2 -> (B, w, 14, 14) -> BN, ReLU
     -> ConvTranspose 4x4 s2 -> (B, 1, 28, 28) -> tanh. About a tenth of the Keras model's compute per step.
+
+    With ``condition_dim`` C > 0 it is conditional (Mirza & Osindero 2014), called ``G(z, y)``: the first layer
+    reads cat(z, y) for y (B, C) float or (B,) labels (see ``as_condition``). For a one-hot y that layer's
+    columns for y are a learned class embedding added to the projection of z, so a separate ``nn.Embedding``
+    before it would be a second linear map in a row and add nothing.
     """
 
-    def __init__(self, latent_dim: int = 64, width: int = 64) -> None:
+    def __init__(self, latent_dim: int = 64, width: int = 64, condition_dim: int = 0) -> None:
         super().__init__()
-        self.latent_dim, self.width = latent_dim, width
-        self.project = nn.Linear(latent_dim, 2 * width * 7 * 7, bias=False)
+        self.latent_dim, self.width, self.condition_dim = latent_dim, width, condition_dim
+        self.project = nn.Linear(latent_dim + condition_dim, 2 * width * 7 * 7, bias=False)
         self.net = nn.Sequential(
             nn.BatchNorm2d(2 * width), nn.ReLU(),
             nn.ConvTranspose2d(2 * width, width, 4, stride=2, padding=1, bias=False),  # (B, w, 14, 14)
@@ -190,22 +213,31 @@ class LeanDCGANGenerator(nn.Module):
             nn.Tanh(),
         )
 
-    def forward(self, z: torch.Tensor) -> torch.Tensor:
+    def forward(self, z: torch.Tensor, y: torch.Tensor | None = None) -> torch.Tensor:
+        if (y is None) != (self.condition_dim == 0):
+            raise ValueError(f"this generator takes {'a' if self.condition_dim else 'no'} condition "
+                             f"(condition_dim={self.condition_dim})")
+        if y is not None:
+            z = torch.cat([z, as_condition(y, self.condition_dim).to(z.dtype)], dim=1)
         return self.net(self.project(z).view(-1, 2 * self.width, 7, 7))
 
 
 class LeanDCGANDiscriminator(nn.Module):
-    """Strided convolutions, LeakyReLU(0.2), batch norm after the first layer: (B, 1, 28, 28) -> logits (B,)."""
+    """Strided convolutions, LeakyReLU(0.2), batch norm after the first layer: (B, in_channels, 28, 28) ->
+    logits (B,). ``features`` is the body phi(x) (B, 2w 7 7) before the last linear layer ``net[-1]``."""
 
-    def __init__(self, width: int = 32) -> None:
+    def __init__(self, width: int = 32, in_channels: int = 1) -> None:
         super().__init__()
         self.net = nn.Sequential(
-            nn.Conv2d(1, width, 4, stride=2, padding=1), nn.LeakyReLU(0.2),  # (B, w, 14, 14)
+            nn.Conv2d(in_channels, width, 4, stride=2, padding=1), nn.LeakyReLU(0.2),  # (B, w, 14, 14)
             nn.Conv2d(width, 2 * width, 4, stride=2, padding=1, bias=False),  # (B, 2w, 7, 7)
             nn.BatchNorm2d(2 * width), nn.LeakyReLU(0.2),
             nn.Flatten(),
             nn.Linear(2 * width * 7 * 7, 1),
         )
+
+    def features(self, x: torch.Tensor) -> torch.Tensor:
+        return self.net[:-1](x)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         return self.net(x).squeeze(1)

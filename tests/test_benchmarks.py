@@ -128,7 +128,7 @@ def test_chapter_seeds_reruns_a_chapter_with_shifted_seeds(tmp_path, capsys):
 
 def test_remedies_mnist_benchmark_runs(tmp_path, capsys):
     out = tmp_path / "remedies.json"
-    rows = load("remedies_mnist").main(["--steps", "2", "--seeds", "0", "--remedies", "SN + hinge", "WGAN-GP",
+    rows = load("remedies_mnist").main(["--steps", "10", "--seeds", "0", "--remedies", "SN + hinge", "WGAN-GP",
                                         "--device", "cpu", "--json", str(out)])
     assert [row["remedy"] for row in rows] == ["SN + hinge", "SN + hinge + EMA", "WGAN-GP", "WGAN-GP + EMA"]
     result = json.loads(out.read_text())
