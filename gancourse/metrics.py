@@ -353,7 +353,8 @@ class QualityBar:
                 f"max/min <= {self.max_min}")
 
 
-# The bar Chapter 4 asserts for its CPU setting (2,500 iterations of 32); benchmarks/time_to_bar.py times it.
-DCGAN_MNIST_BAR = QualityBar(fd=45, confidence=0.75, classes=10, max_min=12)
+# The bar Chapter 4 asserts for its CPU setting (2,500 iterations of 32), chosen outside the spread of five seeds
+# (book/performance.md: FD 33-41, confidence 0.815-0.842, max/min 3-12); benchmarks/time_to_bar.py times it.
+DCGAN_MNIST_BAR = QualityBar(fd=48, confidence=0.78, classes=10, max_min=16)
 # The target Chapter 4 does not reach yet on its CPU setting (asserted as missed there); Chapter 6 aims at it.
 DCGAN_MNIST_TARGET = QualityBar(fd=20, confidence=0.90, classes=10, max_min=2)

@@ -289,10 +289,11 @@ HTML(animate_grids(lean_run.history.snapshots, nrow=8).to_jshtml())
 # We sample 1,000 digits and compute the evaluator's numbers. Two lines are drawn, each defined once in
 # `gancourse.metrics`:
 #
-# - **the bar this chapter reaches**, `DCGAN_MNIST_BAR`: Fréchet distance below 45, mean confidence at least 0.75,
-#   all 10 classes present, no class more than 12 times as frequent as the rarest. The
-#   {doc}`../book/performance` page records the runs it was chosen from; the class ratio in particular moves a
-#   lot from run to run (it divides by the rarest class's count).
+# - **the bar this chapter reaches**, `DCGAN_MNIST_BAR`: Fréchet distance below 48, mean confidence at least 0.78,
+#   all 10 classes present, no class more than 16 times as frequent as the rarest. It lies outside what five
+#   seeds of this chapter gave (FD 33–41, confidence 0.815–0.842, ratio 3–12; the {doc}`../book/performance`
+#   page lists each run); the class ratio moves most from run to run, since it divides by the rarest class's
+#   count.
 # - **the target it does not reach yet**, `DCGAN_MNIST_TARGET`: Fréchet distance below 20, confidence at least
 #   0.90, all 10 classes, no class more than twice as frequent as another.
 #
@@ -312,7 +313,7 @@ print(
         f"{digit}: {share:.1%}" for digit, share in enumerate(coverage.histogram)
     ),
 )
-assert DCGAN_MNIST_BAR == QualityBar(fd=45, confidence=0.75, classes=10, max_min=12)
+assert DCGAN_MNIST_BAR == QualityBar(fd=48, confidence=0.78, classes=10, max_min=16)
 assert DCGAN_MNIST_TARGET == QualityBar(fd=20, confidence=0.90, classes=10, max_min=2)
 assert DCGAN_MNIST_BAR.met(result), DCGAN_MNIST_BAR.failures(result)
 # when this fails, the target is met: change the text
