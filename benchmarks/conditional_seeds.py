@@ -2,8 +2,8 @@
 
 Each model trains on the 4,000 training digits in iterations of ``--batch`` images (Chapter 4's CPU budget: 2,500
 of 32). After each count in ``--eval-at`` it makes 1,000 digits, 100 per class, each asked for with the (digit,
-thickness, slant) of a training digit of that class, measured against the 1,000 held-out digits with the frozen
-classifier.
+thickness, slant) of a held-out digit of that class (conditions no network trained on), measured against the 1,000
+held-out digits with the frozen classifier.
 Prints one row per (model, seed) and a summary (min / mean / max over seeds), and writes JSON.
 
     PYTHONPATH=$PWD GANCOURSE_OFFLINE=1 python benchmarks/conditional_seeds.py --seeds 0 1 2 3 4
@@ -19,8 +19,14 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from gancourse.attributes import attribute_ranks, measure
-from gancourse.conditional import ConcatDiscriminator, ProjectionDiscriminator, conditional_report, conditions_per_class
+from gancourse.attributes import measure
+from gancourse.conditional import (
+    ConcatDiscriminator,
+    ProjectionDiscriminator,
+    conditional_report,
+    conditions_per_class,
+    style_conditions,
+)
 from gancourse.data import load_mnist
 from gancourse.metrics import digit_report
 from gancourse.models import LeanDCGANDiscriminator, LeanDCGANGenerator, dcgan_init_, generate
@@ -42,12 +48,11 @@ def evaluate(model: str, G: torch.nn.Module, data: dict) -> dict:
         report = digit_report(generate(G, z), data["reference"])
         return {"FD": report["FD"], "confidence": report["confidence"], "classes": report["classes"]}
     asked = data["asked"]
-    report = conditional_report(generate(G, z, asked), asked, data["reference"],
-                                data["reference_labels"], data["attributes"])
+    report = conditional_report(generate(G, z, asked), asked, data["reference"], data["reference_labels"])
     return {"FD": report["FD"], "confidence": report["confidence"], "classes": report["classes"],
             "min recognised": report["min recognised"], "recognised": report["recognised"].tolist(),
-            "max class FD": float(report["class FD"].max()), "class FD": report["class FD"].tolist(),
-            "thickness rho": report["thickness rho"], "slant rho": report["slant rho"]}
+            "max class FD": float(report["class FD"].max()), "class FD": report["class FD"].tolist()} | {
+                key: report[key] for key in report if key.endswith(" rho") or key.endswith(" rho within digit")}
 
 
 def run(model: str, seed: int, eval_at: list[int], batch: int, data: dict) -> list[dict]:
@@ -70,7 +75,8 @@ def run(model: str, seed: int, eval_at: list[int], batch: int, data: dict) -> li
     return rows
 
 
-KEYS = ("FD", "confidence", "min recognised", "max class FD", "thickness rho", "slant rho", "seconds")
+KEYS = ("FD", "confidence", "min recognised", "max class FD", "thickness rho", "slant rho",
+        "thickness rho within digit", "slant rho within digit", "seconds")
 
 
 def summarise(rows: list[dict]) -> dict:
@@ -113,10 +119,10 @@ def main(argv: list[str] | None = None) -> None:
         torch.set_num_threads(args.threads)
     train, held_out = load_mnist(train=True), load_mnist(train=False)
     attributes = measure(train.images).float()
-    conditions = torch.cat([torch.nn.functional.one_hot(train.labels, 10).float(),
-                            attribute_ranks(attributes, attributes)], dim=1)
-    data = {"images": train.images, "conditions": conditions, "attributes": attributes,
-            "asked": conditions_per_class(conditions, train.labels), "reference": held_out.images,
+    conditions = style_conditions(train.labels, attributes, attributes)
+    held_out_conditions = style_conditions(held_out.labels, measure(held_out.images).float(), attributes)
+    data = {"images": train.images, "conditions": conditions,
+            "asked": conditions_per_class(held_out_conditions, held_out.labels), "reference": held_out.images,
             "reference_labels": held_out.labels}
     rows = []
     for model in args.models:

@@ -17,6 +17,7 @@ A condition is a float vector (B, C): a one-hot digit (10 numbers) optionally fo
 
 from __future__ import annotations
 
+import numpy as np
 import torch
 from torch import nn
 
@@ -58,6 +59,19 @@ class ProjectionDiscriminator(nn.Module):
         return self.body.net[-1](features).squeeze(1) + (self.embed(y) * features).sum(dim=1)
 
 
+def style_conditions(labels: torch.Tensor, attributes: torch.Tensor,
+                     training_attributes: torch.Tensor) -> torch.Tensor:
+    """Chapter 7's conditions: the digit one-hot, then each attribute's rank among the training digits'.
+
+    ``labels`` (N,) int64 digits; ``attributes`` (N, A) measured on those digits (``attributes.measure``);
+    ``training_attributes`` (M, A) the training digits' own. Returns (N, 10 + A) float in [0, 1].
+    """
+    from gancourse.attributes import attribute_ranks
+
+    one_hot = nn.functional.one_hot(labels.cpu(), N_CLASSES).float()
+    return torch.cat([one_hot, attribute_ranks(attributes.cpu(), training_attributes.cpu()).float()], dim=1)
+
+
 # ------------------------------------------------------------------------------------------------ measuring
 
 
@@ -91,15 +105,18 @@ def recognised(probabilities: torch.Tensor, asked: torch.Tensor) -> torch.Tensor
 
 
 def conditional_report(samples: torch.Tensor, conditions: torch.Tensor, reference: torch.Tensor,
-                       reference_labels: torch.Tensor, training_attributes: torch.Tensor | None = None) -> dict:
+                       reference_labels: torch.Tensor) -> dict:
     """How well samples follow their conditions, judged by the frozen classifier against held-out digits.
 
     ``samples`` (N, 1, 28, 28) in [-1, 1] made from ``conditions`` (N, 10 + A) (or labels (N,)); ``reference``
     (M, 1, 28, 28) real digits with ``reference_labels`` (M,). Keys: everything ``digit_report`` gives;
     "recognised" (10,) per asked-for digit and its "min recognised"; "class FD" (10,), each digit's samples
     against the reference digits of that class (at 100 per class this is biased upwards, so compare it only
-    with values at the same size); with ``training_attributes`` (M', 2) and A = 2 also "thickness rho" and
-    "slant rho", Spearman's correlation between requested ranks and the attributes measured on the samples.
+    roughly, and with values at the same size). With A = 2 (thickness and slant ranks) also, per attribute,
+    Spearman's correlation between requested ranks and the attributes measured on the samples: "thickness rho"
+    pooled over all samples, and "thickness rho within digit", the mean over digits of the correlation among
+    the samples asked for that digit (the pooled one is also raised by digits differing in typical style; the
+    within-digit one is not); the same for slant.
     """
     from scipy.stats import spearmanr
 
@@ -117,9 +134,13 @@ def conditional_report(samples: torch.Tensor, conditions: torch.Tensor, referenc
         frechet_distance(samples[(asked == d).to(samples.device)], reference[(ref_labels == d).to(reference.device)])
         for d in range(N_CLASSES)
     ])
-    if training_attributes is not None and conditions.is_floating_point() and conditions.shape[1] == N_CLASSES + 2:
+    if conditions.is_floating_point() and conditions.shape[1] == N_CLASSES + 2:
         measured = measure(samples).cpu()
         requested = conditions[:, N_CLASSES:].cpu()
         for column, name in enumerate(("thickness", "slant")):
             report[f"{name} rho"] = float(spearmanr(requested[:, column], measured[:, column]).statistic)
+            report[f"{name} rho within digit"] = float(np.mean([
+                spearmanr(requested[asked == d, column], measured[asked == d, column]).statistic
+                for d in range(N_CLASSES)
+            ]))
     return report

@@ -45,15 +45,16 @@ if "google.colab" in sys.modules:
 import matplotlib.pyplot as plt
 import numpy as np
 import torch
-from scipy.stats import spearmanr
 from torch import nn
+from torch.utils.flop_counter import FlopCounterMode
 
-from gancourse.attributes import attribute_ranks, measure, shear, slant, thickness
+from gancourse.attributes import measure, shear, slant, thickness
 from gancourse.conditional import (
     ConcatDiscriminator,
     ProjectionDiscriminator,
     conditional_report,
     conditions_per_class,
+    style_conditions,
 )
 from gancourse.data import load_mnist
 from gancourse.latent import slerp
@@ -64,7 +65,7 @@ from gancourse.models import (
     dcgan_init_,
     generate,
 )
-from gancourse.prompt import PromptError, condition, parse_prompt
+from gancourse.prompt import VOCABULARY, PromptError, condition, parse_prompt, tokenize
 from gancourse.runtime import seed_everything, setup
 from gancourse.train import GANTrainer, TrainConfig
 from gancourse.viz import BLUE, ORANGE, VERMILLION, image_grid, show_grid
@@ -72,42 +73,47 @@ from gancourse.viz import BLUE, ORANGE, VERMILLION, image_grid, show_grid
 device = setup(seed=0)
 STEPS, BATCH = (2_500, 32) if device.type == "cpu" else (10_000, 128)  # GPU: fuller
 COMPARE_STEPS = STEPS * 2 // 5  # the budget on which the two Ds are compared
-# DRAFT: the unconditional lean DCGAN's FD at (2,500, 32) for seed 0 only
-# (benchmarks/results/conditional-seeds-cpu-seed0.json); replace by the lowest over
-# seeds 0-4.
+# The unconditional lean DCGAN's lowest FD on the CPU setting over five seeds
+# (benchmarks/conditional_seeds.py; the Performance page lists every run).
 UNCONDITIONAL_FD = 36.0
 
 # %% [markdown]
 # ## Two attributes every digit has
 #
 # Which styles can we ask for without labelling anything by hand? Two that can be *measured* from the pixels.
-# Write $a(u, v) \in [0, 1]$ for the ink at column $u$ and row $v$ (the image mapped from $[-1, 1]$).
+# Write $a(u, v) \in [0, 1]$ for the ink at column $u$ and height $v$ (the image mapped from $[-1, 1]$; $v$
+# counts rows from the bottom, so it points up).
 #
-# **Stroke thickness.** A stroke of width $w$ and length $L$ holds about $wL$ ink and has an outline of about
-# $2L$, so
+# **Stroke thickness.** A straight stroke of width $w$ and length $L$ holds $wL$ ink, and its outline is
+# $2L + 2w$ long, so twice the ink over the outline length is $2wL / (2L + 2w) = wL / (L + w)$, close to $w$
+# for a long stroke:
 #
 # ```{math}
 # :label: eq-thickness
 # \text{thickness} = \frac{2 \sum_{u,v} a(u, v)}{\sum_{u,v} \lVert \nabla a(u, v) \rVert} \approx w .
 # ```
 #
-# The denominator is the image's total variation. By the coarea formula it equals the outline length of the
-# inked region averaged over all grey levels, just as the numerator is its area averaged over the levels, so
-# anti-aliased grey edges need no threshold. We prefer it to "ink per skeleton length", the other common
-# measure, because a skeleton of a 28×28 digit grows spurs that jump when one pixel changes.
+# The denominator is the image's *total variation*: the length of the ink's gradient summed over the pixels.
+# For an image with sharp black-and-white edges it is the outline's length. For grey, anti-aliased edges both
+# sums average over grey levels: the ink is the area inked at level $t$ averaged over $t \in [0, 1]$ (the
+# layer-cake formula), and in the continuum the total variation is the outline's length averaged the same way
+# (the coarea formula); on a pixel grid that holds approximately, so no threshold is needed. We prefer it to
+# "ink per skeleton length", the other common measure, because a skeleton of a 28×28 digit grows spurs that
+# jump when one pixel changes.
 #
-# **Slant.** Shearing an image by $u \to u + s\,v$ (with $v$ pointing up) adds $s$ to the ratio of the ink's
-# central second moments,
+# **Slant.** Shearing an image by $u \to u + s\,v$ adds exactly $s$ to the ratio of the ink's central second
+# moments,
 #
 # ```{math}
 # :label: eq-slant
 # \text{slant} = \frac{\mu_{11}}{\mu_{02}}, \qquad \mu_{pq} = \sum_{u,v} a(u,v)\,(u - \bar u)^p (v - \bar v)^q ,
 # ```
 #
-# which is zero for an upright stroke and positive when the top leans right. **We check both on synthetic
-# strokes with known answers: an upright bar has slant 0, the same bar sheared by 0.4 has slant 0.4 (within
-# 0.02), and bars 2, 3 and 4 pixels wide have thicknesses within 5% of the widths' $wL/(L+w)$ (the ends count in
-# the outline).**
+# (the shear moves each point by $s(v - \bar v)$, which adds $s\,\mu_{02}$ to $\mu_{11}$ and leaves $\mu_{02}$
+# alone), so the measure is zero for an upright bar and positive when the top leans right. **We check both on
+# synthetic strokes with known answers: an upright bar has slant 0, the same bar sheared by 0.4 has slant 0.4
+# (to within the resampling of the shear, 0.02), and bars 2, 3 and 4 pixels wide have thicknesses within 5% of
+# $wL/(L+w)$.**
 
 
 # %%
@@ -132,27 +138,32 @@ for width in (2, 3, 4):
     assert abs(measured_width - expected) < 0.05 * expected
 
 # %% [markdown]
-# Now every training digit. The figure sorts 4,000 digits by each attribute and shows every 400th: what to look
-# at is whether the order agrees with your eye.
+# Now every training digit (the 4,000 of the offline sample; 60,000 when torchvision's MNIST is available).
+# The figure sorts them by each attribute and shows ten, evenly spaced from the lowest to the highest: what to
+# look at is whether the order agrees with your eye.
 
 # %%
 train, held_out = load_mnist(train=True), load_mnist(train=False)
 images, labels = train.images.to(device), train.labels.to(device)
-reference, reference_labels = held_out.images.to(device), held_out.labels.to(device)
-attributes = measure(train.images).float()  # (4000, 2): thickness in pixels, slant
+# the reference: 1,000 held-out digits (offline, all of them; online, MNIST's first
+# 1,000 test digits)
+reference = held_out.images[:1000].to(device)
+reference_labels = held_out.labels[:1000].to(device)
+attributes = measure(train.images).float()  # (N, 2): thickness in pixels, slant
 quantiles = np.percentile(attributes.numpy(), [10, 50, 90], axis=0)
 print(
     "thickness: 10%, 50%, 90% at",
     ", ".join(f"{q:.2f}" for q in quantiles[:, 0]),
     "pixels",
 )
-print(f"slant:     10%, 50%, 90% at {', '.join(f'{q:+.2f}' for q in quantiles[:, 1])}")
+print("slant:     10%, 50%, 90% at", ", ".join(f"{q:+.2f}" for q in quantiles[:, 1]))
 
 fig, axes = plt.subplots(2, 1, figsize=(9, 2.4), layout="constrained")
 for ax, column, name in zip(axes, (0, 1), ("thickness", "slant"), strict=True):
-    ordered = attributes[:, column].argsort()[::400]
+    order = attributes[:, column].argsort()
+    shown = order[torch.linspace(0, len(order) - 1, 10).long()]
     show_grid(
-        train.images[ordered], nrow=10, ax=ax, title=f"sorted by {name}, lowest left"
+        train.images[shown], nrow=10, ax=ax, title=f"sorted by {name}, lowest left"
     )
 plt.show()
 
@@ -161,23 +172,38 @@ plt.show()
 #
 # A condition is a vector $y$ of 12 numbers: the digit one-hot (10 numbers), then the digit's thickness and
 # slant given as *ranks* among the training digits, in $[0, 1]$ (0.9 is bolder than 90% of them). Ranks have no
-# units and no outliers, and "bold" can simply mean rank 0.9. The data need no new labels: each training digit's
-# condition is computed from its label and its pixels.
+# units and no outliers, and "bold" can simply mean rank 0.9. The data need no new labels: each training
+# digit's condition is computed from its label and its pixels. Ranks are global, not per digit: a typical 0 is
+# bolder than a typical 1, so "bold" asks more of some digits than of others.
+#
+# To measure the generator later we ask it for the conditions of the *held-out* digits (their attributes ranked
+# among the training digits'), which no network trained on: a generator that only looked up its training
+# conditions would not be rewarded.
 
 # %%
-ranks = attribute_ranks(attributes, attributes)  # (4000, 2)
-one_hot = nn.functional.one_hot(train.labels, 10).float()
-conditions = torch.cat([one_hot, ranks], dim=1).to(device)  # (4000, 12)
+conditions = style_conditions(train.labels, attributes, attributes).to(device)
+held_out_conditions = style_conditions(
+    held_out.labels, measure(held_out.images).float(), attributes
+)
 print(
-    f"conditions: {tuple(conditions.shape)}; digit 0's:",
+    f"conditions: {tuple(conditions.shape)}; the first training digit's (a "
+    f"{train.labels[0].item()}):",
     conditions[0].cpu().numpy().round(2),
 )
-assert conditions.shape == (4000, 12) and ranks.min() >= 0 and ranks.max() <= 1
+assert conditions.shape == (len(train), 12)
+assert conditions[:, 10:].min() >= 0 and conditions[:, 10:].max() <= 1
+# The bars below were measured on the CPU setting with the offline digits, over five
+# seeds. Elsewhere (a GPU, the full MNIST) the chapter prints every outcome and asserts
+# the targets met there too, but not the ones missed there: more data or training may
+# meet them.
+MEASURED_SETTING = device.type == "cpu" and len(train) == 4000
 
 # %% [markdown]
 # ## A conditional GAN
 #
-# Mirza and Osindero {cite}`mirza2014conditional` give both players the condition. The game of Chapter 2 becomes
+# Mirza and Osindero {cite}`mirza2014conditional` give both players the condition. Writing $s(x, y)$ for the
+# discriminator's {term}`logit <logit (对数几率)>` and $D = \sigma(s)$ for its probability, the game of Chapter 2
+# becomes
 #
 # ```{math}
 # :label: eq-cgan
@@ -185,32 +211,47 @@ assert conditions.shape == (4000, 12) and ranks.min() >= 0 and ranks.max() <= 1
 #   + \mathbb E_{z \sim p_z,\, y \sim p_\text{data}(y)} \log\bigl(1 - D(G(z, y), y)\bigr) .
 # ```
 #
-# Real images come with their own conditions; the generator is asked for conditions drawn from the data (those
-# of other, randomly chosen training digits), so it learns the combinations of digit, thickness and slant that
-# occur. At the optimum $D$ now compares $p_\text{data}(x \mid y)$ with $p_g(x \mid y)$ for every $y$: a
-# generator that draws a perfect 3 when asked for a 7 loses.
+# Real images come with their own conditions; the generator is asked for conditions drawn from the data's
+# (rows of the training conditions, drawn uniformly with replacement), so it learns the combinations of digit,
+# thickness and slant that occur. For the population distributions, the optimal $D$ then compares
+# $p_\text{data}(x \mid y)$ with $p_g(x \mid y)$ for every $y$ (Chapter 2's argument, for each $y$): a generator
+# that draws a perfect 3 when asked for a 7 loses. (With 4,000 training digits, each of whose ranks is nearly
+# unique, the *empirical* $p_\text{data}(x \mid y)$ is one image per condition; this is why we measure on the
+# held-out digits' conditions.)
 #
-# The generator is Chapter 4's lean DCGAN whose first linear layer reads $z$ and $y$ side by side. For the
-# discriminator there are two common ways in:
+# The generator is Chapter 4's lean DCGAN whose first linear layer reads $z$ and $y$ side by side:
+# `LeanDCGANGenerator(condition_dim=12)`. Training is Chapter 3's loop, `GANTrainer`, given the conditions as
+# `labels=`: any per-image tensor aligned with the data travels with its real batch, and fake batches get rows
+# of it drawn at random. For the discriminator there are two common ways in. Let $\phi(x)$ be the lean
+# discriminator's features before its last linear layer $\psi$: $2 \times 32 \times 7 \times 7 = 3{,}136$
+# numbers.
 #
-# - **concatenation**: $y$ enters as 12 constant 28×28 maps stacked onto the image, so every convolution can mix
-#   it with the pixels;
-# - **projection** {cite}`miyato2018cgans`: the unconditional {term}`logit <logit (对数几率)>` plus an inner product between an embedding
-#   of $y$ and the image's features $\phi(x)$,
+# - **concatenation**: $y$ enters as 12 constant 28×28 maps stacked onto the image. Constant maps carry no
+#   pattern, so away from the zero-padded border the first convolution turns them into a bias that depends on
+#   $y$; later layers mix it with the image through their nonlinearities.
+# - **projection** {cite}`miyato2018cgans`: the unconditional logit plus an inner product between an embedding
+#   of $y$ and the image's features,
 #
 # ```{math}
 # :label: eq-projection
-# D(x, y) = \psi(\phi(x)) + \langle V y, \phi(x) \rangle .
+# s(x, y) = \psi(\phi(x)) + \langle V y, \phi(x) \rangle .
 # ```
 #
-# Miyato and Koyama derive this form: if $p(y \mid x)$ is a softmax over linear functions of $\phi(x)$ for both
-# data and model, the optimal logit $\log p_\text{data}(x, y) / p_g(x, y)$ splits into a term that ignores $y$
-# and the inner product of {eq}`eq-projection`. (Concatenating $y$ at the *last* layer instead would add a bias
-# that does not depend on $x$ at all.) The two differ in where the parameters go. Concatenation widens only the
-# first convolution: 12 more input maps, $12 \times 32 \times 4 \times 4 = 6{,}144$ weights. Projection adds
-# the embedding $V$, one 3,136-number row per entry of $y$: $12 \times 3{,}136 = 37{,}632$ weights, but almost
-# no computation (one inner product per image). **We check the shapes and both counts against Chapter 4's
-# unconditional lean discriminator.**
+# Miyato and Koyama derive this form for a categorical $y$: if $p(y \mid x)$ is a softmax over linear functions
+# of $\phi(x)$ for both data and model, the optimal logit $\log p_\text{data}(x, y) / p_g(x, y)$ splits into a
+# term that ignores $y$ and the inner product of {eq}`eq-projection`. That covers the one-hot digit; for the two
+# ranks the same form follows if, for data and model alike, they are Gaussian given $x$ with a mean linear in
+# $\phi(x)$ and the *same* covariance, and if digit and style do not interact in the log-ratio. Those are
+# assumptions, not facts about digits. (Concatenating $y$ at the *last* layer instead would add a bias that
+# does not depend on $x$ at all.)
+#
+# The two differ in where the parameters go and what they cost. Concatenation widens only the first
+# convolution: 12 more input maps, $12 \times 32 \times 4 \times 4 = 6{,}144$ weights, but every position of
+# that convolution now reads 13 channels instead of 1. Projection adds the embedding $V$, one column of 3,136
+# numbers per entry of $y$: $12 \times 3{,}136 = 37{,}632$ weights, but almost no computation (one inner
+# product per image). **We check the shapes and both counts against Chapter 4's unconditional lean
+# discriminator, and that concatenation costs at least 1.5 times projection's floating-point operations per
+# image (counted by PyTorch's `FlopCounterMode`).**
 
 
 # %%
@@ -225,94 +266,125 @@ def conditional_gan(kind: str, seed: int = 0) -> GANTrainer:
     G = dcgan_init_(LeanDCGANGenerator(latent_dim=64, condition_dim=12)).to(device)
     D_class = ConcatDiscriminator if kind == "concat" else ProjectionDiscriminator
     D = dcgan_init_(D_class(condition_dim=12)).to(device)
+    config = TrainConfig(batch_size=BATCH)
     return GANTrainer(
-        G,
-        D,
-        adam(G),
-        adam(D),
-        images,
-        latent_dim=64,
-        config=TrainConfig(batch_size=BATCH),
-        device=device,
-        labels=conditions,
+        G, D, adam(G), adam(D), images, 64, config, device=device, labels=conditions
     )
+
+
+def forward_flops(D: nn.Module, *inputs: torch.Tensor) -> int:
+    """Floating-point operations of one forward pass, as PyTorch counts them."""
+    with FlopCounterMode(display=False) as counter, torch.no_grad():
+        D(*inputs)
+    return counter.get_total_flops()
 
 
 runs = {kind: conditional_gan(kind) for kind in ("concat", "projection")}
-parameters = {
-    kind: sum(p.numel() for p in run.D.parameters()) for kind, run in runs.items()
-}
-unconditional = sum(p.numel() for p in LeanDCGANDiscriminator().parameters())
-print(
-    f"D parameters: unconditional {unconditional:,}, concat {parameters['concat']:,}, "
-    f"projection {parameters['projection']:,}"
-)
-with torch.no_grad():
-    x = runs["projection"].G(torch.randn(3, 64, device=device), conditions[:3])
-    assert x.shape == (3, 1, 28, 28) and all(
-        r.D(x, conditions[:3]).shape == (3,) for r in runs.values()
+count = {kind: sum(p.numel() for p in run.D.parameters()) for kind, run in runs.items()}
+unconditional_D = LeanDCGANDiscriminator().to(device)
+count["unconditional"] = sum(p.numel() for p in unconditional_D.parameters())
+x = torch.zeros(1, 1, 28, 28, device=device)
+flops = {kind: forward_flops(run.D, x, conditions[:1]) for kind, run in runs.items()}
+flops["unconditional"] = forward_flops(unconditional_D, x)
+for kind in ("unconditional", "concat", "projection"):
+    print(
+        f"{kind:14s} D: {count[kind]:7,} parameters, {flops[kind]:10,} FLOPs per image"
     )
-assert parameters["concat"] - unconditional == 12 * 32 * 4 * 4
-assert parameters["projection"] - unconditional == 12 * 3136
+with torch.no_grad():
+    fake = runs["projection"].G(torch.randn(3, 64, device=device), conditions[:3])
+    assert fake.shape == (3, 1, 28, 28)
+    assert all(run.D(fake, conditions[:3]).shape == (3,) for run in runs.values())
+assert count["concat"] - count["unconditional"] == 12 * 32 * 4 * 4
+assert count["projection"] - count["unconditional"] == 12 * (2 * 32 * 7 * 7)
+assert flops["concat"] >= 1.5 * flops["projection"]
 
 # %% [markdown]
 # ## Concatenation or projection?
 #
-# Both train for the same number of iterations of 32 images with Adam($2\times10^{-4}$, $\beta_1 = 0.5$) and the
-# {term}`non-saturating loss <non-saturating loss (非饱和损失)>`. Each then draws 1,000 digits, 100 asked for per class, each with the thickness and slant
-# of a training digit of that class, from the same noise. The frozen classifier of Chapter 5 reads them; "asked-
-# for digit recognised" is the share it reads as the digit we asked for, and the {term}`Fréchet distance <Fréchet distance (Fréchet 距离)>` is measured
-# against the 1,000 held-out digits.
+# Both train for the same number of iterations of `BATCH` images (on a CPU, 1,000 of 32: two fifths of the
+# chapter's budget, to stay within its running time) with Adam($2\times10^{-4}$, $\beta_1 = 0.5$) and the
+# {term}`non-saturating loss <non-saturating loss (非饱和损失)>`. Each then draws 1,000 digits from the same
+# noise, 100 per digit, asked for with the conditions of the held-out digits. The frozen classifier of Chapter 5
+# reads them, and we report:
+#
+# - **recognised**: per asked-for digit, the share the classifier reads as that digit; *min recognised* is the
+#   worst digit's share;
+# - **confidence**: the classifier's mean top probability (Chapter 5);
+# - the {term}`Fréchet distance <Fréchet distance (Fréchet 距离)>` to the 1,000 held-out digits;
+# - $\rho$, **Spearman's rank correlation** between the requested rank of an attribute and the attribute
+#   measured on what came out: 1 when the order of the requests is the order of the results, 0 when they are
+#   unrelated. We give it pooled over all 1,000 digits and *within digit* (the mean over digits of $\rho$
+#   among the 100 asked for that digit): the pooled one is also raised by digits that differ in their typical
+#   style, even for a generator that ignores the style it is asked for; the within-digit one (columns "in
+#   digit") is not.
 
 # %%
 z_eval = torch.randn(1000, 64, generator=torch.Generator().manual_seed(7)).to(device)
-# (1000, 12): 100 per digit, in digit order
-asked = conditions_per_class(conditions, labels)
+# (1000, 12): 100 per digit, in digit order, from held-out digits
+asked = conditions_per_class(held_out_conditions, held_out.labels).to(device)
 
 
 def evaluate(run: GANTrainer) -> dict:
     samples = generate(run.G, z_eval, asked)
-    report = conditional_report(samples, asked, reference, reference_labels, attributes)
+    report = conditional_report(samples, asked, reference, reference_labels)
     return report | {"samples": samples}
+
+
+def print_reports(reports: dict[str, dict]) -> None:
+    """One row per model: FD, confidence, min recognised, rho pooled and in digit."""
+    columns = {
+        "FD": "FD",
+        "confidence": "confidence",
+        "min recognised": "min recog.",
+        "thickness rho": "thick. rho",
+        "slant rho": "slant rho",
+        "thickness rho within digit": "in digit",
+        "slant rho within digit": "in digit",
+    }
+    print(f"{'':11s}" + "".join(f"{label:>11s}" for label in columns.values()))
+    for name, r in reports.items():
+        print(f"{name:11s}" + "".join(f"{r[key]:11.3f}" for key in columns))
 
 
 compared = {}
 for kind in ("concat", "projection"):
-    # each run starts from seed 0, whatever ran before it
+    # rebuilt from seed 0: the same weights and random stream as above
     runs[kind] = conditional_gan(kind, seed=0)
     runs[kind].train(COMPARE_STEPS, desc=kind)
     compared[kind] = evaluate(runs[kind])
-print(
-    f"after {COMPARE_STEPS:,} iterations   {'FD':>6s} {'confid.':>8s} "
-    f"{'min recognised':>15s} {'slant rho':>10s}"
-)
-for kind, r in compared.items():
-    print(
-        f"{kind:25s} {r['FD']:6.1f} {r['confidence']:8.3f} {r['min recognised']:15.1%} "
-        f"{r['slant rho']:10.2f}"
-    )
-# DRAFT bars from seed 0 only (FD 24 vs 48, worst digit 65% vs 37%, slant rho 0.67 vs
-# 0.89)
+print(f"after {COMPARE_STEPS:,} iterations:")
+print_reports(compared)
 projection, concat = compared["projection"], compared["concat"]
-assert (
-    projection["FD"] < concat["FD"]
-    and projection["min recognised"] > concat["min recognised"]
-)
-assert concat["slant rho"] > projection["slant rho"]
+comparison = {
+    "projection: lower FD": projection["FD"] < concat["FD"],
+    "projection: higher min recognised": projection["min recognised"]
+    > concat["min recognised"],
+    "concat: higher slant rho": concat["slant rho"] > projection["slant rho"],
+}
+print(comparison)
+if MEASURED_SETTING:  # DRAFT: set from the five-seed run
+    assert all(comparison.values())
 
 # %% [markdown]
-# Projection draws digits closer to the real ones and gets the digit right more often. Concatenation follows the
-# requested slant more closely: a slant is a pixel-level pattern, which the convolutions can compare with the 12
-# condition maps directly, while projection can only add a term linear in the slant rank to the logit.
+# After 1,000 iterations on a CPU, projection draws digits closer to the real ones and gets even its worst digit
+# right more often, while concatenation follows the requested slant more closely. This is a measurement on this
+# budget, not a law (the {doc}`../book/performance` page has five seeds of it); the derivation above suggests
+# one possible reason, that projection's inner product is only right for the ranks under assumptions that need
+# not hold.
 
 # %% [markdown]
 # ## How well does it listen?
 #
-# We carry on training the projection model to Chapter 4's full budget (2,500 iterations of 32 on a CPU) and
-# measure again. The targets for this chapter: **every asked-for digit recognised in at least 95% of its
-# samples, mean confidence at least 0.90, and a Fréchet distance below the unconditional lean DCGAN's on the same
-# budget** (its best over five seeds, measured by `benchmarks/conditional_seeds.py`, `UNCONDITIONAL_FD` at the
-# top).
+# We carry on training the projection model to the chapter's full budget (`STEPS`; on a CPU 2,500 iterations of
+# 32, Chapter 4's) and measure again. The targets for this chapter, set before it was written:
+#
+# - **every asked-for digit recognised in at least 95% of its samples;**
+# - **mean confidence at least 0.90;**
+# - **a Fréchet distance below the unconditional lean DCGAN's** on the same CPU budget (its lowest over five
+#   seeds, `UNCONDITIONAL_FD` at the top). Part of the advantage is given: the conditional model draws exactly
+#   100 of each digit, the held-out set's proportions, which Chapter 4's model had to find by itself;
+# - **thickness and slant each following the request with $\rho \ge 0.8$** (pooled, as the issue that set it
+#   asked; the within-digit value is printed beside it).
 
 # %%
 model = runs["projection"]
@@ -320,9 +392,9 @@ model.train(STEPS - COMPARE_STEPS, desc="projection")
 result = evaluate(model)
 samples = result["samples"]
 print(
-    f"FD {result['FD']:.1f} (unconditional, best of 5 seeds: {UNCONDITIONAL_FD:.1f}), "
-    f"confidence {result['confidence']:.3f}"
+    f"after {STEPS:,} iterations (unconditional DCGAN's best FD: {UNCONDITIONAL_FD}):"
 )
+print_reports({"projection": result})
 print(
     "recognised per digit:",
     ", ".join(f"{d}: {v:.0%}" for d, v in enumerate(result["recognised"])),
@@ -330,126 +402,146 @@ print(
 
 fig, (left, right) = plt.subplots(1, 2, figsize=(11, 3), layout="constrained")
 left.bar(range(10), 100 * result["recognised"], color=BLUE)
-left.axhline(95, color=VERMILLION, ls="--", label="target 95%")
+for digit, share in enumerate(result["recognised"]):
+    left.text(digit, 100 * share + 0.3, f"{100 * share:.0f}", ha="center", fontsize=8)
+left.axhline(95, color=VERMILLION, ls="--")
 left.set(
     xlabel="asked-for digit",
     ylabel="read as that digit (%)",
     xticks=range(10),
-    ylim=(0, 100),
+    ylim=(50, 102),
+    title="dashed: the 95% target",
 )
-left.legend(frameon=False, loc="lower right")
 right.bar(range(10), result["class FD"], color=ORANGE)
 right.set(xlabel="digit", ylabel="FD to that digit's held-out set", xticks=range(10))
 plt.show()
 
 # %% [markdown]
 # The left panel is the question this chapter asks; the right one says, per digit, how close the drawn digits
-# are to the real ones of that class (100 against 100, so every value is biased upwards by the small sample and
-# only comparable across digits). **We check the targets: confidence and Fréchet distance are met; recognition
-# is not, the hardest digit is read as asked in fewer than 95% of its samples.**
+# are to the real ones of that class (100 against 100: every value is biased upwards by the small sample, by an
+# amount that depends on the digit, so compare them only roughly). **We check each target: the ones met are
+# asserted as met, the ones missed as missed, so the text must change the day that changes.**
 
 # %%
 targets = {
     "every digit recognised >= 95%": result["min recognised"] >= 0.95,
     "confidence >= 0.90": result["confidence"] >= 0.90,
     "FD below the unconditional DCGAN's": result["FD"] < UNCONDITIONAL_FD,
+    "thickness rho >= 0.8": result["thickness rho"] >= 0.8,
+    "slant rho >= 0.8": result["slant rho"] >= 0.8,
 }
 for name, met in targets.items():
     print(f"{name:36s} {'met' if met else 'NOT met'}")
-# DRAFT: seed 0
-assert targets == {
+EXPECTED = {  # DRAFT: set from the five-seed run
     "every digit recognised >= 95%": False,
     "confidence >= 0.90": True,
     "FD below the unconditional DCGAN's": True,
+    "thickness rho >= 0.8": True,
+    "slant rho >= 0.8": False,
 }
+if MEASURED_SETTING:
+    assert targets == EXPECTED
+else:
+    assert all(targets[name] for name, met in EXPECTED.items() if met)
 
 # %% [markdown]
 # ## Style and content, separated
 #
 # If the condition carries the digit, what is left for $z$? Everything else: the style the two attributes do not
 # describe. Below, each row asks for one digit and each column uses one noise vector, with thickness and slant
-# fixed at the median (rank 0.5). **We check that the classifier reads every row as its digit in at least 95% of
-# the grid**, whatever the column.
+# fixed at the median (rank 0.5). **We check that the classifier reads at least 95% of the 80 cells as their
+# row's digit.** That is easier than the target above: a median style, and a share of all cells, not of the
+# worst digit.
 
 # %%
 n_styles = 8
-z_styles = torch.randn(n_styles, 64, generator=torch.Generator().manual_seed(11)).to(
-    device
-)
-digits = torch.arange(10, device=device).repeat_interleave(n_styles)
-grid_conditions = torch.cat(
-    [
-        nn.functional.one_hot(digits, 10).float(),
-        torch.full((len(digits), 2), 0.5, device=device),
-    ],
-    dim=1,
-)
-grid = generate(model.G, z_styles.repeat(10, 1), grid_conditions)
+z_styles = torch.randn(n_styles, 64, generator=torch.Generator().manual_seed(11))
+z_styles = z_styles.to(device)
+
+
+def ask(digits: torch.Tensor, thickness_rank: float, slant_rank: float) -> torch.Tensor:
+    """Conditions (len(digits), 12): the digits at fixed thickness and slant ranks."""
+    one_hot = nn.functional.one_hot(digits, 10).float()
+    style = torch.tensor([thickness_rank, slant_rank]).expand(len(digits), 2)
+    return torch.cat([one_hot, style], dim=1).to(device)
+
+
+digits = torch.arange(10).repeat_interleave(n_styles)
+grid = generate(model.G, z_styles.repeat(10, 1), ask(digits, 0.5, 0.5))
 show_grid(grid, nrow=n_styles, title="one row per asked-for digit, one column per z")
 plt.show()
-read_as = torch.as_tensor(classifier_outputs(grid)[1].argmax(1), device=device)
+read_as = torch.as_tensor(classifier_outputs(grid)[1].argmax(1))
 print(f"read as the row's digit: {(read_as == digits).float().mean():.1%}")
 assert (read_as == digits).float().mean() >= 0.95
 
 # %% [markdown]
-# Walking in $z$ with the condition fixed changes the handwriting, never the digit. **We check that every frame of
-# a 10-step spherical path (Chapter 4) is read as the digit asked for, for three digits.**
+# Walking in $z$ with the condition fixed changes the handwriting, never the digit. **We check that every frame
+# of a 10-step spherical path (Chapter 4) is read as the digit asked for, for three digits.**
 
 # %%
 ends = torch.randn(2, 64, generator=torch.Generator().manual_seed(12)).to(device)
 path = slerp(ends[0], ends[1], 10)  # (10, 64)
-walks = []
-for digit in (2, 5, 8):
-    fixed = grid_conditions[digit * n_styles].expand(len(path), 12)
-    walks.append(generate(model.G, path, fixed))
-walks = torch.cat(walks)
-walk_digits = torch.tensor([2, 5, 8], device=device).repeat_interleave(len(path))
+walk_digits = torch.tensor([2, 5, 8]).repeat_interleave(len(path))
+walks = generate(model.G, path.repeat(3, 1), ask(walk_digits, 0.5, 0.5))
 show_grid(
-    walks,
-    nrow=len(path),
-    title="z walks from left to right; the condition stays 2, 5, 8",
+    walks, nrow=len(path), title="z walks left to right; the condition stays 2, 5, 8"
 )
 plt.show()
-walk_read = torch.as_tensor(classifier_outputs(walks)[1].argmax(1), device=device)
+walk_read = torch.as_tensor(classifier_outputs(walks)[1].argmax(1))
 assert torch.equal(walk_read, walk_digits)
 
 # %% [markdown]
 # ## Does the style follow the request?
 #
-# On the 1,000 digits measured above, each was asked for with a thickness and slant rank. We measure the
-# attributes of what came out and compare them with what was asked, by Spearman's rank correlation $\rho$ (1:
-# the order of the requests is the order of the results). The target was $\rho \ge 0.8$ for each attribute.
-# **We check that thickness reaches it and that slant does not**: with the {term}`projection discriminator <projection discriminator (投影判别器)>` the slant
-# follows the request only loosely (the comparison above showed concatenation doing better on it).
+# The scatter plots compare, for the 1,000 digits measured above, the requested rank with the measured attribute;
+# the black curve is where a generator that followed perfectly would put its digits (the training digits'
+# attribute at each rank). The correlations are the ones in the table above.
+#
+# A cleaner test holds everything else fixed: one digit, 20 noise vectors, and only the thickness rank changing
+# (from 0.1 to 0.9, slant at 0.5), then only the slant rank. **We check, for digits 1, 4 and 7, that the mean
+# measured thickness rises at every step of the requested thickness, and the mean measured slant at every step of
+# the requested slant.**
 
 # %%
 measured = measure(samples).cpu()
-rho = {
-    name: spearmanr(asked[:, 10 + column].cpu(), measured[:, column]).statistic
-    for column, name in enumerate(("thickness", "slant"))
-}
 fig, axes = plt.subplots(1, 2, figsize=(10, 3.2), layout="constrained")
-for ax, (column, name) in zip(axes, enumerate(rho), strict=True):
+ranks = np.linspace(0, 1, 101)
+for column, (ax, name) in enumerate(zip(axes, ("thickness", "slant"), strict=True)):
     ax.scatter(
         asked[:, 10 + column].cpu(), measured[:, column], s=4, color=BLUE, alpha=0.5
     )
+    ax.plot(ranks, np.quantile(attributes[:, column].numpy(), ranks), color="black")
     ax.set(
         xlabel=f"requested {name} rank",
         ylabel=f"measured {name}",
-        title=f"Spearman rho = {rho[name]:.2f}",
+        title=f"pooled rho = {result[name + ' rho']:.2f}",
     )
 plt.show()
-assert rho["thickness"] >= 0.8  # DRAFT: seed 0 gave 0.83
-assert rho["slant"] < 0.8  # the slant target is missed (seed 0: 0.65)
+
+levels = [0.1, 0.3, 0.5, 0.7, 0.9]
+z_sweep = torch.randn(20, 64, generator=torch.Generator().manual_seed(16)).to(device)
+sweeps = {}
+for digit in (1, 4, 7):
+    for column, name in enumerate(("thickness", "slant")):
+        means = []
+        for level in levels:
+            style = [0.5, 0.5]
+            style[column] = level
+            batch = generate(model.G, z_sweep, ask(torch.full((20,), digit), *style))
+            means.append(measure(batch)[:, column].mean().item())
+        sweeps[digit, name] = means
+        print(
+            f"digit {digit}, {name:9s} at ranks {levels}:",
+            " ".join(f"{m:+.2f}" for m in means),
+        )
+assert all(np.all(np.diff(means) > 0) for means in sweeps.values())
 
 # %% [markdown]
-# One digit, thickness across and slant down: the grid below asks for a 4 at thickness ranks 0.05 to 0.95 (left
-# to right) and slant ranks 0.05 to 0.95 (top to bottom), all from one $z$.
+# One digit, thickness across and slant down: the grid below asks for a 4 at ranks 0.1 to 0.9 of each, all from
+# one $z$.
 
 # %%
-levels = torch.linspace(0.05, 0.95, 5)
-# thickness varies along a row, slant down a column
-tt, ss = torch.meshgrid(levels, levels, indexing="xy")
+tt, ss = torch.meshgrid(torch.tensor(levels), torch.tensor(levels), indexing="xy")
 four = torch.cat(
     [
         nn.functional.one_hot(torch.full((25,), 4), 10).float(),
@@ -458,52 +550,67 @@ four = torch.cat(
     dim=1,
 ).to(device)
 sweep = generate(model.G, z_styles[:1].expand(25, 64), four)
-fig, ax = plt.subplots(figsize=(4, 4))
+fig, ax = plt.subplots(figsize=(4.2, 4.2))
 ax.imshow(image_grid(sweep, nrow=5), cmap="gray")
-ax.set(
-    xticks=[],
-    yticks=[],
-    xlabel="thickness rank 0.05 → 0.95",
-    ylabel="slant rank 0.95 ← 0.05",
-)
+centres = 2 + 15 * np.arange(5)  # image_grid: 28-pixel tiles, 2-pixel padding
+ax.set_xticks(centres, [f"{v:.1f}" for v in levels])
+ax.set_yticks(centres, [f"{v:.1f}" for v in levels])
+ax.set(xlabel="thickness rank", ylabel="slant rank")
 plt.show()
 
 # %% [markdown]
 # ## Text to image, in miniature
 #
-# Now the {term}`prompt <prompt (提示词)>`. `gancourse.prompt` knows a few dozen words in English and Chinese: digits as words, numerals
-# and Chinese numerals; "thin"/"细的" and "bold"/"粗的" (thickness ranks 0.1 and 0.9); "upright"/"正的" (zero
-# shear, converted to a rank with the data's slants) and "slanted"/"倾斜的" (slant rank 0.9). Chinese is written
-# without spaces, so the parser cuts it by longest match: "一个" ("a") before "一" (one). **We check that the
-# English and Chinese prompts give identical conditions, that an unknown word is refused with the vocabulary in
-# the message, and, on 100 samples per prompt, that bold sevens come out thicker than thin twos and slanted ones
-# more slanted than upright ones, each still read as the digit asked for at least 95% of the time.**
+# Now the {term}`prompt <prompt (提示词)>`. `gancourse.prompt` knows 66 words in English and Chinese: digits as
+# words, numerals and Chinese numerals; "thin"/"细的" and "bold"/"粗的" (thickness ranks 0.1 and 0.9);
+# "upright"/"正的" and "slanted"/"倾斜的". "Slanted" is slant rank 0.9; "upright" is a measurement, zero
+# shear, converted to a rank with the training digits' slants (it is not 0.5: most digits lean right a little).
+# A word not given means rank 0.5. Chinese is written without spaces, so the parser cuts it by longest match:
+# "一个" ("a") before "一" (one). **We check the vocabulary's size, the ranks, the longest match, that the
+# English and Chinese prompts give identical conditions (and so identical digits), and that an unknown word is
+# refused with the vocabulary in the message.**
 
 # %%
-prompts = [
-    "a bold, slanted seven",
-    "一个粗的、倾斜的七",
-    "thin upright 2",
-    "细的、正的二",
-]
-asked_by_prompt = {
-    text: condition(parse_prompt(text), attributes).to(device) for text in prompts
+prompts = {
+    "a bold, slanted seven": "一个粗的、倾斜的七",
+    "a thin, upright seven": "一个细的、正的七",
+    "thin upright 2": "细的、正的二",
 }
-assert torch.equal(asked_by_prompt[prompts[0]], asked_by_prompt[prompts[1]])
-assert torch.equal(asked_by_prompt[prompts[2]], asked_by_prompt[prompts[3]])
+asked_by_prompt = {}
+for english, chinese in prompts.items():
+    y = condition(parse_prompt(english), attributes)
+    assert torch.equal(y, condition(parse_prompt(chinese), attributes))
+    asked_by_prompt[english] = y.to(device)
+    print(
+        f"{english:22s} = {chinese:10s} -> thickness rank {y[10]:.2f}, "
+        f"slant rank {y[11]:.2f}"
+    )
+upright_rank = asked_by_prompt["thin upright 2"][11].item()
+assert len(VOCABULARY) == 66 and tokenize("一个七") == ["一个", "七"]
+assert asked_by_prompt["a bold, slanted seven"][10:].tolist() == [0.9, 0.9]
+assert abs(asked_by_prompt["thin upright 2"][10].item() - 0.1) < 1e-6
+assert 0.1 < upright_rank < 0.5
 try:
     parse_prompt("a fat seven")
 except PromptError as error:
     print(str(error).splitlines()[0])
     assert "fat" in str(error) and "粗的" in str(error)
+else:
+    raise AssertionError("'fat' should be an unknown word")
 
+# %% [markdown]
+# Each prompt asks for 100 digits from the same noise. **We check that the bold, slanted sevens come out thicker
+# and more slanted than the thin, upright sevens (same digit, so only the style words differ), and that every
+# prompt's digits are read as the digit asked for at least 95% of the time.**
+
+# %%
 z_prompt = torch.randn(100, 64, generator=torch.Generator().manual_seed(13)).to(device)
 drawn = {
     text: generate(model.G, z_prompt, y.expand(100, 12))
     for text, y in asked_by_prompt.items()
 }
-fig, axes = plt.subplots(2, 2, figsize=(10, 2.6), layout="constrained")
-for ax, (text, batch) in zip(axes.flat, drawn.items(), strict=True):
+fig, axes = plt.subplots(3, 1, figsize=(8, 2.9), layout="constrained")
+for ax, (text, batch) in zip(axes, drawn.items(), strict=True):
     show_grid(batch[:10], nrow=10, ax=ax, title=text)
 plt.show()
 
@@ -513,8 +620,8 @@ for text, batch in drawn.items():
     digit = parse_prompt(text).digit
     share = float((classifier_outputs(batch)[1].argmax(1) == digit).mean())
     stats[text] = (t, s, share)
-    print(f"{text:24s} thickness {t:.2f}, slant {s:+.2f}, read as {digit}: {share:.0%}")
-bold, thin = stats["a bold, slanted seven"], stats["thin upright 2"]
+    print(f"{text:22s} thickness {t:.2f}, slant {s:+.2f}, read as {digit}: {share:.0%}")
+bold, thin = stats["a bold, slanted seven"], stats["a thin, upright seven"]
 assert bold[0] > thin[0] and bold[1] > thin[1]
 assert all(share >= 0.95 for _, _, share in stats.values())
 
@@ -522,12 +629,13 @@ assert all(share >= 0.95 for _, _, share in stats.values())
 # ## How real systems scale this
 #
 # Our lookup table from words to a 12-number condition is the smallest possible text encoder. Reed et al.
-# {cite}`reed2016generative` replaced it with a learned encoder of whole sentences ("this bird is red with a short
-# beak") and fed its embedding to both players, as we fed $y$. They added a second idea, the *matching-aware*
-# discriminator: besides real pairs and generated pairs, D also sees real images with the *wrong* text and must
-# call them fake, so it has to check the match, not only realism. This course does not implement it: on digits,
-# where the condition is a label the classifier can check, the measures above already tell us whether the match
-# is learned.
+# {cite}`reed2016generative` used a pre-trained encoder of whole sentences ("this bird is red with a short beak")
+# and fed its embedding to both players, as we fed $y$ (in their discriminator, replicated over a small feature
+# map and stacked onto it, much like our concatenation). They added a second idea, the *matching-aware*
+# discriminator (GAN-CLS): besides real pairs and generated pairs, D also sees real images with the *wrong* text
+# and must call them fake. That gives D a signal about the match that does not depend on how realistic G's
+# images are yet, and it changes what the optimal D compares. This course does not implement it; it is one
+# candidate for the recognition target missed above.
 #
 # ## Exercises
 #
@@ -536,25 +644,29 @@ assert all(share >= 0.95 for _, _, share in stats.values())
 #
 # ```{exercise}
 # :label: cond-ex-1
-# Ask the trained generator for a condition halfway between two digits: 0.5 on the 1 and 0.5 on the 7.
-# Predict what the classifier reads, then check on 200 samples.
+# Ask the trained generator for a condition halfway between two digits: 0.5 on the 1 and 0.5 on the 7 (style
+# ranks 0.5). The generator never saw such a condition. Predict what the classifier reads on 200 samples: 1s,
+# 7s, something else, and in what proportion?
 # ```
 #
 # ```{solution-start} cond-ex-1
 # :class: dropdown
 # ```
 #
-# The generator never saw such a condition; its first layer mixes the two class embeddings, so the samples are
-# blends that mostly fall on one side or the other: read as 1 or 7, rarely as anything else.
+# The first layer adds half of each digit's embedding, and what the rest of the network makes of that is an
+# empirical question. Here at least 80% of the samples are read as a 1 or a 7 (checked); the split between them
+# and the number of samples the classifier hesitates on (both probabilities above 0.2) are printed.
 
 # %%
 halfway = torch.zeros(200, 12, device=device)
 halfway[:, [1, 7]] = 0.5
 halfway[:, 10:] = 0.5
 z_blend = torch.randn(200, 64, generator=torch.Generator().manual_seed(14)).to(device)
-blend = generate(model.G, z_blend, halfway)
-read = np.bincount(classifier_outputs(blend)[1].argmax(1), minlength=10) / 200
+blend_probs = classifier_outputs(generate(model.G, z_blend, halfway))[1]
+read = np.bincount(blend_probs.argmax(1), minlength=10) / 200
+hesitant = int(((blend_probs[:, 1] > 0.2) & (blend_probs[:, 7] > 0.2)).sum())
 print("read as:", {d: f"{p:.0%}" for d, p in enumerate(read) if p > 0})
+print(f"samples with both p(1) and p(7) above 0.2: {hesitant}")
 assert read[1] + read[7] >= 0.8
 
 # %% [markdown]
@@ -571,16 +683,14 @@ assert read[1] + read[7] >= 0.8
 # :class: dropdown
 # ```
 #
-# The condition enters a linear layer, so the generator extrapolates along the direction it learned: the strokes
-# get thicker still. The digit is still read as a 4 most of the time.
+# Nothing forces it: the linear first layer is followed by batch norm, ReLUs and a tanh, which may saturate.
+# Here the strokes do get thicker still (checked), and at least half of the 200 samples are still read as a 4.
 
 # %%
 z_four = torch.randn(200, 64, generator=torch.Generator().manual_seed(15)).to(device)
 thick = {}
 for rank in (0.5, 1.0, 1.5):
-    y = torch.zeros(12)
-    y[4], y[10], y[11] = 1.0, rank, 0.5
-    batch = generate(model.G, z_four, y.to(device).expand(200, 12))
+    batch = generate(model.G, z_four, ask(torch.full((200,), 4), rank, 0.5))
     read_as_four = float((classifier_outputs(batch)[1].argmax(1) == 4).mean())
     thick[rank] = (thickness(batch).mean().item(), read_as_four)
 print(
@@ -595,35 +705,50 @@ assert thick[1.5][1] >= 0.5
 #
 # ```{exercise}
 # :label: cond-ex-3
-# An auxiliary classifier (AC-GAN, {cite}`odena2017conditional`) gives the discriminator a second head
-# that predicts the digit. Write that head on the projection discriminator's features $\phi(x)$ and train only
-# it for 300 steps on real training digits, with the trained $\phi$ frozen. Predict its accuracy on the
-# held-out digits: has D's feature map learned what a digit is?
+# A *linear probe*: train a linear classifier of the digit on the projection discriminator's frozen features
+# $\phi(x)$ (Adam, learning rate $10^{-3}$, 300 steps of 64 training digits), and the same on the features of
+# a freshly initialised, untrained discriminator. Predict both accuracies on the held-out digits. (AC-GAN
+# {cite}`odena2017conditional` puts such a head on D and trains it jointly, on real and generated digits, with
+# G rewarded when the head recognises its digits; here we only probe.)
 # ```
 #
 # ```{solution-start} cond-ex-3
 # :class: dropdown
 # ```
 #
-# The projection term already needs phi(x) to separate the classes linearly, so a linear head on the frozen
-# features classifies the held-out digits well.
+# Random convolutional features are already good inputs for a linear classifier of digits, so the untrained
+# discriminator's probe is far from chance. The trained discriminator's features do better still (checked): the
+# game taught $\phi$ something about digits, though nothing in the projection form requires $\phi$ to separate
+# the classes.
+
 
 # %%
-head = nn.Linear(model.D.embed.out_features, 10).to(device)
-opt = torch.optim.Adam(head.parameters(), lr=1e-3)
-model.D.eval()
-with torch.no_grad():
-    train_features, test_features = model.D.phi(images), model.D.phi(reference)
-seed_everything(1)
-for _ in range(300):
-    index = torch.randint(len(images), (64,), device=device)
-    loss = nn.functional.cross_entropy(head(train_features[index]), labels[index])
-    opt.zero_grad()
-    loss.backward()
-    opt.step()
-accuracy = (head(test_features).argmax(1) == reference_labels).float().mean().item()
-print(f"held-out accuracy of a linear head on D's features: {accuracy:.1%}")
-assert accuracy >= 0.85
+def probe_accuracy(D: ProjectionDiscriminator) -> float:
+    """Held-out accuracy of a linear digit classifier on D's frozen features."""
+    D.eval()
+    with torch.no_grad():
+        train_features, test_features = D.phi(images), D.phi(reference)
+    seed_everything(1)
+    head = nn.Linear(train_features.shape[1], 10).to(device)
+    opt = torch.optim.Adam(head.parameters(), lr=1e-3)
+    for _ in range(300):
+        index = torch.randint(len(images), (64,), device=device)
+        loss = nn.functional.cross_entropy(head(train_features[index]), labels[index])
+        opt.zero_grad()
+        loss.backward()
+        opt.step()
+    D.train()
+    return (head(test_features).argmax(1) == reference_labels).float().mean().item()
+
+
+seed_everything(2)
+fresh = dcgan_init_(ProjectionDiscriminator(condition_dim=12)).to(device)
+trained_probe, fresh_probe = probe_accuracy(model.D), probe_accuracy(fresh)
+print(
+    f"linear probe on D's features: trained {trained_probe:.1%}, "
+    f"untrained {fresh_probe:.1%}"
+)
+assert fresh_probe > 0.5 and trained_probe > fresh_probe + 0.02
 
 # %% [markdown]
 # ```{solution-end}
@@ -632,28 +757,38 @@ assert accuracy >= 0.85
 # ```{exercise}
 # :label: cond-ex-4
 # Teach the parser one more word: "fat" and "胖的" for bold. Then check that "a fat 3" and "一个胖的三" give
-# the condition of "a bold 3".
+# the condition of "a bold 3". Predict first: if you add only "胖" (without 的), does "一个胖的三" still parse?
 # ```
 #
 # ```{solution-start} cond-ex-4
 # :class: dropdown
 # ```
 #
-# Add the words to the thickness table and the vocabulary (the parser reads both); restore them after.
+# Add the words to the thickness table and the vocabulary (the parser reads both), and restore them after.
+# With only "胖", longest match cuts "一个 / 胖 / 的 / 三", and "的" is a filler, so it parses too (checked).
 
 # %%
 from gancourse import prompt as prompt_module  # noqa: E402
 
-added = {"fat": "bold", "胖的": "bold"}
-prompt_module.THICKNESS.update(added)
-prompt_module.VOCABULARY.update(dict.fromkeys(added, "thickness"))
-try:
-    bold_three = condition(parse_prompt("a bold 3"), attributes)
-    assert torch.equal(condition(parse_prompt("a fat 3"), attributes), bold_three)
-    assert torch.equal(condition(parse_prompt("一个胖的三"), attributes), bold_three)
-finally:
-    for word in added:
-        del prompt_module.THICKNESS[word], prompt_module.VOCABULARY[word]
+
+def with_words(added: dict[str, str], text: str) -> torch.Tensor:
+    """The condition of ``text`` while the ``added`` thickness words are known."""
+    prompt_module.THICKNESS.update(added)
+    prompt_module.VOCABULARY.update(dict.fromkeys(added, "thickness"))
+    try:
+        return condition(parse_prompt(text), attributes)
+    finally:
+        for word in added:
+            del prompt_module.THICKNESS[word], prompt_module.VOCABULARY[word]
+
+
+bold_three = condition(parse_prompt("a bold 3"), attributes)
+assert torch.equal(with_words({"fat": "bold", "胖的": "bold"}, "a fat 3"), bold_three)
+assert torch.equal(
+    with_words({"fat": "bold", "胖的": "bold"}, "一个胖的三"), bold_three
+)
+assert torch.equal(with_words({"胖": "bold"}, "一个胖的三"), bold_three)
+assert "fat" not in prompt_module.VOCABULARY  # restored
 
 # %% [markdown]
 # ```{solution-end}
@@ -661,10 +796,12 @@ finally:
 #
 # ## What to take away
 #
-# - A condition given to both players turns "draw a digit" into "draw this digit": the discriminator's optimum
+# - A condition given to both players turns "draw a digit" into "draw this digit": the optimal discriminator
 #   compares $p_\text{data}(x \mid y)$ with $p_g(x \mid y)$, so drawing the wrong digit is penalised.
 # - The projection discriminator puts the condition where the optimal logit needs it, an inner product with the
-#   image's features.
+#   image's features, under assumptions that hold for a categorical digit and only approximately for a style.
+#   On this budget it beat concatenation on realism and on the worst digit, and lost to it on slant.
 # - Attributes measured from pixels are free labels: thickness and slant made a 12-number condition, and a
 #   dictionary from words to that condition is a (very) small text encoder.
-# - Control is measured, not assumed: the classifier reads the digit, the attribute measures read the style.
+# - Control is measured, not assumed, on conditions no network trained on: the classifier reads the digit, the
+#   attribute measures read the style, and the targets missed are stated as missed.

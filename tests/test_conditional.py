@@ -1,7 +1,13 @@
 import pytest
 import torch
 
-from gancourse.conditional import ConcatDiscriminator, ProjectionDiscriminator, conditions_per_class, recognised
+from gancourse.conditional import (
+    ConcatDiscriminator,
+    ProjectionDiscriminator,
+    conditions_per_class,
+    recognised,
+    style_conditions,
+)
 from gancourse.models import LeanDCGANDiscriminator, LeanDCGANGenerator, as_condition, generate
 from gancourse.train import GANTrainer, TrainConfig
 
@@ -91,3 +97,19 @@ def test_conditions_per_class_and_recognised():
     assert recognised(probabilities, asked).tolist() == [1.0, 0.5] + [1.0] * 8
     with pytest.raises(ValueError, match="at least once"):
         recognised(probabilities[:3], asked[:3])
+
+
+def test_style_conditions_are_the_digit_then_ranks_among_the_training_digits():
+    training = torch.tensor([[1.0, -0.2], [2.0, 0.0], [3.0, 0.2], [4.0, 0.4]])
+    held_out = torch.tensor([[2.5, 0.5], [0.5, -1.0]])  # outside the training range on both ends
+    y = style_conditions(torch.tensor([7, 0]), held_out, training)
+    assert y.shape == (2, 12) and y[0, 7] == 1 and y[1, 0] == 1 and y[:, :10].sum() == 2
+    assert y[0, 10:].tolist() == [0.5, 1.0] and y[1, 10:].tolist() == [0.0, 0.0]
+
+
+def test_the_generator_is_asked_only_for_conditions_the_data_contain():
+    G, D = LeanDCGANGenerator(8, condition_dim=10), ProjectionDiscriminator(10)
+    labels = torch.full((40,), 3)
+    trainer = GANTrainer(G, D, torch.optim.Adam(G.parameters()), torch.optim.Adam(D.parameters()),
+                         torch.zeros(40, 1, 28, 28), 8, TrainConfig(batch_size=16, progress=False), labels=labels)
+    assert torch.equal(trainer.sample_conditions(16), torch.full((16,), 3))
