@@ -75,7 +75,7 @@ STEPS, BATCH = (2_500, 32) if device.type == "cpu" else (10_000, 128)  # GPU: fu
 COMPARE_STEPS = STEPS * 2 // 5  # the budget on which the two Ds are compared
 # The unconditional lean DCGAN's lowest FD on the CPU setting over five seeds
 # (benchmarks/conditional_seeds.py; the Performance page lists every run).
-UNCONDITIONAL_FD = 36.0
+UNCONDITIONAL_FD = 32.1
 
 # %% [markdown]
 # ## Two attributes every digit has
