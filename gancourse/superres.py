@@ -5,11 +5,13 @@ Images are float tensors (N, 1, H, W) in [-1, 1], as everywhere in the course.
     ``downsample``      area (box-filter) averaging: each low-resolution pixel is the mean of a factor x factor
                         block, an antialiased reduction (no aliasing, unlike picking every 4th pixel);
     ``upsample``        nearest or bicubic interpolation, clamped to [-1, 1] (bicubic overshoots at edges);
-    ``SRNet``           a small convolutional network ending in sub-pixel convolutions (``nn.PixelShuffle``,
-                        Shi et al. 2016), as SRGAN's generator does (Ledig et al. 2017);
+    ``SRNet``           bicubic plus a correction by a small convolutional network ending in sub-pixel
+                        convolutions (``nn.PixelShuffle``, Shi et al. 2016), as SRGAN's generator does (Ledig
+                        et al. 2017);
     ``FeatureContent``  the "perceptual" content loss on the frozen digit classifier's feature maps;
     ``pixel_step``, ``srgan_step``  one optimiser step of each training (the chapter writes them out first);
-    ``psnr``, ``ssim``  per-image PSNR and SSIM from torchmetrics with ``data_range=2`` (the span of [-1, 1]).
+    ``psnr``, ``ssim``  per-image PSNR (``data_range=2``, the span of [-1, 1]) and SSIM (on the images mapped
+                        to [0, 1], ``data_range=1``) from torchmetrics.
 """
 
 from __future__ import annotations
@@ -78,11 +80,15 @@ class ResidualBlock(nn.Module):
 
 
 class SRNet(nn.Module):
-    """Low resolution (B, 1, h, w) in [-1, 1] -> (B, 1, factor h, factor w) in [-1, 1].
+    """Low resolution (B, 1, h, w) in [-1, 1] -> (B, 1, factor h, factor w): bicubic upsampling plus a learned
+    correction (global residual learning, as VDSR and EDSR do).
 
-    A 3x3 convolution to ``channels`` maps, ``blocks`` residual blocks at the low resolution (where convolutions
-    are cheap), then one sub-pixel stage per factor of 2: a convolution to 4x the channels and
-    ``nn.PixelShuffle(2)``, which rearranges (B, 4C, h, w) into (B, C, 2h, 2w). A last 3x3 convolution and tanh.
+    The correction: a 3x3 convolution to ``channels`` maps, ``blocks`` residual blocks at the low resolution
+    (where convolutions are cheap), then one sub-pixel stage per factor of 2: a convolution to 4x the channels
+    and ``nn.PixelShuffle(2)``, which rearranges (B, 4C, h, w) into (B, C, 2h, 2w); a last 3x3 convolution to
+    one channel. No tanh: a saturating output let the pixel loss drive the network to the all-background answer,
+    where no gradient flows (4 of 5 seeds, see the pitfalls page). In eval mode the output is clamped to
+    [-1, 1], like ``upsample``'s; in training it is not, so pixels outside the range still get gradients.
     """
 
     def __init__(self, factor: int = 4, channels: int = 32, blocks: int = 2) -> None:
@@ -97,11 +103,13 @@ class SRNet(nn.Module):
             nn.Conv2d(1, channels, 3, padding=1), nn.PReLU(),  # (B, C, h, w)
             *[ResidualBlock(channels) for _ in range(blocks)],  # (B, C, h, w)
             *stages,  # (B, C, factor h, factor w)
-            nn.Conv2d(channels, 1, 3, padding=1), nn.Tanh(),  # (B, 1, factor h, factor w)
+            nn.Conv2d(channels, 1, 3, padding=1),  # (B, 1, factor h, factor w): the correction
         )
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        return self.net(x)
+        bicubic = F.interpolate(x, scale_factor=self.factor, mode="bicubic", align_corners=False)
+        out = bicubic + self.net(x)
+        return out if self.training else out.clamp(-1, 1)
 
 
 class FeatureContent(nn.Module):
@@ -187,13 +195,19 @@ def psnr(pred: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
 
 
 def ssim(pred: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
-    """Per-image SSIM (Wang et al. 2004), (N,), 1 for identical images: torchmetrics'
-    ``structural_similarity_index_measure`` with its defaults (Gaussian window 11, sigma 1.5, k1 0.01, k2 0.03)
-    and ``data_range=2``: without it torchmetrics guesses the range from the data, which changes the constants
-    C1 = (k1 L)^2 and C2 = (k2 L)^2 from batch to batch.
+    """Per-image SSIM (Wang et al. 2004), (N,), 1 for identical images, on the images mapped to [0, 1].
+
+    SSIM's luminance term (2 mu_x mu_y + C1) / (mu_x^2 + mu_y^2 + C1) assumes intensities >= 0: on [-1, 1]
+    images it collapses where a window's mean is near 0 and turns negative where the means differ in sign. So
+    we shift to (x + 1) / 2 and pass ``data_range=1`` (without it torchmetrics guesses the range from each
+    batch, which changes C1 = (k1 L)^2 and C2 = (k2 L)^2 from batch to batch). Otherwise torchmetrics'
+    ``structural_similarity_index_measure`` with its defaults (Gaussian window 11, sigma 1.5, k1 0.01, k2 0.03;
+    on 28x28 images the mean runs over the 18x18 window centres that fit).
     """
     _check_pair(pred, target)
-    return structural_similarity_index_measure(pred, target, data_range=DATA_RANGE, reduction="none")
+    return structural_similarity_index_measure(
+        (pred + 1) / 2, (target + 1) / 2, data_range=1.0, reduction="none"
+    )
 
 
 # --------------------------------------------------------------------------------------------- the chapter's runs

@@ -85,7 +85,7 @@ def test_a_constant_image_survives_the_round_trip():
 
 @pytest.mark.parametrize("factor", [2, 4])
 def test_srnet_shapes_range_and_pixel_shuffle(factor):
-    net = SRNet(factor)
+    net = SRNet(factor).eval()
     out = net(torch.rand(3, 1, 28 // factor, 28 // factor) * 2 - 1)
     assert out.shape == (3, 1, 28, 28) and out.abs().max() <= 1
     shuffles = [m for m in net.modules() if isinstance(m, nn.PixelShuffle)]
@@ -214,19 +214,29 @@ def test_ssim_is_one_for_identical_images_and_below_for_others():
     assert (ssim(images.flip(-1), images) < 0.5).all()
 
 
-def test_ssim_of_two_flat_images_is_the_luminance_formula():
-    # constant images a and b: variances and covariance vanish, so SSIM = (2ab + C1) / (a^2 + b^2 + C1)
+def test_ssim_of_two_flat_images_is_the_luminance_formula_on_0_1():
+    # constant images: variances and covariance vanish, so SSIM = (2ab + C1) / (a^2 + b^2 + C1), with a, b the
+    # intensities mapped to [0, 1] and C1 = (0.01 L)^2, L = 1
     a, b = 0.6, -0.2
-    c1 = (0.01 * DATA_RANGE) ** 2
-    expected = (2 * a * b + c1) / (a**2 + b**2 + c1)
+    shifted_a, shifted_b, c1 = (a + 1) / 2, (b + 1) / 2, 0.01**2
+    expected = (2 * shifted_a * shifted_b + c1) / (shifted_a**2 + shifted_b**2 + c1)
     value = ssim(torch.full((1, 1, 28, 28), a), torch.full((1, 1, 28, 28), b))
-    assert value.item() == pytest.approx(expected, rel=1e-4)
+    assert value.item() == pytest.approx(expected, rel=1e-4) and value.item() > 0
+
+
+def test_ssim_is_the_standard_ssim_of_the_images_on_0_1():
+    pred, target = digits_like(3, 1), digits_like(3, 2)
+    standard = structural_similarity_index_measure((pred + 1) / 2, (target + 1) / 2, data_range=1.0,
+                                                   reduction="none")
+    assert torch.allclose(ssim(pred, target), standard)
+    signed = structural_similarity_index_measure(pred, target, data_range=2.0, reduction="none")
+    assert not torch.allclose(ssim(pred, target), signed, atol=1e-3)  # SSIM is not shift-invariant
 
 
 def test_ssim_needs_the_data_range():
     # without data_range torchmetrics takes it from the data: another C1, C2 and so another SSIM
     pred, target = digits_like(2, 1) * 0.1, digits_like(2, 2) * 0.1
-    guessed = structural_similarity_index_measure(pred, target, reduction="none")
+    guessed = structural_similarity_index_measure((pred + 1) / 2, (target + 1) / 2, reduction="none")
     assert not torch.allclose(ssim(pred, target), guessed, atol=1e-3)
 
 
@@ -254,3 +264,14 @@ def test_seed_benchmark_runs(tmp_path, monkeypatch, capsys):
     rows = record["results"]["0"]["rows"]
     assert {"nearest", "bicubic", "pixel loss", "SRGAN w=0.01", "2x pixel loss"} <= set(rows)
     assert (tmp_path / "seeds.json").is_file() and "| PSNR | seed 0 |" in capsys.readouterr().out
+
+
+def test_srnet_is_bicubic_plus_a_correction_clamped_only_in_eval():
+    torch.manual_seed(0)
+    net = SRNet()
+    torch.nn.init.zeros_(net.net[-1].weight)
+    torch.nn.init.zeros_(net.net[-1].bias)  # no correction: the network is bicubic
+    low = torch.rand(2, 1, 7, 7) * 2 - 1
+    raw = F.interpolate(low, scale_factor=4, mode="bicubic", align_corners=False)
+    assert torch.allclose(net.train()(low), raw) and raw.abs().max() > 1  # bicubic overshoots
+    assert torch.allclose(net.eval()(low), upsample(low, 4, "bicubic"))
