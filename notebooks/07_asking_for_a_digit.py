@@ -362,15 +362,17 @@ comparison = {
     "concat: higher slant rho": concat["slant rho"] > projection["slant rho"],
 }
 print(comparison)
-if MEASURED_SETTING:  # DRAFT: set from the five-seed run
+if MEASURED_SETTING:  # held on each of five seeds (the Performance page)
     assert all(comparison.values())
 
 # %% [markdown]
 # After 1,000 iterations on a CPU, projection draws digits closer to the real ones and gets even its worst digit
-# right more often, while concatenation follows the requested slant more closely. This is a measurement on this
-# budget, not a law (the {doc}`../book/performance` page has five seeds of it); the derivation above suggests
-# one possible reason, that projection's inner product is only right for the ranks under assumptions that need
-# not hold.
+# right more often, while concatenation follows the requested slant more closely. Five seeds agree, with room:
+# FD 24–37 against 43–69, worst digit 55–68% against 21–43%, slant $\rho$ 0.54–0.68 against 0.90–0.91 (the
+# {doc}`../book/performance` page). This is a measurement on this budget, not a law; the derivation above
+# suggests one possible reason, that projection's inner product is right for the style ranks only under
+# assumptions that need not hold. The same page shows concatenation trained to the full budget: it follows both
+# styles ($\rho$ about 0.9) but still misreads its worst digit about a third of the time.
 
 # %% [markdown]
 # ## How well does it listen?
@@ -419,28 +421,34 @@ plt.show()
 # %% [markdown]
 # The left panel is the question this chapter asks; the right one says, per digit, how close the drawn digits
 # are to the real ones of that class (100 against 100: every value is biased upwards by the small sample, by an
-# amount that depends on the digit, so compare them only roughly). **We check each target: the ones met are
-# asserted as met, the ones missed as missed, so the text must change the day that changes.**
+# amount that depends on the digit, so compare them only roughly).
+#
+# **We check each target as five seeds of this setting left it (the {doc}`../book/performance` page lists
+# them).** Confidence (0.964–0.971) and the Fréchet distance (4.6–7.0, against 32.1) are met on every seed with
+# room, and are asserted as met; recognition (worst digit 88–93%) and slant ($\rho$ 0.60–0.67) are missed on
+# every seed, and are asserted as missed, so the text must change the day that changes. Thickness sits on its
+# target ($\rho$ 0.745–0.805: met on two seeds of five), so we assert only that it lies between 0.7 and 0.85,
+# and count it as not reliably met.
 
 # %%
 targets = {
     "every digit recognised >= 95%": result["min recognised"] >= 0.95,
     "confidence >= 0.90": result["confidence"] >= 0.90,
     "FD below the unconditional DCGAN's": result["FD"] < UNCONDITIONAL_FD,
-    "thickness rho >= 0.8": result["thickness rho"] >= 0.8,
     "slant rho >= 0.8": result["slant rho"] >= 0.8,
 }
 for name, met in targets.items():
     print(f"{name:36s} {'met' if met else 'NOT met'}")
-EXPECTED = {  # DRAFT: set from the five-seed run
+print(f"{'thickness rho >= 0.8':36s} rho = {result['thickness rho']:.3f}, on the edge")
+EXPECTED = {
     "every digit recognised >= 95%": False,
     "confidence >= 0.90": True,
     "FD below the unconditional DCGAN's": True,
-    "thickness rho >= 0.8": True,
     "slant rho >= 0.8": False,
 }
 if MEASURED_SETTING:
     assert targets == EXPECTED
+    assert 0.7 < result["thickness rho"] < 0.85
 else:
     assert all(targets[name] for name, met in EXPECTED.items() if met)
 
