@@ -3,9 +3,11 @@ the measures.
 
 Images are float tensors (N, 1, H, W) in [-1, 1], as everywhere in the course.
     ``downsample``      area (box-filter) averaging: each low-resolution pixel is the mean of a factor x factor
-                        block, an antialiased reduction (no aliasing, unlike picking every 4th pixel);
-    ``upsample``        nearest or bicubic interpolation, clamped to [-1, 1] (bicubic overshoots at edges);
-    ``SRNet``           bicubic plus a correction by a small convolutional network ending in sub-pixel
+                        block; the box filter reduces aliasing (far less than picking every 4th pixel) but does
+                        not remove it. Not the degradation of SR benchmarks (MATLAB's bicubic ``imresize``);
+    ``upsample``        nearest or bicubic interpolation, clamped to [-1, 1] (bicubic overshoots at edges;
+                        PyTorch's is Keys' cubic convolution with a = -0.75, MATLAB's uses a = -0.5);
+    ``SRNet``           bicubic plus a learned correction by a small convolutional network with sub-pixel
                         convolutions (``nn.PixelShuffle``, Shi et al. 2016), as SRGAN's generator does (Ledig
                         et al. 2017);
     ``FeatureContent``  the "perceptual" content loss on the frozen digit classifier's feature maps;
@@ -66,7 +68,8 @@ def upsample(images: torch.Tensor, factor: int = 4, mode: str = "bicubic") -> to
 
 
 class ResidualBlock(nn.Module):
-    """x + conv(relu(conv(x))): two 3x3 convolutions at constant shape (B, C, h, w)."""
+    """x + conv(prelu(conv(x))): two 3x3 convolutions and a PReLU (a ReLU with a learned slope for negative
+    inputs) at constant shape (B, C, h, w)."""
 
     def __init__(self, channels: int) -> None:
         super().__init__()
@@ -81,13 +84,15 @@ class ResidualBlock(nn.Module):
 
 class SRNet(nn.Module):
     """Low resolution (B, 1, h, w) in [-1, 1] -> (B, 1, factor h, factor w): bicubic upsampling plus a learned
-    correction (global residual learning, as VDSR and EDSR do).
+    correction (global residual learning: the network learns only what bicubic gets wrong, as in VDSR, Kim et al.
+    2016).
 
     The correction: a 3x3 convolution to ``channels`` maps, ``blocks`` residual blocks at the low resolution
     (where convolutions are cheap), then one sub-pixel stage per factor of 2: a convolution to 4x the channels
     and ``nn.PixelShuffle(2)``, which rearranges (B, 4C, h, w) into (B, C, 2h, 2w); a last 3x3 convolution to
-    one channel. No tanh: a saturating output let the pixel loss drive the network to the all-background answer,
-    where no gradient flows (4 of 5 seeds, see the pitfalls page). In eval mode the output is clamped to
+    one channel. No tanh: with a tanh output (an earlier version) the pixel loss drove 4 of 5 seeds of
+    ``benchmarks/superres_seeds.py`` to the all-background answer, where the saturated tanh passes almost no
+    gradient (see the pitfalls page). In eval mode the output is clamped to
     [-1, 1], like ``upsample``'s; in training it is not, so pixels outside the range still get gradients.
     """
 
@@ -201,8 +206,10 @@ def ssim(pred: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
     images it collapses where a window's mean is near 0 and turns negative where the means differ in sign. So
     we shift to (x + 1) / 2 and pass ``data_range=1`` (without it torchmetrics guesses the range from each
     batch, which changes C1 = (k1 L)^2 and C2 = (k2 L)^2 from batch to batch). Otherwise torchmetrics'
-    ``structural_similarity_index_measure`` with its defaults (Gaussian window 11, sigma 1.5, k1 0.01, k2 0.03;
-    on 28x28 images the mean runs over the 18x18 window centres that fit).
+    ``structural_similarity_index_measure`` with its defaults (Gaussian window 11, sigma 1.5, k1 0.01, k2 0.03).
+    torchmetrics pads each image by reflection (5 pixels) and averages the SSIM map over all 28x28 positions;
+    the reference implementation and scikit-image average over the 18x18 positions whose window fits inside,
+    so their values differ a little.
     """
     _check_pair(pred, target)
     return structural_similarity_index_measure(

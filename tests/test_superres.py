@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import dataclasses
 import importlib.util
+import itertools
 import math
 from pathlib import Path
 
+import numpy as np
 import pytest
 import torch
 import torch.nn.functional as F
@@ -14,6 +16,8 @@ from torch import nn
 from torchmetrics.functional.image import structural_similarity_index_measure
 
 from gancourse.classifier import offline_split
+from gancourse.losses import discriminator_loss, generator_loss_nonsaturating
+from gancourse.metrics import classifier_outputs
 from gancourse.models import LeanDCGANDiscriminator
 from gancourse.superres import (
     DATA_RANGE,
@@ -92,6 +96,16 @@ def test_srnet_shapes_range_and_pixel_shuffle(factor):
     assert len(shuffles) == int(math.log2(factor))
 
 
+def test_pixel_shuffle_is_the_chapters_equation():
+    # PS(T)[c, 2i + a, 2j + b] = T[4c + 2a + b, i, j] (Chapter 8, eq-pixel-shuffle), on entries that name themselves
+    channels, h, w = 3, 2, 4
+    t = torch.arange(4 * channels * h * w, dtype=torch.float32).view(1, 4 * channels, h, w)
+    shuffled = nn.PixelShuffle(2)(t)
+    assert shuffled.shape == (1, channels, 2 * h, 2 * w)
+    for c, i, j, a, b in itertools.product(range(channels), range(h), range(w), range(2), range(2)):
+        assert shuffled[0, c, 2 * i + a, 2 * j + b] == t[0, 4 * c + 2 * a + b, i, j]
+
+
 def test_srnet_refuses_an_odd_factor():
     with pytest.raises(ValueError, match="factor must be 2, 4 or 8"):
         SRNet(3)
@@ -168,6 +182,40 @@ def test_srgan_step_adversarial_term_moves_the_generator():
     assert not torch.allclose(results[0], results[1])
 
 
+def _no_content(sr: torch.Tensor, hr: torch.Tensor) -> torch.Tensor:
+    return 0.0 * sr.sum()  # a content loss of weight zero that still joins the graph
+
+
+def test_srgan_generator_step_lowers_minus_log_d_for_a_fixed_discriminator():
+    torch.manual_seed(0)
+    generator, discriminator, hr = SRNet(), LeanDCGANDiscriminator(), digits_like(8)
+
+    def adversarial() -> float:  # -log D(G(x_LR)), the generator's adversarial loss
+        with torch.no_grad():
+            return generator_loss_nonsaturating(discriminator(generator(downsample(hr)))).item()
+
+    before = adversarial()
+    losses = srgan_step(generator, discriminator, torch.optim.SGD(generator.parameters(), lr=1e-2),
+                        torch.optim.SGD(discriminator.parameters(), lr=0.0), hr, _no_content, 1.0)
+    assert losses["adversarial"] == pytest.approx(before, rel=1e-5)  # D did not move (lr 0)
+    assert adversarial() < before
+
+
+def test_srgan_discriminator_step_lowers_its_loss_for_a_fixed_generator():
+    torch.manual_seed(0)
+    generator, discriminator, hr = SRNet(), LeanDCGANDiscriminator(), digits_like(8)
+
+    def d_loss() -> float:  # -[log D(x_HR) + log(1 - D(G(x_LR)))]
+        with torch.no_grad():
+            return discriminator_loss(discriminator(hr), discriminator(generator(downsample(hr)))).item()
+
+    before = d_loss()
+    losses = srgan_step(generator, discriminator, torch.optim.SGD(generator.parameters(), lr=0.0),
+                        torch.optim.SGD(discriminator.parameters(), lr=1e-2), hr, _no_content, 1.0)
+    assert losses["D"] == pytest.approx(before, rel=1e-5)
+    assert d_loss() < before
+
+
 def test_training_repeats_from_its_seed():
     images = offline_split().train_images[:256]
     setting = SRSetting(pixel_steps=3, finetune_steps=2, batch_size=8)
@@ -233,6 +281,30 @@ def test_ssim_is_the_standard_ssim_of_the_images_on_0_1():
     assert not torch.allclose(ssim(pred, target), signed, atol=1e-3)  # SSIM is not shift-invariant
 
 
+def _ssim_map(x: torch.Tensor, y: torch.Tensor, reflect: bool) -> torch.Tensor:
+    """eq-ssim on [0, 1] images (L = 1) with an 11 x 11 Gaussian window of standard deviation 1.5: the map at every
+    window position, (N, 1, 28, 28) with the images reflected 5 pixels beyond their border, else (N, 1, 18, 18)."""
+    g = torch.exp(-((torch.arange(11, dtype=torch.float32) - 5) ** 2) / (2 * 1.5**2))
+    window = (torch.outer(g, g) / g.sum() ** 2).view(1, 1, 11, 11)
+    if reflect:
+        x, y = F.pad(x, (5, 5, 5, 5), mode="reflect"), F.pad(y, (5, 5, 5, 5), mode="reflect")
+    mu_x, mu_y = F.conv2d(x, window), F.conv2d(y, window)
+    var_x, var_y = F.conv2d(x * x, window) - mu_x**2, F.conv2d(y * y, window) - mu_y**2
+    cov = F.conv2d(x * y, window) - mu_x * mu_y
+    c1, c2 = 0.01**2, 0.03**2
+    return (2 * mu_x * mu_y + c1) * (2 * cov + c2) / ((mu_x**2 + mu_y**2 + c1) * (var_x + var_y + c2))
+
+
+def test_ssim_averages_over_all_28x28_window_positions():
+    hr = offline_split().held_out_images[::100][:4]
+    sr = upsample(downsample(hr), 4, "bicubic")
+    padded = _ssim_map((sr + 1) / 2, (hr + 1) / 2, reflect=True)
+    inside = _ssim_map((sr + 1) / 2, (hr + 1) / 2, reflect=False)  # the reference implementation's positions
+    assert padded.shape[-2:] == (28, 28) and inside.shape[-2:] == (18, 18)
+    assert torch.allclose(ssim(sr, hr), padded.mean(dim=(1, 2, 3)), atol=1e-4)
+    assert not torch.allclose(ssim(sr, hr), inside.mean(dim=(1, 2, 3)), atol=1e-3)
+
+
 def test_ssim_needs_the_data_range():
     # without data_range torchmetrics takes it from the data: another C1, C2 and so another SSIM
     pred, target = digits_like(2, 1) * 0.1, digits_like(2, 2) * 0.1
@@ -252,6 +324,23 @@ def test_sr_report_of_the_truth():
     report = sr_report(split.held_out_images, split.held_out_images, split.held_out_labels)
     assert math.isinf(report["PSNR"]) and report["SSIM"] == pytest.approx(1.0)
     assert report["FD"] < 1e-6 and report["accuracy"] >= 0.97 and report["misread, sure"] < 0.02
+
+
+def test_sr_report_counts_confident_misreadings_against_the_labels():
+    split = offline_split()
+    probs = classifier_outputs(split.held_out_images)[1]
+    truth = split.held_out_labels.numpy()
+    sure_right = np.flatnonzero((probs.argmax(1) == truth) & (probs.max(1) >= 0.99))[:100]
+    assert len(sure_right) == 100
+    images, labels = split.held_out_images[sure_right], split.held_out_labels[sure_right].clone()
+    labels[:10] = (labels[:10] + 1) % 10  # ten digits the classifier reads with p >= 0.99, now mislabelled
+    report = sr_report(images, images, labels)
+    assert report["accuracy"] == pytest.approx(0.9) and report["misread, sure"] == pytest.approx(0.1)
+    assert report["confidence when misread"] == pytest.approx(probs[sure_right[:10]].max(1).mean())
+    strict = sr_report(images, images, labels, sure=1.01)  # no probability reaches 1.01: misread, never sure
+    assert strict["accuracy"] == pytest.approx(0.9) and strict["misread, sure"] == 0
+    right = sr_report(images, images, split.held_out_labels[sure_right])
+    assert right["misread, sure"] == 0 and math.isnan(right["confidence when misread"])
 
 
 def test_seed_benchmark_runs(tmp_path, monkeypatch, capsys):
