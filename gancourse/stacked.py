@@ -152,7 +152,7 @@ class StackedDiscriminator(nn.Module):
     """
 
     def __init__(self, n_models: int, in_dim: int = 2, hidden: Sequence[int] = (128, 128), pack: int = 1,
-                 spectral: bool = False, minibatch_kernels: int = 0, kernel_dim: int = 4) -> None:
+                 spectral: bool = False, minibatch_kernels: int = 0, kernel_dim: int = 3) -> None:
         super().__init__()
         if pack < 1:
             raise ValueError(f"pack must be >= 1, got {pack}")

@@ -34,16 +34,20 @@ if "google.colab" in sys.modules:
 #
 # ```{admonition} In this chapter
 # :class: tip
-# You will see on the Dirac-GAN why gradient steps circle; write WGAN, WGAN-GP, spectral norm, R1 and minibatch discrimination as objectives and layers; and compare them on two toy problems over five seeds.
+# You will see on the Dirac-GAN why gradient steps circle; write WGAN, WGAN-GP, spectral norm, R1 and minibatch discrimination as objectives and layers; and compare them on two toy problems over five initialisations.
 #
-# Running time: the {doc}`../book/performance` page lists what each chapter takes on a 2-core CPU; on a
-# GPU it has not been measured yet.
+# Running time: the {doc}`../book/performance` page lists what each chapter takes on a 2-core CPU. The chapter
+# runs on the CPU on every machine, a GPU included: its networks are tiny, and its checked numbers are set for
+# this budget.
 # ```
 
 # %%
+import time
+
 import matplotlib.pyplot as plt
 import numpy as np
 import torch
+import torch.nn.functional as F
 from scipy.optimize import linear_sum_assignment
 from scipy.stats import spearmanr
 from tqdm.auto import trange
@@ -65,27 +69,28 @@ from gancourse.stacked import (
     StackedGenerator,
     minibatch_similarity,
 )
-from gancourse.train import discriminator_step, generator_step
+from gancourse.train import discriminator_step, generator_step, linear_decay
 from gancourse.viz import BLACK, BLUE, ORANGE, VERMILLION
 
-device = setup(seed=0)
-# what a GPU changes
-TOY_STEPS, TOY_SEEDS = (1_000, 5) if device.type == "cpu" else (10_000, 5)
+device = setup(seed=0, device="cpu")  # the CPU on every machine: the networks are tiny
+TOY_STEPS, TOY_SEEDS = 1_000, 5  # one budget everywhere: the checks are set for it
 
 # %% [markdown]
 # ## Why does it oscillate? The Dirac-GAN
 #
 # Mescheder, Geiger and Nowozin {cite}`mescheder2018training` strip a GAN down to two numbers. The data are a
 # single point at $x = 0$. The {term}`generator <generator (生成器)>` has one parameter and outputs it, $G = \theta$; the {term}`discriminator <discriminator (判别器)>` is
-# linear, $D_\psi(x) = \psi\,x$. With $f(t) = -\log(1 + e^{-t})$ the GAN's {term}`value function <value function (价值函数)>` of Chapter 2 becomes
+# linear, with raw score ({term}`logit <logit (对数几率)>`) $s_\psi(x) = \psi\,x$. With $f(t) = -\log(1 + e^{-t})$ the GAN's {term}`value function <value function (价值函数)>` of Chapter 2 becomes
 #
 # $$
 # L(\theta, \psi) = f(\psi\theta) + f(0),
 # $$ (dirac-game)
 #
-# which $D$ maximises over $\psi$ and $G$ minimises over $\theta$. The only equilibrium is $(\theta, \psi) =
-# (0, 0)$: the generator sits on the data and the discriminator is flat. Gradient training moves the pair along
-# the **vector field**
+# which $D$ maximises over $\psi$ and $G$ minimises over $\theta$. This is Mescheder et al.'s sign convention,
+# in which $D$'s logit is high on *fakes*; with Chapter 2's (high on real data) the game is the same with $\psi$
+# replaced by $-\psi$. Since $f'(t) = \sigma(-t)$, $f'(0) = \frac12$ and $f''(0) = -\frac14$. The only
+# equilibrium is $(\theta, \psi) = (0, 0)$: the generator sits on the data and the discriminator is flat.
+# Gradient training moves the pair along the **vector field**
 #
 # $$
 # v(\theta, \psi) = \begin{pmatrix} -\partial_\theta L \\ \partial_\psi L \end{pmatrix}
@@ -95,44 +100,84 @@ TOY_STEPS, TOY_SEEDS = (1_000, 5) if device.type == "cpu" else (10_000, 5)
 # \end{pmatrix}.
 # $$ (dirac-field)
 #
-# $J$ is a rotation: its eigenvalues $\pm i f'(0) = \pm i/2$ have no real part, so near the equilibrium the flow
-# circles it and never comes closer. A simultaneous gradient step of size $h$ multiplies the state by $I + hJ$,
-# whose eigenvalues have modulus $\sqrt{1 + h^2 f'(0)^2} > 1$: **each step moves outwards**. Alternating steps
-# ($D$ first, then $G$ against the new $D$, as in Algorithm 1) have modulus exactly 1 near the equilibrium: they
+# $J$ is the field's {term}`Jacobian <Jacobian (雅可比矩阵)>` at the equilibrium. **Linear stability in two
+# lines:** near an equilibrium $x^*$ the flow is $\dot x \approx J(x - x^*)$, a sum of terms $e^{\mu t}$, one per
+# eigenvalue $\mu$ of $J$; a term with $\mathrm{Re}\,\mu < 0$ decays, one with $\mathrm{Re}\,\mu = 0$ circles,
+# one with $\mathrm{Re}\,\mu > 0$ grows.
+#
+# Here $J$ is a rotation: its eigenvalues $\pm i f'(0) = \pm i/2$ have no real part, so near the equilibrium the
+# flow circles it and never comes closer. In fact the continuous flow conserves $\theta^2 + \psi^2$ everywhere,
+# since $\frac{d}{dt}(\theta^2 + \psi^2) = 2\theta(-\psi f') + 2\psi(\theta f') = 0$: it runs on circles round
+# the equilibrium. A simultaneous gradient step of size $h$ multiplies the state by $I + hJ$, whose eigenvalues
+# $1 \pm i h f'(0)$ have modulus $\sqrt{1 + h^2 f'(0)^2} > 1$: **each step moves outwards**. Alternating steps
+# ($D$ first, $\psi \leftarrow \psi + h f'(0)\theta$, then $G$ against the new $D$, $\theta \leftarrow \theta -
+# h f'(0)\psi$, as in Algorithm 1) multiply it near the equilibrium by
+#
+# $$
+# A = \begin{pmatrix} 1 - h^2 f'(0)^2 & -h f'(0) \\ h f'(0) & 1 \end{pmatrix}, \qquad \det A = 1,
+# $$ (dirac-alternating)
+#
+# whose eigenvalues, a complex pair (for $h f'(0) < 2$) with product $\det A = 1$, have modulus exactly 1: they
 # circle for ever.
 #
-# `gancourse.dirac` writes {eq}`dirac-game` as a loss and lets autograd compute the field, so the regularisers
-# below are written the way a training loop writes them. Its tests check the Jacobian's eigenvalues against the
-# closed forms of this section. **We check here that $J$'s eigenvalues are $\pm i/2$.**
+# `gancourse.dirac` writes {eq}`dirac-game` as a loss and lets autograd compute the field and its Jacobian, so
+# the regularisers below are written the way a training loop writes them. Its tests check the eigenvalues against
+# the closed forms of this section. **We check here that $J$'s eigenvalues are $\pm i/2$, and, with $h = 0.1$,
+# that the simultaneous step's eigenvalues have modulus $\sqrt{1 + h^2/4}$ and the alternating step's matrix has
+# determinant 1 and eigenvalues of modulus 1.**
 
 # %%
-plain = DiracGAN()
-eigenvalues = torch.linalg.eigvals(plain.jacobian())
-print("Jacobian at (0, 0):", plain.jacobian().tolist(), "eigenvalues:",
+J = DiracGAN().jacobian()  # (2, 2) float64; row 0: theta's component of v, row 1: psi's
+eigenvalues = torch.linalg.eigvals(J)
+print("Jacobian at (0, 0):", J.tolist(), "eigenvalues:",
       [f"{z.real:+.3f}{z.imag:+.3f}i" for z in eigenvalues.tolist()])
 assert torch.allclose(eigenvalues.real, torch.zeros(2, dtype=torch.float64), atol=1e-12)
 assert torch.allclose(eigenvalues.imag.abs(), torch.full_like(eigenvalues.real, 0.5))
 
+H = 0.1
+identity = torch.eye(2, dtype=torch.float64)
+d_step, g_step = identity.clone(), identity.clone()
+d_step[1] += H * J[1]  # D's step: psi <- psi + h (J[1, 0] theta + J[1, 1] psi)
+g_step[0] += H * J[0]  # then G's step, from the new psi
+step_matrices = {"simultaneous": identity + H * J, "alternating": g_step @ d_step}
+moduli = {name: torch.linalg.eigvals(m).abs() for name, m in step_matrices.items()}
+alternating_step = step_matrices["alternating"]
+print("alternating step:", alternating_step.tolist(),
+      f"det {torch.linalg.det(alternating_step):.6f}")
+print("moduli of the eigenvalues:", {k: m.tolist() for k, m in moduli.items()})
+one = torch.ones(2, dtype=torch.float64)
+assert torch.allclose(moduli["simultaneous"], one * (1 + H**2 / 4) ** 0.5)
+assert torch.isclose(torch.linalg.det(alternating_step), one[0])
+assert torch.allclose(moduli["alternating"], one)
+
 # %% [markdown]
-# **What makes it converge.** The discriminator's gradient at the data, $\partial_x D = \psi$, is what the
+# **What makes it converge.** The discriminator's gradient at the data, $\partial_x s = \psi$, is what the
 # regularisers act on:
 #
-# - **R1** {cite}`mescheder2018training` penalises $\frac{\gamma}{2}\,\|\nabla_x D(x)\|^2$ on *real* data only,
-#   here $\frac{\gamma}{2}\psi^2$. It adds $-\gamma$ to $J$'s lower-right entry, and the eigenvalues become
-#   $\frac12\big(-\gamma \pm \sqrt{\gamma^2 - 4f'(0)^2}\big)$: negative real parts, a spiral *into* the
-#   equilibrium.
+# - **R1** {cite}`mescheder2018training` is a {term}`gradient penalty <gradient penalty (梯度惩罚)>`:
+#   $\frac{\gamma}{2}\,\|\nabla_x s(x)\|^2$ on *real* data only, here $\frac{\gamma}{2}\psi^2$. It adds
+#   $-\gamma$ to $J$'s lower-right entry, and the eigenvalues become $\frac12\big(-\gamma \pm \sqrt{\gamma^2 -
+#   4f'(0)^2}\big)$, both with negative real parts. For $\gamma < 2f'(0) = 1$ they are complex: a spiral *into*
+#   the equilibrium. At $\gamma = 1$ they meet at $-\frac12$, **critical damping**: the fastest decay without
+#   rotation. For $\gamma > 1$ both are real and the state approaches the equilibrium directly, without circling
+#   it.
 # - **Instance noise** adds $\varepsilon \sim \mathcal N(0, \sigma^2)$ to real and fake samples. The expectation
-#   of $f$ over the noise adds $2 f''(0)\,\sigma^2 = -\sigma^2/2$ to the same entry: the same damping.
+#   of $f$ over the noise adds $2 f''(0)\,\sigma^2 = -\sigma^2/2$ to the same entry: the same damping, of strength
+#   $\sigma^2/2$ (so with $\sigma = 1$, below critical: a spiral in).
 # - **WGAN** {cite}`arjovsky2017wasserstein` uses $f(t) = t$ and clips $\psi$ to $[-c, c]$; **WGAN-GP**
-#   {cite}`gulrajani2017improved` penalises $\lambda(|\partial_x D| - 1)^2 = \lambda(|\psi| - 1)^2$ instead. Neither
-#   adds damping at the equilibrium: WGAN's $J$ is a rotation with eigenvalues $\pm i$, and WGAN-GP's penalty asks
-#   for $|\psi| = 1$, which the equilibrium $\psi = 0$ does not have.
+#   {cite}`gulrajani2017improved` penalises $\lambda(|\partial_x s| - 1)^2 = \lambda(|\psi| - 1)^2$ instead. Neither
+#   adds damping at the equilibrium: WGAN's $J$ is a rotation with eigenvalues $\pm i$ (clipping does nothing
+#   where $|\psi| < c$), and WGAN-GP's penalty asks for $|\psi| = 1$, which the equilibrium $\psi = 0$ does not
+#   have.
 #
-# We start 1,000 steps of size $h = 0.1$ at $(\theta, \psi) = (1, 1)$ for each variant ($\gamma = 1$, $\sigma =
-# 1$, $c = 1$, $\lambda = 1$), both simultaneous and alternating, and plot them on the field.
+# **We check these Jacobians with autograd: R1 ($\gamma = 1$) adds exactly $-1$ to the lower-right entry, with a
+# double eigenvalue $-\frac12$; instance noise ($\sigma = 1$) adds $-\frac12$, with complex eigenvalues; WGAN's
+# eigenvalues are $\pm i$.** Then we start 1,000 steps of size $h = 0.1$ at $(\theta, \psi) = (1, 1)$ for each
+# variant ($\gamma = 1$, $\sigma = 1$, $c = 1$, $\lambda = 1$), both simultaneous and alternating, and plot them
+# on the field.
 
 # %%
-H, N_STEPS = 0.1, 1000
+N_STEPS = 1000
 START = (torch.tensor(1.0), torch.tensor(1.0))
 GAMES = {
     "GAN": DiracGAN(),
@@ -141,11 +186,29 @@ GAMES = {
     "WGAN, clip c = 1": DiracGAN("wgan", clip=1.0),
     "WGAN-GP (λ = 1)": DiracGAN("wgan", gp_weight=1.0),
 }
+# WGAN-GP's field jumps at psi = 0 (the penalty's kink): it has no Jacobian there
+jacobians = {name: game.jacobian() for name, game in GAMES.items() if "GP" not in name}
+for name, jacobian in jacobians.items():
+    mu = torch.linalg.eigvals(jacobian).tolist()
+    print(f"{name:30s} J = {jacobian.tolist()}, eigenvalues",
+          [f"{z.real:+.3f}{z.imag:+.3f}i" for z in mu])
+lower_right = torch.tensor([[0.0, 0.0], [0.0, 1.0]], dtype=torch.float64)
+assert torch.allclose(jacobians["GAN + R1 (γ = 1)"], J - 1.0 * lower_right)  # -γ
+assert torch.allclose(jacobians["GAN + instance noise (σ = 1)"], J - 0.5 * lower_right)
+mu_r1 = torch.linalg.eigvals(jacobians["GAN + R1 (γ = 1)"])
+assert torch.allclose(mu_r1.real, -0.5 * one, atol=1e-6)  # a double eigenvalue -1/2
+assert mu_r1.imag.abs().max() < 1e-6
+mu_noise = torch.linalg.eigvals(jacobians["GAN + instance noise (σ = 1)"])
+assert mu_noise.imag.abs().min() > 0.1  # complex: a spiral
+mu_wgan = torch.linalg.eigvals(jacobians["WGAN, clip c = 1"])
+assert torch.allclose(mu_wgan.real, 0 * one) and torch.allclose(mu_wgan.imag.abs(), one)
+
+# %%
 paths = {(name, alternating): simulate(game, *START, lr=H, steps=N_STEPS,
                                        alternating=alternating)
          for name, game in GAMES.items() for alternating in (False, True)}
 
-axis = torch.linspace(-2.5, 2.5, 21, dtype=torch.float64)
+axis = torch.linspace(-3, 3, 25, dtype=torch.float64)
 theta_grid, psi_grid = torch.meshgrid(axis, axis, indexing="xy")
 fig, axes = plt.subplots(1, len(GAMES), figsize=(17, 3.8), sharey=True,
                          layout="constrained")
@@ -158,23 +221,32 @@ for ax, (name, game) in zip(axes, GAMES.items(), strict=True):
                 label="alternating" if alternating else "simultaneous")
     ax.plot(*START, "o", color=BLACK)
     ax.plot(0, 0, "*", color=ORANGE, ms=12)
-    ax.set(xlim=(-2.5, 2.5), ylim=(-2.5, 2.5), aspect="equal", title=name,
+    ax.set(xlim=(-3, 3), ylim=(-3, 3), aspect="equal", title=name,
            xlabel=r"generator $\theta$")
 axes[0].set_ylabel(r"discriminator $\psi$")
 axes[0].legend(frameon=False, loc="lower left")
 plt.show()
+assert all(path.abs().max() < 3 for path in paths.values())  # every path is in view
 
 # %% [markdown]
 # The figure: grey arrows are the field $v$, the black dot the start, the orange star the equilibrium. **Look
-# at** the first panel: simultaneous steps (red) spiral outwards, alternating ones (blue) circle. R1 and instance
-# noise pull both into the star. Clipped WGAN keeps circling on the square $|\psi| \le c$; WGAN-GP stops with
-# $\psi \approx 0$ but the generator away from the data.
+# at** the first panel: simultaneous steps (red) spiral outwards, alternating ones (blue) circle. R1 at critical
+# damping takes both straight into the star, instance noise spirals them in. Clipped WGAN keeps circling inside
+# the strip $|\psi| \le c$; WGAN-GP stops with $\psi \approx 0$ but the generator away from the data.
+#
+# Why there? For $\psi > 0$ WGAN-GP's field is $\dot\theta = -\psi$, $\dot\psi = \theta + 2\lambda(1 - \psi)$:
+# the critic relaxes towards $\psi = 1 + \theta / (2\lambda)$ while the generator moves at speed $\psi$, so both
+# slide towards $(\theta, \psi) = (-2\lambda, 0)$ and reach it only asymptotically, with $\psi$ approaching 0 from
+# above. It is not an equilibrium: the penalty's slope jumps at its kink $\psi = 0$, and just below 0 the field
+# is $\dot\psi = \theta - 2\lambda(1 - |\psi|)$, which at $\theta = -2\lambda$ pushes $\psi$ down at speed
+# $4\lambda$. The state stops only because it never crosses. The field is odd, $v(-\theta, -\psi) = -v(\theta,
+# \psi)$, so the mirrored start $(-1, -1)$ slides to $\theta = +2\lambda$ with $\psi$ approaching 0 from below.
 #
 # **We check, after 1,000 steps: without a regulariser the distance to $(0, 0)$ has not shrunk (simultaneous: it
 # has grown; alternating: it stays within 10% of the start); with R1 and with instance noise it is below
-# $10^{-6}$; with WGAN (clipped) and WGAN-GP it stays above 0.5.** WGAN-GP's generator stops at
-# $\theta = -2\lambda$, a point where the penalty's kink at $\psi = 0$ balances the field: $\partial_\psi$ of
-# $\theta\psi - \lambda(|\psi| - 1)^2$ is $\theta + 2\lambda$ just above $\psi = 0$.
+# $10^{-6}$, R1's paths never cross $\psi = 0$ and instance noise's do; with WGAN (clipped) and WGAN-GP it stays
+# above 0.5; WGAN-GP's generator stops within 0.01 of $\theta = -2\lambda$ with $\psi > 0$ all the way, and from
+# $(-1, -1)$ within 0.01 of $+2\lambda$ with $\psi < 0$ all the way.**
 
 # %%
 def distance(name: str, alternating: bool) -> torch.Tensor:
@@ -191,52 +263,68 @@ assert distance("GAN", False)[-1] > start_distance
 assert abs(distance("GAN", True)[-1] / start_distance - 1) < 0.1
 for name in ("GAN + R1 (γ = 1)", "GAN + instance noise (σ = 1)"):
     assert distance(name, False)[-1] < 1e-6 and distance(name, True)[-1] < 1e-6
+for alt in (False, True):
+    assert paths["GAN + R1 (γ = 1)", alt][:, 1].min() >= 0  # straight in
+    assert paths["GAN + instance noise (σ = 1)", alt][:, 1].min() < 0  # a spiral
 for name in ("WGAN, clip c = 1", "WGAN-GP (λ = 1)"):
     assert all(distance(name, alt)[-200:].min() > 0.5 for alt in (False, True))
+gp_game = GAMES["WGAN-GP (λ = 1)"]
+mirrored = simulate(gp_game, -START[0], -START[1], lr=H, steps=N_STEPS)
 final_theta = paths["WGAN-GP (λ = 1)", False][-1, 0].item()
-print(f"WGAN-GP's generator stops at θ = {final_theta:.3f}")
-assert abs(final_theta - (-2 * GAMES["WGAN-GP (λ = 1)"].gp_weight)) < 0.01
+print(f"WGAN-GP's generator stops at θ = {final_theta:.3f} from (1, 1), "
+      f"at θ = {mirrored[-1, 0].item():.3f} from (-1, -1)")
+assert abs(final_theta - (-2 * gp_game.gp_weight)) < 0.01
+assert paths["WGAN-GP (λ = 1)", False][:, 1].min() > 0
+assert abs(mirrored[-1, 0].item() - 2 * gp_game.gp_weight) < 0.01
+assert mirrored[:, 1].max() < 0
 
 # %% [markdown]
 # Two lessons carry over to real GANs. Gradient steps on a game are not gradient descent on a loss: the field
-# rotates, and nothing in it says "come closer". And what makes a GAN converge locally is a penalty on the
-# discriminator's gradient *at the data*, so that a discriminator which has caught up stops pushing
-# {cite}`mescheder2018training`. Chapter 1's runs needed a learning-rate decay for the same reason.
+# rotates, and nothing in it says "come closer". And what makes a GAN converge locally is damping at the
+# equilibrium: a *zero-centred* gradient penalty (R1) or instance noise, so that a discriminator which has caught
+# up stops pushing {cite}`mescheder2018training`. Chapter 1's runs came to rest by a different route: a
+# learning-rate decay shrinks the steps until the circling stops wherever it happens to be, which does not cure
+# it.
 
 # %% [markdown]
 # ## The remedies, each as an equation and a few lines of code
 #
 # Each remedy below lives in `gancourse.objectives` (a loss pair and, where it has one, a penalty or a step after
 # $D$'s update) or in a layer, so a training loop takes it as an argument. The unit tests in `tests/` check each
-# against a closed form; here is the mathematics.
+# against a closed form; here is the mathematics. As in Chapter 7, $s(x)$ is the discriminator's raw score (its
+# logit, or a critic's output), and $D = \sigma(s)$ where there is a probability.
 #
-# **WGAN** {cite}`arjovsky2017wasserstein`. The Wasserstein-1 distance has the dual form
+# **WGAN** {cite}`arjovsky2017wasserstein`. A function $s$ is **$K$-Lipschitz** when $|s(x) - s(y)| \le
+# K\,\|x - y\|$ for all $x, y$ ({term}`Lipschitz continuity <Lipschitz continuity (利普希茨连续)>`); the
+# smallest such $K$ is $\|s\|_L$, and a 1-Lipschitz function has slope at most 1 in every direction. The
+# Wasserstein-1 distance has the dual form
 #
 # $$
-# W_1(p_{data}, p_g) = \sup_{\|f\|_L \le 1} \; \mathbb E_{x \sim p_{data}} f(x) - \mathbb E_{z} f(G(z)),
+# W_1(p_{data}, p_g) = \sup_{\|s\|_L \le 1} \; \mathbb E_{x \sim p_{data}} s(x) - \mathbb E_{z} s(G(z)),
 # $$ (w1-dual)
 #
-# a supremum over 1-Lipschitz functions. The discriminator becomes a *critic* $f$ with no sigmoid that
-# maximises the difference, and $G$ minimises $-\mathbb E f(G(z))$. Unlike the JS divergence of Chapter 2, $W_1$
-# shrinks smoothly as two disjoint distributions approach each other. The original recipe keeps $f$ Lipschitz by
-# clipping every weight to $[-c, c]$ after each critic step ($c = 0.01$, RMSprop at $5\cdot10^{-5}$, five critic
-# steps per generator step): `Wasserstein(clip=0.01)`. Clipping bounds the critic's slope, but crudely: it caps
-# each weight, not the function. Gulrajani et al. {cite}`gulrajani2017improved` found most weights of a clipped
-# critic pressed against $\pm c$, a network that can only express simple functions.
+# a supremum over 1-Lipschitz functions. The discriminator becomes a {term}`critic <critic (评论家)>` $s$ with
+# no sigmoid that maximises the difference, and $G$ minimises $-\mathbb E s(G(z))$. Unlike the JS divergence of
+# Chapter 2, $W_1$ shrinks smoothly as two disjoint distributions approach each other. The original recipe keeps
+# $s$ Lipschitz by clipping every weight to $[-c, c]$ after each critic step ($c = 0.01$, RMSprop at
+# $5\cdot10^{-5}$, five critic steps per generator step): `Wasserstein(clip=0.01)`. Clipping bounds the critic's
+# slope, but crudely: it caps each weight, not the function. Gulrajani et al. {cite}`gulrajani2017improved`
+# found most weights of a clipped critic pressed against $\pm c$, a network that can only express simple
+# functions; we look at our toy critic's weights after the table below.
 #
 # **WGAN-GP** {cite}`gulrajani2017improved` replaces clipping by a penalty on the critic's gradient norm at points
 # $\hat x = \epsilon x + (1-\epsilon) G(z)$ between real and fake samples, $\epsilon \sim U[0, 1]$ drawn once
 # per sample:
 #
 # $$
-# L_D = \mathbb E f(G(z)) - \mathbb E f(x) + \lambda\,\mathbb E_{\hat x}\big(\|\nabla_{\hat x} f(\hat x)\|_2 - 1\big)^2,
+# L_D = \mathbb E s(G(z)) - \mathbb E s(x) + \lambda\,\mathbb E_{\hat x}\big(\|\nabla_{\hat x} s(\hat x)\|_2 - 1\big)^2,
 # \qquad \lambda = 10.
 # $$ (wgan-gp)
 #
 # `gradient_penalty(critic, real, fake)` returns the expectation without $\lambda$. For a linear critic
-# $f(x) = w^\top x$ the gradient is $w$ everywhere, so the penalty is exactly $(\|w\|_2 - 1)^2$: **we check it on
-# images of shape (B, 1, 28, 28)**, where a norm taken over the wrong dimension would show (see the pitfalls
-# page for the five classic bugs).
+# $s(x) = w^\top x$ the gradient is $w$ everywhere, so the penalty is exactly $(\|w\|_2 - 1)^2$: **we check it on
+# images of shape (B, 1, 28, 28)**, where a norm taken over the wrong dimension would show (the
+# {doc}`../book/pitfalls` page lists the five classic bugs).
 
 # %%
 linear_critic = torch.nn.Sequential(torch.nn.Flatten(), torch.nn.Linear(784, 1))
@@ -248,19 +336,29 @@ print(f"gradient penalty {penalty:.6f}, (|w| - 1)^2 = {(w.norm() - 1) ** 2:.6f}"
 assert torch.isclose(penalty, (w.norm() - 1) ** 2, rtol=1e-5)
 
 # %% [markdown]
-# **Spectral normalisation and the hinge loss** {cite}`miyato2018spectral`. A network's Lipschitz constant is at
-# most the product of its layers' (LeakyReLU has slope at most 1). Dividing each weight matrix by its largest
-# singular value $\sigma(W)$, estimated by one step of power iteration per training step, makes every layer
-# 1-Lipschitz: `torch.nn.utils.parametrizations.spectral_norm(layer)`. Miyato et al. pair it with the hinge loss
+# **Spectral normalisation** {cite}`miyato2018spectral`. A linear layer $x \mapsto Wx$ is $\sigma(W)$-Lipschitz,
+# $\sigma(W)$ its largest singular value, and a network's Lipschitz constant is at most the product of its
+# layers' (LeakyReLU has slope at most 1). **Power iteration** estimates $\sigma(W)$: repeat $v \leftarrow
+# W^\top u / \|W^\top u\|$, $u \leftarrow W v / \|W v\|$, and $u^\top W v$ tends to $\sigma(W)$.
+# {term}`Spectral normalisation <spectral normalisation (谱归一化)>` divides each weight by this estimate, with
+# one iteration per training step ($u$ is kept from step to step), which makes every *linear* layer 1-Lipschitz:
+# `torch.nn.utils.parametrizations.spectral_norm(layer)`, after which `layer.weight` returns the normalised
+# weight (the trained one is `layer.parametrizations.weight.original`). Miyato et al. pair it with the **hinge
+# loss** of Lim and Ye and of Tran et al. {cite}`lim2017geometric,tran2017hierarchical`,
 #
 # $$
-# L_D = \mathbb E \max(0, 1 - D(x)) + \mathbb E \max(0, 1 + D(G(z))), \qquad L_G = -\mathbb E D(G(z))
+# L_D = \mathbb E \max(0, 1 - s(x)) + \mathbb E \max(0, 1 + s(G(z))), \qquad L_G = -\mathbb E s(G(z))
 # $$ (hinge)
 #
-# (`Hinge()`). For a convolution PyTorch normalises the kernel reshaped to a matrix (out channels $\times$ the
-# rest), which bounds but is not the convolution's exact norm. **We check, on the lean DCGAN discriminator of
-# Chapter 4 with every convolution and linear layer normalised (and its batch norm removed), that each layer's
-# largest singular value is within $10^{-3}$ of 1 after 30 training-mode passes.**
+# (`Hinge()`). For a convolution PyTorch, like Miyato et al., normalises the kernel reshaped to a matrix (out
+# channels $\times$ the rest). That is a heuristic, not a bound of 1: each input pixel enters up to $\lceil k/s
+# \rceil^2$ output positions of a $k \times k$ convolution with stride $s$, so the convolution's operator norm can
+# exceed the reshaped kernel's $\sigma$ by up to about $\lceil k/s \rceil$ (2 for the $4 \times 4$ kernels of
+# stride 2 below). **We check both, on the lean DCGAN discriminator of Chapter 4 with every convolution and linear
+# layer normalised (and its batch norm removed), after 30 training-mode passes: each layer's reshaped weight has
+# largest singular value within $10^{-3}$ of 1; power iteration on each convolution itself (`F.conv2d`, and
+# `F.conv_transpose2d` as its transpose) finds an operator norm above 1.05 and below $\lceil k/s \rceil = 2$.**
+# Power iteration approaches the norm from below, so "above" is conclusive.
 
 # %%
 seed_everything(0)
@@ -269,19 +367,44 @@ for _ in range(30):  # each training-mode pass refines the power iteration
     sn_critic(torch.rand(8, 1, 28, 28) * 2 - 1)
 normalised = [m for m in sn_critic.modules() if hasattr(m, "parametrizations")]
 tops = [torch.linalg.matrix_norm(m.weight.detach().flatten(1), ord=2).item()
-        for m in normalised]  # each weight as a matrix (out, rest)
-print("largest singular value of each normalised layer:", [f"{t:.4f}" for t in tops])
+        for m in normalised]  # m.weight: the normalised weight, as a matrix (out, rest)
+print("largest singular value of each normalised weight:", [f"{t:.4f}" for t in tops])
 assert len(tops) == 3 and all(abs(t - 1) < 1e-3 for t in tops)
+
+
+def conv_operator_norm(conv: torch.nn.Conv2d, size: int, n_iter: int = 100) -> float:
+    """Largest singular value of the convolution as a linear map on (1, in, size, size)
+    inputs (bias left out), by power iteration with its transpose; a lower bound."""
+    weight = conv.weight.detach()
+    options = {"stride": conv.stride, "padding": conv.padding}
+    rng = torch.Generator().manual_seed(0)
+    x = torch.randn(1, weight.shape[1], size, size, generator=rng)
+    for _ in range(n_iter):  # x <- A^T A x / |x|, A the convolution
+        y = F.conv2d(x / x.norm(), weight, **options)
+        x = F.conv_transpose2d(y, weight, **options)
+    return F.conv2d(x / x.norm(), weight, **options).norm().item()
+
+
+convolutions = [m for m in normalised if isinstance(m, torch.nn.Conv2d)]
+operator_norms = [conv_operator_norm(c, size)
+                  for c, size in zip(convolutions, (28, 14), strict=True)]
+print("operator norm of each normalised convolution:",
+      [f"{n:.3f}" for n in operator_norms])
+assert all(1.05 < n < 2 for n in operator_norms)
 
 # %% [markdown]
 # **R1** {cite}`mescheder2018training`: the Dirac-GAN's cure, $\frac\gamma2\,\mathbb E_{x \sim p_{data}}
-# \|\nabla_x D(x)\|^2$ added to $D$'s loss, on real data only (`NonSaturating(r1_gamma=γ)`). At the equilibrium
-# $D$ is constant on the data, so the penalty is zero there and does not move the equilibrium; on fake data it
-# would.
+# \|\nabla_x s(x)\|^2$ added to $D$'s loss, on real data only (`NonSaturating(r1_gamma=γ)`). At the equilibrium
+# $D$ is constant on the data, so the penalty and its gradient are zero there and the equilibrium does not move.
+# The same penalty on generated samples (R2) would not move it either, and also converges locally (Mescheder et
+# al., Theorem 4.1); R1 is the usual choice. What moves the equilibrium is a *non-zero* target, such as WGAN-GP's
+# $\|\nabla\| = 1$, as the Dirac-GAN showed.
 #
 # **Minibatch discrimination** {cite}`salimans2016improved`. Collapse means many samples of a batch look alike,
-# which a discriminator judging one sample at a time cannot see. Project each sample's features $h_i$ through a
-# tensor $T$ to $K$ kernels $M_{i,k} \in \mathbb R^C$ and give the last layer, beside $h_i$,
+# which a discriminator judging one sample at a time cannot see. Take each sample's features $h_i \in \mathbb
+# R^A$ (the last hidden layer, $A = 64$ below), multiply them by a learned tensor $T \in \mathbb R^{A \times K
+# \times C}$ to get $K$ kernels of $C$ numbers each, $M_{i,k} \in \mathbb R^C$, and give the last layer, beside
+# $h_i$,
 #
 # $$
 # o(x_i)_k = \sum_{j \ne i} \exp\big(-\|M_{i,k} - M_{j,k}\|_{1}\big),
@@ -292,21 +415,33 @@ assert len(tops) == 3 and all(abs(t - 1) < 1e-3 for t in tops)
 # $B - 1$ in every kernel.**
 
 # %%
-collapsed = torch.ones(64, 5, 3)  # 64 identical samples, 5 kernels of 3 numbers
+collapsed = torch.ones(64, 5, 3)  # 64 identical samples, K = 5 kernels of C = 3 numbers
 print("identical batch of 64:", minibatch_similarity(collapsed)[0].tolist())
 assert torch.equal(minibatch_similarity(collapsed), torch.full((64, 5), 63.0))
 
 # %% [markdown]
 # **Packing** {cite}`lin2018pacgan` (Chapter 3) gives the same information differently: $D$ judges two samples
 # at once. **One-sided label smoothing** {cite}`salimans2016improved` (`NonSaturating(real_label=0.9)`; Chapter
-# 3's exercise 2 derives $D^* = 0.9\,p_{data}/(p_{data} + p_g)$) smooths only the real side, because a fake
-# target above 0 would reward $D$ for putting mass where $p_{data}$ is absent. **Feature matching**
+# 3's exercise 2 derives $D^* = 0.9\,p_{data}/(p_{data} + p_g)$) smooths only the real side. With a real target
+# $\alpha$ and a fake target $\beta$ the optimal discriminator is $D^* = (\alpha\,p_{data} + \beta\,p_g) /
+# (p_{data} + p_g)$; with $\beta > 0$ it equals $\beta$ wherever $p_{data} \approx 0$ and $p_g$ is large, so
+# fakes there get no push towards the data. **Feature matching**
 # {cite}`salimans2016improved` trains $G$ to match the mean of $D$'s features on real data instead of fooling $D$.
 # **Two time-scale updates (TTUR)** {cite}`heusel2017gans` give $D$ a larger learning rate than $G$; we use four
 # times $G$'s on the toy problems below. **An exponential moving average of $G$'s weights**, sampled instead of $G$
-# itself, averages out the circling of the Dirac-GAN; `torch.optim.swa_utils.AveragedModel` keeps one (see the
-# MNIST section).
-#
+# itself, averages over the recent steps; on the Dirac-GAN that averages out the circling. **We check: the mean
+# of the alternating path's 1,001 iterates lies within 0.01 of the equilibrium, though every iterate is at
+# least 1.4 from it.** `torch.optim.swa_utils.AveragedModel` keeps such an average of a network (see the MNIST
+# section).
+
+# %%
+circling = paths["GAN", True]  # alternating steps, plain GAN: (N_STEPS + 1, 2)
+print(f"mean of the iterates {circling.mean(0).tolist()}, distance "
+      f"{circling.mean(0).norm():.4f}; iterates {circling.norm(dim=1).min():.3f} "
+      f"to {circling.norm(dim=1).max():.3f} from (0, 0)")
+assert circling.mean(0).norm() < 0.01 and circling.norm(dim=1).min() > 1.4
+
+# %% [markdown]
 # ## Measured side by side on the grid and the ring
 #
 # **Which remedy captures the most modes, and how sharply?** The 25-Gaussian grid ($5 \times 5$ modes 2 apart,
@@ -316,6 +451,11 @@ assert torch.equal(minibatch_similarity(collapsed), torch.full((64, 5), 63.0))
 # mode of at least one high-quality sample (`mode_coverage(..., min_count=1)`). For reference, VEEGAN's Table 1
 # reports on the grid: GAN 3.3 modes with 0.5% high-quality samples, Unrolled GAN {cite}`metz2016unrolled` 23.6
 # with 16%, VEEGAN 24.6 with 40%; PacGAN4 captures 24.8.
+#
+# One high-quality sample is a low bar: points spread evenly over the plane capture modes too. So the table has a
+# **uniform** row, scored by the same rules: 2,500 points uniform over the square $[-5, 5]^2$ that the plots show
+# (the grid's modes $\pm 1$) for the grid, and uniform on the ring's circle for the ring. A method beats blanket
+# coverage only if it has a clearly larger high-quality share than this row.
 #
 # Seven ways to train the same networks ($G$: 2 → 64 → 64 → 64 → 2, $D$: 2 → 64 → 64 → 64 → 1, LeakyReLU 0.2):
 #
@@ -329,17 +469,27 @@ assert torch.equal(minibatch_similarity(collapsed), torch.full((64, 5), 63.0))
 # | minibatch discr. | non-saturating BCE | + 5 kernels of 3 | as vanilla |
 # | PacGAN2 | non-saturating BCE | judges pairs | as vanilla |
 #
-# All with batches of 64, `TOY_STEPS` generator steps and learning rates decaying linearly to 0 over the second
-# half. A 2-D network costs microseconds of arithmetic per step and a millisecond of Python, so we train **all
-# seeds and both datasets as one set of stacked weights** (`gancourse.stacked`: ten independent models, one
-# batched matrix product per layer) with the package's `discriminator_step` and `generator_step`, the two halves
-# of Algorithm 1.
+# The WGAN rows use their papers' settings: clipping as Arjovsky et al.; for WGAN-GP the paper's $\lambda = 10$ and
+# learning rate $10^{-4}$, with the $\beta = (0.5, 0.9)$ of the authors' code (the paper's Algorithm 1 has
+# $\beta_1 = 0$). All with batches of 64, `TOY_STEPS` generator steps and learning rates decaying linearly to 0
+# over the second half (`gancourse.train.linear_decay`, Chapter 1's schedule).
+#
+# A 2-D network costs microseconds of arithmetic per step and a millisecond of Python, so we train **all
+# initialisations and both datasets as one set of stacked weights** (`gancourse.stacked`: ten independent
+# models, one batched matrix product per layer) with the package's `discriminator_step` and `generator_step`, the
+# two halves of Algorithm 1. The table's means and spreads are over the five models per dataset: five
+# initialisations with their own noise and data, all drawn from one seed, not five seeds. The losses average
+# over all $10 \times 64$ samples, which is the mean of the ten models' own means, so each model's gradient
+# arrives scaled by $\frac1{10}$. Adam and RMSprop divide each step by a running size of the gradient, so that
+# constant scale cancels (up to their $\epsilon$) and each model trains as it would alone (`tests/test_stacked.py`
+# checks this).
 
 # %%
 TOY_BATCH, TOY_LATENT, TOY_HIDDEN = 64, 2, (64, 64, 64)
 grid, ring = grid_of_gaussians(), ring_of_gaussians()
 MIXTURES = [grid] * TOY_SEEDS + [ring] * TOY_SEEDS  # model m trains on MIXTURES[m]
 N_MODELS = len(MIXTURES)
+HALF_WIDTH = grid.centres.abs().max().item() + 1.0  # the square [-5, 5]^2 of the plots
 
 
 def adam(lr: float, betas=(0.5, 0.999)):
@@ -359,26 +509,27 @@ METHODS = {
                 adam(1e-4, (0.5, 0.9)), adam(1e-4, (0.5, 0.9))),
     "SN + hinge": (Hinge(), 1, {"spectral": True}, adam(1e-3), adam(4e-3)),
     "R1": (NonSaturating(r1_gamma=0.1), 1, {}, adam(1e-3), adam(4e-3)),
-    "minibatch discr.": (NonSaturating(), 1, {"minibatch_kernels": 5},
+    "minibatch discr.": (NonSaturating(), 1, {"minibatch_kernels": 5, "kernel_dim": 3},
                          adam(1e-3), adam(4e-3)),
     "PacGAN2": (NonSaturating(), 1, {"pack": 2}, adam(1e-3), adam(4e-3)),
 }
 
 
-def real_batch(n_per_model: int) -> torch.Tensor:
-    """Fresh samples, n_per_model from each model's own mixture: (N_MODELS * n, 2)."""
-    return torch.cat([mixture.sample(n_per_model) for mixture in MIXTURES])
+def real_batch(n_per_model: int, generator: torch.Generator | None = None):
+    """Fresh samples, n_per_model from each model's own mixture, drawn from
+    ``generator`` (None: the global one): a tensor (N_MODELS * n, 2)."""
+    return torch.cat([mixture.sample(n_per_model, generator) for mixture in MIXTURES])
 
 
 def train_toys(name: str, seed: int = 0, every: int = 0, probe=None):
-    """Train one method on all seeds and both datasets at once; ``probe(G, D)`` runs
-    every ``every`` steps."""
+    """Train one method on all initialisations and both datasets at once;
+    ``probe(G, D)`` runs every ``every`` steps."""
     objective, k, options, make_opt_g, make_opt_d = METHODS[name]
     seed_everything(seed)
     G = StackedGenerator(N_MODELS, TOY_LATENT, hidden=TOY_HIDDEN)
     D = StackedDiscriminator(N_MODELS, hidden=TOY_HIDDEN, **options)
     opt_g, opt_d = make_opt_g(G.parameters()), make_opt_d(D.parameters())
-    decay = lambda step: min(1.0, 2 - 2 * step / TOY_STEPS)  # noqa: E731  1, then to 0
+    decay = linear_decay(TOY_STEPS)  # 1 over the first half, then linearly to 0
     schedules = [torch.optim.lr_scheduler.LambdaLR(o, decay) for o in (opt_g, opt_d)]
     n = N_MODELS * TOY_BATCH
     for step in trange(TOY_STEPS, desc=name, mininterval=2):
@@ -403,22 +554,38 @@ def toy_samples(G: StackedGenerator, n: int = 2500) -> torch.Tensor:
 
 
 def score(samples: torch.Tensor) -> np.ndarray:
-    """(modes captured, high-quality share) per model, by VEEGAN's rules: (N_MODELS, "
-    "2)."""
+    """(modes captured, high-quality share in [0, 1]) of each model's samples
+    (N_MODELS, n, 2), by VEEGAN's rules: an array (N_MODELS, 2)."""
     results = [mode_coverage(x, mixture, min_count=1)
                for x, mixture in zip(samples, MIXTURES, strict=True)]
     return np.array([(r.modes_covered, r.high_quality) for r in results])
 
+
+def uniform_baseline(n: int = 2500) -> np.ndarray:
+    """``score`` of blanket coverage, (N_MODELS, 2): for each grid model n points
+    uniform on the square [-HALF_WIDTH, HALF_WIDTH]^2, for each ring model n points
+    uniform on the ring's circle."""
+    rng = torch.Generator().manual_seed(3)
+    square = (torch.rand(TOY_SEEDS, n, 2, generator=rng) * 2 - 1) * HALF_WIDTH
+    angle = torch.rand(TOY_SEEDS, n, generator=rng) * 2 * torch.pi
+    radius = ring.centres.norm(dim=1).mean()
+    circle = radius * torch.stack([angle.cos(), angle.sin()], dim=-1)
+    return score(torch.cat([square, circle]))
+
 # %% [markdown]
-# While two of the methods train, a probe records every 50 steps, for each grid model, what the discriminator's
-# loss claims and how far the samples really are from the data: the critic's estimate $\mathbb E f(x) -
-# \mathbb E f(G(z))$ of {eq}`w1-dual`, the vanilla discriminator's BCE loss, and the exact optimal-transport
-# distance $W_1$ between 500 generated and 500 real points (`scipy.optimize.linear_sum_assignment`). The section
-# after the table uses them.
+# While two of the methods train, a probe records every 50 steps (20 checkpoints in the 1,000 steps), for each
+# grid model, what the discriminator's loss claims and how far the samples really are from the data: the
+# critic's estimate $\mathbb E s(x) - \mathbb E s(G(z))$ of {eq}`w1-dual`, the vanilla discriminator's BCE loss,
+# and the exact optimal-transport distance $W_1$ between 500 generated and 500 real points
+# (`scipy.optimize.linear_sum_assignment`). The probe draws its noise and its real points from its own random
+# generator, so the two probed methods train on the same random numbers as the others. The section after the
+# table uses the records.
 
 # %%
 PROBE_EVERY, PROBE_N = 50, 500
 probes: dict[str, list[np.ndarray]] = {"vanilla": [], "WGAN-GP": []}
+print(f"{TOY_STEPS} generator steps per method; probes at "
+      f"{TOY_STEPS // PROBE_EVERY} checkpoints")
 
 
 def exact_w1(a: torch.Tensor, b: torch.Tensor) -> float:
@@ -429,34 +596,41 @@ def exact_w1(a: torch.Tensor, b: torch.Tensor) -> float:
 
 
 def probe_into(record: list[np.ndarray]):
+    rng = torch.Generator().manual_seed(2)  # the probe's own stream, not training's
+
     def probe(G: StackedGenerator, D: StackedDiscriminator) -> None:
         with torch.no_grad():
-            real = real_batch(PROBE_N)
-            fake = G(torch.randn(N_MODELS * PROBE_N, TOY_LATENT))
+            real = real_batch(PROBE_N, generator=rng)
+            fake = G(torch.randn(N_MODELS * PROBE_N, TOY_LATENT, generator=rng))
             r, f = D(real).view(N_MODELS, -1), D(fake).view(N_MODELS, -1)
-        softplus = torch.nn.functional.softplus
-        bce = softplus(-r).mean(1) + softplus(f).mean(1)  # -log D(x) - log(1 - D(G(z)))
+        # -log D(x) - log(1 - D(G(z))), D = sigmoid(s)
+        bce = F.softplus(-r).mean(1) + F.softplus(f).mean(1)
         fake, real = fake.view(N_MODELS, -1, 2), real.view(N_MODELS, -1, 2)
         w1 = [exact_w1(fake[m], real[m]) for m in range(TOY_SEEDS)]  # the grid models
         estimate = r.mean(1) - f.mean(1)
-        # (3, seeds): critic estimate, BCE loss, exact W1
+        # (3, models): critic estimate, BCE loss, exact W1
         columns = [estimate[:TOY_SEEDS], bce[:TOY_SEEDS], torch.tensor(w1)]
         record.append(np.stack(columns))
     return probe
 
 
-toy_results, toy_generators = {}, {}
+toy_results, toy_generators, toy_critics, seconds = {}, {}, {}, {}
 threads = torch.get_num_threads()
 torch.set_num_threads(1)  # networks this small run faster on one thread than on two
 for name in METHODS:
     record = probes.get(name)
+    began = time.perf_counter()
     G, D = train_toys(name, every=PROBE_EVERY if record is not None else 0,
                       probe=probe_into(record) if record is not None else None)
-    toy_generators[name], toy_results[name] = G, score(toy_samples(G))
+    seconds[name] = time.perf_counter() - began
+    toy_generators[name], toy_critics[name] = G, D
+    toy_results[name] = score(toy_samples(G))
 torch.set_num_threads(threads)
+toy_results["uniform"] = uniform_baseline()
+
 
 def spread(values: np.ndarray, percent: bool = False) -> str:
-    """'mean ± standard deviation' over seeds."""
+    """'mean ± standard deviation' over the five models."""
     return (f"{values.mean():6.1%} ± {values.std():5.1%}" if percent
             else f"{values.mean():5.1f} ± {values.std():4.1f}")
 
@@ -467,22 +641,48 @@ for name, r in toy_results.items():
     g, c = r[:TOY_SEEDS], r[TOY_SEEDS:]
     print(f"{name:17s} {spread(g[:, 0])} {spread(g[:, 1], True)}   {spread(c[:, 0])} "
           f"{spread(c[:, 1], True)}")
+print("seconds to train a method's ten models:",
+      ", ".join(f"{name} {s:.0f}" for name, s in seconds.items()))
 
 # %% [markdown]
-# **What the table says, and what we check.** On this budget (1,000 generator steps, a few seconds per method)
-# no method comes close to the target we set for this chapter, **at least 24.5 of the 25 grid modes with at least
-# 80% high-quality samples**: the best grid result is R1's, about 22 modes with under 10% of the samples within
-# $3\sigma$ of a mode. The samples cover the square between the modes rather than the modes themselves (figure
-# below): $\sigma = 0.05$ on a grid of spacing 2 asks the generator to fold the plane into 25 points, and that
-# takes far more steps than we can spend here. The order of the methods still says something. **We check: the
-# target is missed; vanilla and R1 capture more than 19 grid modes on average; both WGANs, at their papers'
-# learning rates, capture fewer than 10 (clipping) and 17 (gradient penalty): those rates are tuned for thousands
-# more steps; on the ring, vanilla, R1 and PacGAN2 capture at least 7.6 of the 8 modes on average.**
+# **What the table says, and what we check.** On this budget (1,000 generator steps; the seconds each method took
+# are printed under the table) no method comes close to the target we set for this chapter, **at least 24.5 of
+# the 25 grid modes with at least 80% high-quality samples**. The uniform row shows why mode counts alone
+# mislead. Points spread evenly over the square put a share $25 \cdot \pi (3\sigma)^2 / 10^2 \approx 1.8\%$ of
+# themselves within $3\sigma$ of a mode, about 1.8 of the 2,500 per mode, which captures about $25\,(1 -
+# e^{-1.77}) \approx 21$ modes; spread evenly on the ring's circle they capture all 8. Judged against that row:
+#
+# - **Grid.** The best result is R1's, about 22 modes with under 10% high-quality samples, and the mode counts
+#   of the two best methods, R1 and vanilla, are within about one mode of the uniform row's. What separates them
+#   from blanket coverage is their high-quality share, two to four times the uniform row's; no other method
+#   reaches twice it. Minibatch discrimination comes between (and varies widely from model to model); SN +
+#   hinge, PacGAN2 and both WGANs are no sharper than uniform points (at most 1.25 times their share).
+# - **The WGANs**, at their papers' settings, have the two lowest mode counts on both datasets, on the grid
+#   fewer than 10 (clipping) and 17 (gradient penalty). Those settings were not chosen for 1,000 steps: the
+#   WGAN-GP authors' own toy script (`gan_toy.py` in igul222/improved_wgan_training) trains for 100,000
+#   generator steps, with $\lambda = 0.1$.
+# - **Ring.** R1 and vanilla capture at least 7.4 of the 8 modes on average, with a high-quality share more
+#   than 1.4 times the uniform circle's. PacGAN2 captures at least 7.6 too, but with a smaller share than the
+#   uniform circle; the other methods capture fewer than 7.
+# - **No method reaches sharp modes**: every high-quality share is below 25%, on both datasets. On the grid the
+#   samples spread over the square between the modes rather than gathering on them (figure below): $\sigma =
+#   0.05$ on a grid of spacing 2 asks the generator to fold the plane into 25 points, which these networks do not
+#   do in 1,000 steps.
+# - **Against plain training**: R1 matches or beats vanilla on every column of both datasets; every other
+#   remedy puts a smaller share of its samples on the modes than vanilla does, on both datasets (under three
+#   quarters of vanilla's share).
+#
+# Last, the clipped critic: **we check that over 80% of its weights sit at $\pm c$ after training**, as
+# Gulrajani et al. found, **but also that as many (within 5 points) were beyond $c$ at initialisation**:
+# `nn.Linear`'s default initialisation, which the stacked layers copy, draws the weights of a layer with 64
+# inputs from $U(-\frac18, \frac18)$, mostly far outside $\pm 0.01$, so clipping pins them from the first step,
+# and 1,000 steps do not free them. Here the measurement
+# shows the initialisation more than the training.
 
 # %%
 def mean(name: str, dataset: int, column: int) -> float:
-    """Mean over seeds of column 0 (modes) or 1 (high-quality share), dataset 0 (grid)
-    or 1 (ring)."""
+    """Mean over the five models of column 0 (modes) or 1 (high-quality share),
+    dataset 0 (grid) or 1 (ring)."""
     rows = slice(dataset * TOY_SEEDS, (dataset + 1) * TOY_SEEDS)
     return float(toy_results[name][rows, column].mean())
 
@@ -492,22 +692,75 @@ target_met = mean(best, 0, 0) >= 24.5 and mean(best, 0, 1) >= 0.80
 print(f"best on the grid: {best}, {mean(best, 0, 0):.1f} modes, "
       f"{mean(best, 0, 1):.1%} high quality; target (24.5 modes, "
       f"80%) met: {target_met}")
+by_modes = sorted(METHODS, key=lambda name: mean(name, 0, 0))
+print("grid, fewest modes first:", by_modes)
+for dataset, label in ((0, "grid"), (1, "ring")):
+    print(f"{label}: high-quality share over the uniform row's:",
+          {name: round(mean(name, dataset, 1) / mean("uniform", dataset, 1), 2)
+           for name in METHODS})
+clip = METHODS["WGAN (clip)"][0].clip
+critic = toy_critics["WGAN (clip)"]
+weights = torch.cat([p.detach().flatten() for p in critic.parameters()])
+seed_everything(0)
+fresh = StackedDiscriminator(N_MODELS, hidden=TOY_HIDDEN)  # as initialised, unclipped
+initial = torch.cat([p.detach().flatten() for p in fresh.parameters()])
+at_clip, started_beyond = [((x.abs() >= 0.99 * clip).float().mean().item())
+                           for x in (weights, initial)]
+print(f"WGAN (clip) critic: {at_clip:.0%} of its weights at ±c after training; "
+      f"{started_beyond:.0%} were beyond c at initialisation")
 assert not target_met  # the day a remedy meets it, this fails and the text must change
-assert mean("vanilla", 0, 0) > 19 and mean("R1", 0, 0) > 19
+ratio = {d: {name: mean(name, d, 1) / mean("uniform", d, 1) for name in METHODS}
+         for d in (0, 1)}  # high-quality share over the uniform row's; 0 grid, 1 ring
+# the uniform row: about 1.8% high quality and about 21 modes on the grid, 8 on the ring
+assert abs(mean("uniform", 0, 1) - 25 * np.pi * 0.15**2 / 100) < 0.005
+assert abs(mean("uniform", 0, 0) - 25 * (1 - np.exp(-1.77))) < 1.5
+assert mean("uniform", 1, 0) == 8
+# grid
+assert best == "R1" and 21 < mean("R1", 0, 0) < 23 and mean("R1", 0, 1) < 0.10
+assert set(by_modes[-2:]) == {"R1", "vanilla"}
+assert all(abs(mean(name, 0, 0) - mean("uniform", 0, 0)) <= 1.5
+           for name in ("R1", "vanilla"))
+assert {name for name, r in ratio[0].items() if r >= 2} == {"R1", "vanilla"}
+assert all(2 <= ratio[0][name] <= 4 for name in ("R1", "vanilla"))
+assert 1.25 < ratio[0]["minibatch discr."] < 2
+minibatch_grid = toy_results["minibatch discr."][:TOY_SEEDS, 1]  # its five shares
+assert minibatch_grid.std() > 0.5 * minibatch_grid.mean()  # varies widely
+assert all(ratio[0][name] <= 1.25
+           for name in ("SN + hinge", "PacGAN2", "WGAN (clip)", "WGAN-GP"))
+# the WGANs
+for dataset in (0, 1):
+    lowest = sorted(METHODS, key=lambda name: mean(name, dataset, 0))[:2]
+    assert set(lowest) == {"WGAN (clip)", "WGAN-GP"}
 assert mean("WGAN (clip)", 0, 0) < 10 and mean("WGAN-GP", 0, 0) < 17
-assert all(mean(name, 1, 0) >= 7.6 for name in ("vanilla", "R1", "PacGAN2"))
+# ring
+assert all(mean(name, 1, 0) >= 7.4 and ratio[1][name] > 1.4
+           for name in ("R1", "vanilla"))
+assert mean("PacGAN2", 1, 0) >= 7.6 and ratio[1]["PacGAN2"] < 1
+assert all(mean(name, 1, 0) < 7 for name in
+           ("WGAN (clip)", "WGAN-GP", "SN + hinge", "minibatch discr."))
+# against plain training
+others = [name for name in METHODS if name not in ("R1", "vanilla")]
+for d in (0, 1):
+    assert all(mean("R1", d, c) >= mean("vanilla", d, c) for c in (0, 1))
+    assert all(mean(name, d, 1) < 0.75 * mean("vanilla", d, 1) for name in others)
+# no sharp modes
+assert all(mean(name, d, 1) < 0.25 for name in METHODS for d in (0, 1))
+# the clipped critic
+assert at_clip > 0.8 and abs(at_clip - started_beyond) < 0.05
 
 # %% [markdown]
-# **Look at** one seed of each method on the grid (grey crosses: the 25 mode centres):
+# **Look at** one initialisation of each method on the grid (grey crosses, drawn over the samples: the 25 mode
+# centres):
 
 # %%
 fig, axes = plt.subplots(1, len(METHODS), figsize=(18, 2.9), sharey=True,
                          layout="constrained")
 for ax, (name, G) in zip(axes, toy_generators.items(), strict=True):
     ax.scatter(*toy_samples(G, n=1000)[0].T, s=1, alpha=0.4, color=BLUE)
-    ax.scatter(*grid.centres.T, marker="x", color="0.4", s=12)
+    ax.scatter(*grid.centres.T, marker="x", color="0.4", s=12, zorder=3)
     modes, quality = toy_results[name][0]
-    ax.set(xlim=(-5, 5), ylim=(-5, 5), aspect="equal", xlabel="$x_1$",
+    ax.set(xlim=(-HALF_WIDTH, HALF_WIDTH), ylim=(-HALF_WIDTH, HALF_WIDTH),
+           aspect="equal", xlabel="$x_1$",
            title=f"{name}\n{modes:.0f} modes, {quality:.0%} high quality")
 axes[0].set_ylabel("$x_2$")
 plt.show()
@@ -519,54 +772,63 @@ plt.show()
 # tell you: it measures one player against the other. A WGAN critic, if it is close to the supremum in
 # {eq}`w1-dual`, reports an estimate of $W_1$ itself {cite}`arjovsky2017wasserstein`, which should fall as the
 # samples improve. The probe above recorded both, every 50 steps of the grid runs, beside the exact $W_1$ between
-# 500 generated and 500 real points. We compare them by Spearman's rank correlation over the 20 checkpoints of
-# each seed: 1 when the two always move in the same direction, 0 when their orders are unrelated. **We check:
-# the WGAN-GP critic's estimate has a rank correlation with $W_1$ above 0.5 on every seed and above 0.6 on
-# average; the vanilla discriminator's loss has an average below 0.4, negative on some seeds and positive on
-# others, so its direction says nothing about the samples.**
+# 500 generated and 500 real points. That $W_1$ is exact for the two point sets, but as an estimate of the
+# distance between the distributions it is biased upwards (two samples of one distribution are already a
+# positive distance apart).
+# We compare them by Spearman's rank correlation $\rho$ over the 20 checkpoints of each model: 1 when the two rank
+# the checkpoints in the same order (any increasing relation between them), $-1$ in opposite orders, near 0 when
+# their orders are unrelated. **We check: the WGAN-GP critic's estimate has a rank correlation with $W_1$ above
+# 0.3 on every model and above 0.5 on average; the vanilla discriminator's loss has an average below 0.35 and is
+# below 0.1 on some model: a weak signal at best, and on some models none.**
 
 # %%
-# (checkpoints, 3, seeds): rows critic estimate, BCE loss, exact W1
+# (checkpoints, 3, models): rows critic estimate, BCE loss, exact W1
 wgan_gp, vanilla = np.stack(probes["WGAN-GP"]), np.stack(probes["vanilla"])
+assert len(wgan_gp) == len(vanilla) == TOY_STEPS // PROBE_EVERY == 20
 
 
 def rank_correlation(record: np.ndarray, row: int) -> np.ndarray:
-    """Spearman's rho of row ``row`` with the exact W1 over checkpoints, per seed."""
+    """Spearman's rho in [-1, 1] of row ``row`` with the exact W1 over the
+    checkpoints, one per model: (models,)."""
     return np.array([spearmanr(record[:, row, s], record[:, 2, s]).statistic
                      for s in range(record.shape[2])])
 
 
 rho_wgan, rho_vanilla = rank_correlation(wgan_gp, 0), rank_correlation(vanilla, 1)
-print("rank correlation with the exact W1, per seed:")
+print("rank correlation with the exact W1, per model:")
 print("  WGAN-GP critic's estimate:   ", " ".join(f"{r:+.2f}" for r in rho_wgan))
 print("  vanilla discriminator's loss:", " ".join(f"{r:+.2f}" for r in rho_vanilla))
 
-steps = PROBE_EVERY * np.arange(1, len(wgan_gp) + 1)
+checkpoints = PROBE_EVERY * np.arange(1, len(wgan_gp) + 1)
 fig, axes = plt.subplots(1, 2, figsize=(12, 3.4), layout="constrained")
-for ax, (title, record, row, label) in zip(axes, (
-        ("WGAN-GP", wgan_gp, 0, r"critic: $\mathbb{E}f(x)-\mathbb{E}f(G(z))$"),
-        ("vanilla", vanilla, 1, "discriminator's BCE loss")), strict=True):
-    ax.plot(steps, record[:, 2, 0], color=BLACK, label="exact $W_1$ (500 vs 500)")
-    ax.set(xlabel="generator step", ylabel="$W_1$", title=f"{title}, grid, seed 0")
+for ax, (title, record, row, label, rho) in zip(axes, (
+        ("WGAN-GP", wgan_gp, 0, r"critic: $\mathbb{E}s(x)-\mathbb{E}s(G(z))$",
+         rho_wgan),
+        ("vanilla", vanilla, 1, "discriminator's BCE loss", rho_vanilla)), strict=True):
+    (w1_line,) = ax.plot(checkpoints, record[:, 2, 0], color=BLACK,
+                         label="exact $W_1$ (500 vs 500)")
+    ax.set(xlabel="generator step", ylabel="$W_1$",
+           title=f"{title}, grid, model 0: $\\rho$ = {rho[0]:+.2f}")
     twin = ax.twinx()
-    twin.plot(steps, record[:, row, 0], color=VERMILLION, ls="--", label=label)
+    (loss_line,) = twin.plot(checkpoints, record[:, row, 0], color=VERMILLION, ls="--",
+                             label=label)
     twin.set_ylabel(label, color=VERMILLION)
-    ax.legend(frameon=False, loc="upper center")
+    ax.legend(handles=[w1_line, loss_line], frameon=False, loc="upper center")
 plt.show()
-assert rho_wgan.min() > 0.5 and rho_wgan.mean() > 0.6
-assert rho_vanilla.mean() < 0.4 and rho_vanilla.min() < 0 < rho_vanilla.max()
+assert rho_wgan.min() > 0.3 and rho_wgan.mean() > 0.5
+assert rho_vanilla.mean() < 0.35 and rho_vanilla.min() < 0.1
 
 # %% [markdown]
 # The critic's estimate follows $W_1$ down (left), though not perfectly: the estimate is only as good as the
-# critic, which five steps per generator step never train to the supremum, and 500-point $W_1$ has its own
-# sampling noise. The vanilla loss (right) moves with the contest between the players, not with the samples. This is the
-# property of the WGAN that survives on a small budget: its loss is a usable progress signal even when, as in the
-# table above, it is not the fastest to train.
+# critic, which five steps per generator step need not bring to the supremum, and 500-point $W_1$ has its own
+# sampling noise. The vanilla loss (right) moves with the contest between the players, not with the samples.
+# This is the property of the WGAN that survives on a small budget: its loss is a usable progress signal even
+# when, as in the table above, it captures the fewest modes.
 
 # %% [markdown]
 # ## On MNIST
 #
-# **Does a remedy lift Chapter 4's digits to the bar it missed** ({term}`Fréchet distance <Fréchet distance (Fréchet 距离)>` below 20, confidence at least
+# **Does a remedy lift Chapter 4's digits to the target Chapter 4 did not reach** (`DCGAN_MNIST_TARGET`: {term}`Fréchet distance <Fréchet distance (Fréchet 距离)>` below 20, confidence at least
 # 0.90, all 10 classes, no class more than twice as frequent as another)? `benchmarks/remedies_mnist.py` trains
 # Chapter 4's lean generator on Chapter 4's budget (2,500 iterations of 32 on a CPU) against the discriminator each
 # remedy needs (`LeanDCGANCritic`: Chapter 4's lean discriminator without batch norm, spectrally normalised for
@@ -616,17 +878,19 @@ assert abs(walked / predicted - 1) < 0.01
 # :label: remedies-ex-2
 # Which R1 weight $\gamma \in \{0.2, 1, 5\}$ brings the Dirac-GAN closest to the equilibrium in 100
 # simultaneous steps of size 0.1 from $(1, 1)$? Predict it from the eigenvalues
-# $\frac12\big(-\gamma \pm \sqrt{\gamma^2 - 1}\big)$ before you run it.
+# $\mu = \frac12\big(-\gamma \pm \sqrt{\gamma^2 - 1}\big)$ before you run it.
 # ```
 #
 # ```{solution-start} remedies-ex-2
 # :class: dropdown
 # ```
 #
-# The slowest direction decays like $e^{t \max \mathrm{Re}\,\lambda}$. $\max \mathrm{Re}\,\lambda$ is
-# $-\gamma / 2$ up to $\gamma = 1$ and $(-\gamma + \sqrt{\gamma^2 - 1}) / 2$ beyond: $-0.1$, $-0.5$ and $-0.05$.
-# Critical damping, $\gamma = 1$, wins; too large a $\gamma$ makes the discriminator so stiff that the
-# generator barely moves.
+# The slowest direction decays like $e^{t \max \mathrm{Re}\,\mu}$. $\max \mathrm{Re}\,\mu$ is $-\gamma / 2$ up to
+# $\gamma = 1$ and $(-\gamma + \sqrt{\gamma^2 - 1}) / 2$ beyond: $-0.1$, $-0.5$ and $-0.05$. Critical damping,
+# $\gamma = 1$, wins. A larger $\gamma$ *overdamps*: $\dot\psi = f'(0)\theta - \gamma\psi$ makes $\psi$ settle
+# quickly at $\psi \approx f'(0)\theta/\gamma$, and then $\dot\theta = -f'(0)\psi \approx -f'(0)^2\theta/\gamma$,
+# a slow decay with rate $f'(0)^2/\gamma = 1/(4\gamma)$: the slow eigenvalue is about $-1/(4\gamma) = -0.05$ for
+# $\gamma = 5$.
 
 # %%
 final = {g: simulate(DiracGAN(r1_gamma=g), *START, lr=0.1, steps=100)[-1].norm().item()
@@ -634,8 +898,9 @@ final = {g: simulate(DiracGAN(r1_gamma=g), *START, lr=0.1, steps=100)[-1].norm()
 slowest = {g: torch.linalg.eigvals(DiracGAN(r1_gamma=g).jacobian()).real.max().item()
            for g in final}
 print("distance after 100 steps:", {g: f"{d:.2e}" for g, d in final.items()})
-print("slowest eigenvalue's real part:", {g: round(r, 3) for g, r in slowest.items()})
+print("slowest eigenvalue's real part:", {g: round(r, 4) for g, r in slowest.items()})
 assert min(final, key=final.get) == 1.0 == min(slowest, key=slowest.get)
+assert abs(slowest[5.0] / (-1 / (4 * 5.0)) - 1) < 0.02  # the overdamped approximation
 
 # %% [markdown]
 # ```{solution-end}
@@ -673,9 +938,15 @@ assert right < 1e-10 and buggy > 0.9
 # ## What to take away
 #
 # - Gradient steps on a GAN follow a rotating field: on the Dirac-GAN they circle (alternating) or spiral out
-#   (simultaneous). A penalty on the discriminator's gradient at the data (R1) or instance noise damps the
-#   rotation; WGAN with clipping and WGAN-GP need not converge.
+#   (simultaneous). A zero-centred penalty on the discriminator's gradient at the data (R1) or instance noise damps
+#   the rotation; WGAN with clipping and WGAN-GP need not converge.
+# - **Which fix to try first:** R1 with the plain non-saturating loss. It is the Dirac-GAN's cure, and on the
+#   toy problems it was the only remedy that matched or beat plain training everywhere; the others, at their
+#   papers' settings and on this budget, put a smaller share of their samples on the modes than plain training.
+# - Count modes against a baseline: by VEEGAN's rule, uniform points capture about 21 of the 25 grid modes. The
+#   high-quality share is what separates learned modes from blanket coverage, and no method reached sharp modes
+#   in 1,000 steps.
+# - **The WGAN loss tracks $W_1$:** the WGAN-GP critic's estimate ranks the checkpoints much as the exact $W_1$
+#   does, the vanilla discriminator's loss does not. That, not speed, is what the WGAN offers on a small budget.
 # - Each remedy is a loss pair, a penalty, a step after $D$'s update or a layer: `gancourse.objectives` and
 #   `gancourse.stacked` make each an argument of the same loop, with unit tests of its mathematics.
-# - Measured on a small budget, the ranking depends on the budget: at their papers' learning rates the WGANs
-#   are the slowest starters on the grid, and no method reaches sharp modes in 1,000 steps.

@@ -114,6 +114,12 @@ def test_minibatch_discrimination_layer_shapes():
         stacked(torch.randn(8, 10))
 
 
+def test_minibatch_kernel_defaults_agree():
+    # the layer and the discriminator that builds it default to the same kernels of 3 numbers
+    assert MinibatchDiscrimination(10).kernel_dim == 3
+    assert StackedDiscriminator(2, minibatch_kernels=5).minibatch.kernel_dim == 3
+
+
 def test_discriminator_variants_shapes_and_errors():
     x = torch.randn(3 * 8, 2)
     assert StackedDiscriminator(3, pack=2)(x).shape == (12,)
