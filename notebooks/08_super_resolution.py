@@ -147,6 +147,7 @@ assert change["area"] < change["every 4th pixel"] / 2  # deterministic; 3x offli
 # image in $[-1, 1]$). **We check that PyTorch's bicubic is {eq}`eq-keys` with $a = -0.75$, not $-0.5$, and
 # that unclamped bicubic leaves the range for some of these digits.**
 
+
 # %%
 def keys_kernel(t: torch.Tensor, a: float) -> torch.Tensor:  # eq-keys
     t = t.abs()
@@ -225,6 +226,7 @@ assert outside > 0 and torch.equal(bicubic, raw_bicubic.clamp(-1, 1))
 # below the pooled one, and, **on the two interpolations,** that bicubic has the higher PSNR and (barely)
 # SSIM, yet nearest neighbour is closer to real digits in Fréchet distance and better read by the classifier.
 # Blocky edges keep more of a digit's shape than a uniform blur: the two kinds of measure already disagree.
+
 
 # %%
 def print_table(rows: dict[str, dict[str, float]]) -> None:
@@ -451,11 +453,13 @@ gan_net, rows[GAN] = sweep[SETTING.gan_weight]
 # **Look at** the strokes (ink is $+1$, drawn white): the pixel-loss network's digits are right but soft, with
 # grey halos where it hedges between stroke positions; the GAN's strokes are sharper, with less grey around
 # them, closer to the truth's. **We check one number for it:** the share of mid-grey pixels ($|x| < 0.5$) is
-# larger in the pixel-loss outputs than in the GAN's and than in the truth. **And the ordering SR papers
-# report:** in PSNR the pixel-loss network beats bicubic, which beats nearest neighbour; the GAN's outputs are
-# closer to real digits in Fréchet distance than the pixel-loss network's, while their PSNR is not higher.
-# `benchmarks/superres_seeds.py` reruns this setting for 5 seeds and tabulates every measure, so the margins
-# asserted here can be read against the spread.
+# larger in the pixel-loss outputs than in the GAN's and than in the truth. **And the orderings, with margins
+# set from five seeds of this setting** (`benchmarks/superres_seeds.py`; the {doc}`../book/performance` page):
+# in PSNR the pixel-loss network beats bicubic by more than 4 dB, and bicubic beats nearest neighbour; the
+# GAN's outputs are closer to real digits in Fréchet distance than the pixel-loss network's (by more than a
+# third), and its SSIM is lower by more than 0.05. Its PSNR, though, stays within 0.4 dB of the pixel-loss
+# network's, above it on three seeds of five: the issue that set this chapter expected the GAN's PSNR to be
+# lower, as in SRGAN's paper, and on our short fine-tune it is not reliably so.
 #
 # **Read the Fréchet distances of the trained networks with care.** The content loss matches each output's
 # classifier feature maps $\phi$ to those of its own truth, and those maps determine both the 64 features the
@@ -484,8 +488,8 @@ plt.show()
 print_table(rows)
 pixel, gan = rows["pixel loss"], rows[GAN]
 assert pixel["PSNR"] > rows["bicubic"]["PSNR"] + 4 > rows["nearest"]["PSNR"] + 4.5
-assert gan["FD"] < pixel["FD"] / 2
-assert gan["PSNR"] <= pixel["PSNR"]
+assert gan["FD"] < pixel["FD"] / 1.5 and gan["SSIM"] < pixel["SSIM"] - 0.05
+assert abs(gan["PSNR"] - pixel["PSNR"]) < 0.4
 
 mid_grey = {name: (outputs[name].abs() < 0.5).float().mean().item() for name in outputs}
 print("share of mid-grey pixels, |x| < 0.5:")
@@ -516,17 +520,20 @@ for name in ("pixel loss", GAN):
 # does not look like a digit, so no method can reach both optima at once. $P(D)$ is a bound over all
 # estimators, and trained models lie on or above it; our Fréchet distance in classifier features is only a
 # stand-in for their divergence. So the sweep does not trace the curve: it shows how our models move relative
-# to it as $\lambda$ changes. **Look at** the first step, from the pixel-loss network to the content loss alone
-# ($\lambda = 0$, dotted), which lowers the Fréchet distance (checked; but that step is driven by the
-# classifier's maps alone, so the caveat above applies to it in full), then the points moving overall down
-# (closer to real digits) and left (lower PSNR) as $\lambda$ grows. **We check the ends:** the largest weight has a lower Fréchet distance and a lower PSNR
-# than the content loss alone, and a lower PSNR than the pixel-loss network.
+# to it as $\lambda$ changes. We plot distortion as SSIM here, because on this budget PSNR hardly moves.
+#
+# **Look at** the first step, from the pixel-loss network to the content loss alone ($\lambda = 0$, dotted): the
+# Fréchet distance falls by about half (by more than a third on every seed, checked; but that step is driven
+# by the classifier's maps alone, so the caveat above applies to it in full). Then the adversarial term: at $\lambda = 0.01$ SSIM falls by more than 0.05 while the
+# Fréchet distance stays about where the content loss left it, and at $\lambda = 0.1$ the Fréchet distance is
+# *higher* than at $0.01$ on every seed. **We check both.** On 150 fine-tuning steps (SRGAN's paper trains for
+# $2 \times 10^5$) the adversarial term costs structure without buying realism that this measure can see.
 
 # %%
 fig, ax = plt.subplots(figsize=(7, 4), layout="constrained")
 sweep_rows = [report for _, report in sweep.values()]
 ax.plot(
-    [r["PSNR"] for r in sweep_rows],
+    [r["SSIM"] for r in sweep_rows],
     [r["FD"] for r in sweep_rows],
     "o-",
     color=VERMILLION,
@@ -536,13 +543,13 @@ ax.plot(
 for weight, (_, report) in sweep.items():
     ax.annotate(
         f"{weight:g}" + (": the GAN" if weight == SETTING.gan_weight else ""),
-        (report["PSNR"], report["FD"]),
+        (report["SSIM"], report["FD"]),
         textcoords="offset points",
         xytext=(6, 4),
     )
 start = sweep[SETTING.adv_weights[0]][1]  # lambda = 0: the content loss alone
 ax.plot(
-    [pixel["PSNR"], start["PSNR"]],
+    [pixel["SSIM"], start["SSIM"]],
     [pixel["FD"], start["FD"]],
     ":",
     color=BLUE,
@@ -554,24 +561,29 @@ for name, colour, marker in (
     ("nearest", GREEN, "v"),
 ):
     ax.plot(
-        rows[name]["PSNR"], rows[name]["FD"], marker, color=colour, ms=9, label=name
+        rows[name]["SSIM"], rows[name]["FD"], marker, color=colour, ms=9, label=name
     )
 ax.set(
-    xlabel="PSNR (dB): higher is less distortion",
+    xlabel="SSIM: higher is less distortion",
     ylabel="Fréchet distance to real digits: lower is more realistic",
     yscale="log",
 )
 ax.legend(frameon=False, loc="upper left")
 plt.show()
-ends = start, sweep[SETTING.adv_weights[-1]][1]
-print(
-    f"lambda 0: PSNR {ends[0]['PSNR']:.2f} dB, FD {ends[0]['FD']:.1f}; "
-    f"lambda {SETTING.adv_weights[-1]:g}: PSNR {ends[1]['PSNR']:.2f} dB, "
-    f"FD {ends[1]['FD']:.1f}"
-)
-assert ends[1]["FD"] < ends[0]["FD"] and ends[1]["PSNR"] < pixel["PSNR"]
-assert ends[1]["PSNR"] < ends[0]["PSNR"]  # BAR?
-assert ends[0]["FD"] < pixel["FD"]  # BAR?
+the_gan, largest = sweep[SETTING.gan_weight][1], sweep[SETTING.adv_weights[-1]][1]
+for name, report in (
+    ("pixel loss", pixel),
+    ("lambda 0", start),
+    (GAN, the_gan),
+    (f"lambda {SETTING.adv_weights[-1]:g}", largest),
+):
+    print(
+        f"{name:18s} SSIM {report['SSIM']:.3f}, PSNR {report['PSNR']:.2f} dB, "
+        f"FD {report['FD']:.1f}"
+    )
+assert start["FD"] < pixel["FD"] / 1.5
+assert the_gan["SSIM"] < start["SSIM"] - 0.05
+assert largest["FD"] > the_gan["FD"]
 
 # %% [markdown]
 # ## Sharp is not the same as right
@@ -588,8 +600,13 @@ assert ends[0]["FD"] < pixel["FD"]  # BAR?
 # Read these rates as likely underestimates. The content loss matched each output's classifier maps to its
 # own truth's, and the same classifier reads the outputs, so the GAN is steered towards outputs that *this*
 # reader reads correctly: an output can look like a wrong digit to a person and still be read right here. A
-# second, independent reader would make the count honest (a pitfall listed in the book). The rates are
-# measured, not yet asserted: the 5-seed spread they need is still to be run (`benchmarks/superres_seeds.py`).
+# second, independent reader would make the count honest (a pitfall listed in the book).
+#
+# **What five seeds show, and we check:** on this setting the GAN does not commit to wrong digits more often
+# than the pixel-loss network. Both misread confidently 1–2% of all digits (0.9–1.6% and 1.1–1.6% over the
+# seeds), within one percentage point of each other, close to what nearest neighbour does (1.0%). That is what
+# the shared classifier predicts; it is not evidence that SRGAN-style training cannot hallucinate.
+
 
 # %%
 def readings(images: torch.Tensor) -> tuple[np.ndarray, np.ndarray]:
@@ -633,6 +650,9 @@ for weight, (_, report) in sweep.items():
         f"lambda {weight:g}: accuracy {report['accuracy']:.1%}, "
         f"misread with p >= 0.9 {report['misread, sure']:.1%} (all digits)"
     )
+assert pixel["misread, sure"] < 0.03 and gan["misread, sure"] < 0.03
+assert abs(gan["misread, sure"] - pixel["misread, sure"]) < 0.01
+assert gan_misread_sure <= gan["misread, sure"] and truth_misread_sure < 0.02
 
 # %% [markdown]
 # **Look at** what the misreadings look like: the thumbnail, the pixel-loss network's hedge, the GAN's
@@ -648,7 +668,10 @@ if len(shown) == 0:
     print("The classifier reads every GAN output as its label: no misreading to show.")
 else:
     fig, axes = plt.subplots(
-        4, len(shown), figsize=(1.6 * len(shown) + 0.4, 6.8), layout="constrained",
+        4,
+        len(shown),
+        figsize=(1.6 * len(shown) + 0.4, 6.8),
+        layout="constrained",
         squeeze=False,
     )
     panels = (
@@ -666,9 +689,7 @@ else:
             wrong = read is not None and read[index] != truth[index]
             title = name if read is None else f"{name}: reads {read[index]}"
             ax.set_title(title, fontsize=9, color=VERMILLION if wrong else BLACK)
-    fig.suptitle(
-        "the digit the classifier reads; red: not the label", fontsize=10
-    )
+    fig.suptitle("the digit the classifier reads; red: not the label", fontsize=10)
     plt.show()
 
 # %% [markdown]
@@ -690,7 +711,8 @@ else:
 # ```
 #
 # Each 2× input pixel averages 4 true pixels instead of 16, so far less is lost. Bicubic gains between 4 and
-# 8 dB from 4× to 2×, as its blur now spans 2 pixels instead of 4. The network gains more than that, with 30%
+# 8 dB from 4× to 2×, as its blur now spans 2 pixels instead of 4. The network gains more than that (by more
+# than 1 dB on five seeds), with 30%
 # of the budget: one reading is that at 4× much of what is missing is truly ambiguous (many digits share a
 # thumbnail) and no network can recover it, while at 2× less is ambiguous and more of what bicubic blurs can be
 # learned back. The 2× network also beats 2× bicubic, and the 4× network by more than 2 dB (all checked).
@@ -718,7 +740,7 @@ print(
     f"from 4x to 2x: the network gains {network_gain:.2f} dB, "
     f"bicubic {bicubic_gain:.2f} dB"
 )
-assert network_gain > bicubic_gain  # BAR? the direction, from the 5-seed run
+assert network_gain > bicubic_gain + 1  # 7.7-8.0 against 5.9 dB on five seeds
 assert pixel2["PSNR"] > bicubic2["PSNR"] and pixel2["PSNR"] > pixel["PSNR"] + 2
 assert 4 < bicubic_gain < 8  # "between 4 and 8 dB"
 
@@ -743,11 +765,11 @@ assert 4 < bicubic_gain < 8  # "between 4 and 8 dB"
 # The two content losses start at different values, so at the same $\lambda$ the adversarial term weighs
 # differently against each: equal $\lambda$ is not equal adversarial pressure. Even so, with the MSE pulling
 # towards the blurry optimum, the adversarial term at $10^{-2}$ does real work in 150 steps: the Fréchet
-# distance falls to less than half the pixel network's, while the PSNR stays within 0.5 dB of the
-# feature-content GAN's, and the feature-content GAN's Fréchet distance is lower still (all checked). So the
-# discriminator alone lowers the Fréchet distance, and with the feature loss it falls further; but the feature
-# loss works on the very classifier the Fréchet distance uses, so part of that extra drop can be the shared
-# classifier rather than more realistic digits.
+# distance falls by more than a third from the pixel network's, while the PSNR stays within 0.5 dB of the
+# feature-content GAN's (both checked, and held on five seeds). Whether the feature-content GAN's Fréchet
+# distance is lower still depends on the seed (lower on four of five), so we do not claim it. Here, unlike in
+# the chapter's sweep, the discriminator is the only part of the loss that knows what digits look like, and it
+# lowers the Fréchet distance on its own.
 
 # %%
 start_outputs = outputs["pixel loss"]
@@ -764,8 +786,7 @@ net = finetune_srgan(
 mse_gan = sr_report(super_resolve(net, low), hr, labels)
 mse_name = f"SRGAN-MSE (λ = {SETTING.gan_weight:g})"
 print_table({"pixel loss": pixel, mse_name: mse_gan, GAN: gan})
-assert mse_gan["FD"] < pixel["FD"] / 2 and abs(mse_gan["PSNR"] - gan["PSNR"]) < 0.5
-assert gan["FD"] < mse_gan["FD"]  # BAR?
+assert mse_gan["FD"] < pixel["FD"] / 1.5 and abs(mse_gan["PSNR"] - gan["PSNR"]) < 0.5
 
 # %% [markdown]
 # ```{solution-end}
@@ -807,8 +828,9 @@ assert moved["FD"] < real_vs_real  # deterministic; 0.17 against 1.5 offline
 #   stated and SSIM on non-negative intensities) and realism against the real distribution (a Fréchet
 #   distance). They disagree even for nearest versus bicubic, and no method can reach both optima at once
 #   {cite}`blau2018perception`.
-# - A pixel loss buys PSNR with blur; a feature content loss and a small adversarial term lower the Fréchet
-#   distance at some cost in PSNR. Report where your models stand in the plane, not one number.
+# - A pixel loss buys PSNR with blur; a feature content loss lowers the Fréchet distance; on our short
+#   fine-tune the adversarial term cost SSIM without a reliable gain in realism. Report where your models stand
+#   in the plane, not one number, and over several seeds.
 # - Our content loss and our evaluator share a network (the frozen digit classifier): the content loss pushes
 #   down an upper bound on the Fréchet distance and pulls readings towards the truth's, which can flatter the
 #   GAN's Fréchet distance and hide hallucinations; an independent evaluator is the honest next step.
