@@ -41,7 +41,7 @@ HEADLINES = {
 def failure_summary(report: str) -> str:
     """The failing line and the error from a cell's traceback, without terminal colours."""
     lines = [line.strip() for line in re.sub(r"\x1b\[[0-9;]*m", "", report).splitlines() if line.strip()]
-    code = [line for line in lines if line.startswith("---->")]
+    code = [line for line in lines if line.startswith("--->")]  # IPython marks the failing line "---> N"
     return " / ".join(([code[-1]] if code else []) + lines[-1:])[:400]
 
 
