@@ -32,6 +32,7 @@ from gancourse.classifier import load_classifier
 from gancourse.losses import discriminator_loss, generator_loss_nonsaturating
 from gancourse.metrics import classifier_outputs, frechet_distance
 from gancourse.models import LeanDCGANDiscriminator
+from gancourse.runtime import seed_offset
 from gancourse.train import frozen
 
 DATA_RANGE = 2.0  # images live in [-1, 1]: max - min = 2, the range PSNR and SSIM must be told
@@ -247,7 +248,11 @@ def random_batches(images: torch.Tensor, steps: int, batch_size: int, seed: int)
 
 
 def train_pixel(images: torch.Tensor, setting: SRSetting, seed: int, desc: str = "pixel loss") -> SRNet:
-    """A fresh ``SRNet`` trained from ``seed`` with ``pixel_step`` for ``setting.pixel_steps`` batches."""
+    """A fresh ``SRNet`` trained from ``seed`` with ``pixel_step`` for ``setting.pixel_steps`` batches.
+
+    The seed is shifted by ``runtime.seed_offset()``, like every training seed (``benchmarks/chapter_seeds.py``).
+    """
+    seed += seed_offset()
     torch.manual_seed(seed)
     net = SRNet(setting.factor).to(images.device)
     optimiser = torch.optim.Adam(net.parameters(), lr=setting.pixel_lr)
@@ -266,6 +271,7 @@ def finetune_srgan(
     start: SRNet, images: torch.Tensor, adv_weight: float, setting: SRSetting, seed: int, desc: str = "SRGAN"
 ) -> SRNet:
     """A copy of ``start`` fine-tuned with ``srgan_step`` against a fresh ``LeanDCGANDiscriminator``."""
+    seed += seed_offset()  # as in train_pixel
     torch.manual_seed(seed)
     generator = copy.deepcopy(start)
     discriminator = LeanDCGANDiscriminator().to(images.device)
