@@ -33,7 +33,8 @@ HEADLINES = {
     "04_dcgan_mnist": r"^(FD |short of the target)",
     "05_measuring_a_gan": r"^(classifier accuracy|FD at n)",
     "06_making_gans_train": r"(rank correlation|critic's estimate|discriminator's loss|^(R1|vanilla|uniform)\s)",
-    "07_asking_for_a_digit": r"^(projection |concat |read as the row|a bold|a thin|thin upright|linear probe|\{0\.5)",
+    "07_asking_for_a_digit": r"^(projection |concat |read as the row|frames read|digit [147],|a bold|a thin"
+                             r"|thin upright|linear probe|\{0\.5)",
     "08_super_resolution": r"^(pixel loss |SRGAN|nearest |bicubic |lambda 0|from 4x to 2x|misread|7×7 input)",
 }
 

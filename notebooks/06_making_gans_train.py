@@ -368,7 +368,7 @@ assert torch.isclose(penalty, (w.norm() - 1) ** 2, rtol=1e-5)
 # \rceil^2$ output positions of a $k \times k$ convolution with stride $s$, so the convolution's operator norm can
 # exceed the reshaped kernel's $\sigma$ by up to about $\lceil k/s \rceil$ (2 for the $4 \times 4$ kernels of
 # stride 2 below). **We check both, on the lean DCGAN discriminator of Chapter 4 with every convolution and linear
-# layer normalised (and its batch norm removed), after 30 training-mode passes: each layer's reshaped weight has
+# layer normalised (and its batch norm removed), after 200 training-mode passes: each layer's reshaped weight has
 # largest singular value within $10^{-3}$ of 1; power iteration on each convolution itself (`F.conv2d`, and
 # `F.conv_transpose2d` as its transpose) finds an operator norm above 1.05 and below $\lceil k/s \rceil = 2$.**
 # Power iteration approaches the norm from below, so "above" is conclusive.
@@ -376,7 +376,7 @@ assert torch.isclose(penalty, (w.norm() - 1) ** 2, rtol=1e-5)
 # %%
 seed_everything(0)
 sn_critic = LeanDCGANCritic(spectral=True)  # Chapter 4's lean D, batch norm removed
-for _ in range(30):  # each training-mode pass refines the power iteration
+for _ in range(200):  # each training-mode pass refines the power iteration
     sn_critic(torch.rand(8, 1, 28, 28) * 2 - 1)
 normalised = [m for m in sn_critic.modules() if hasattr(m, "parametrizations")]
 tops = [torch.linalg.matrix_norm(m.weight.detach().flatten(1), ord=2).item()
@@ -665,28 +665,27 @@ print("seconds to train a method's ten models:",
 # themselves within $3\sigma$ of a mode, about 1.8 of the 2,500 per mode, which captures about $25\,(1 -
 # e^{-1.77}) \approx 21$ modes; spread evenly on the ring's circle they capture all 8. Judged against that row:
 #
-# - **Grid.** The best result is R1's, about 22 modes with under 10% high-quality samples, and the mode counts
-#   of the two best methods, R1 and vanilla, are within about one mode of the uniform row's. What separates them
-#   from blanket coverage is their high-quality share, two to four times the uniform row's; no other method
-#   reaches twice it. Minibatch discrimination comes between (and varies widely from model to model); SN +
-#   hinge, PacGAN2 and both WGANs are no sharper than uniform points (at most 1.25 times their share).
-# - **The WGANs**, at their papers' settings, have the two lowest mode counts on both datasets, on the grid
-#   fewer than 10 (clipping) and 17 (gradient penalty). Those settings were not chosen for 1,000 steps: the
-#   WGAN-GP authors' own toy script (`gan_toy.py` in igul222/improved_wgan_training) trains for 100,000
-#   generator steps, with $\lambda = 0.1$.
+# - **Grid.** R1, vanilla and PacGAN2 capture the most modes, 19 to 23 depending on the seed, within about two
+#   modes of the uniform row's: the count alone says little. What separates R1 and vanilla from blanket coverage
+#   is their high-quality share, two to four times the uniform row's. SN + hinge, PacGAN2 and both WGANs are no sharper than uniform
+#   points (at most 1.25 times their share); minibatch discrimination varies widely from model to model.
+# - **The WGANs**, at their papers' settings, have the two lowest mode counts on the grid, fewer than 12
+#   (clipping) and 18 (gradient penalty), and on the ring under a tenth of the uniform circle's high-quality
+#   share. Those settings were not chosen for 1,000 steps: the WGAN-GP authors' own toy script (`gan_toy.py` in
+#   igul222/improved_wgan_training) trains for 100,000 generator steps, with $\lambda = 0.1$.
 # - **Ring.** R1 and vanilla capture at least 7.4 of the 8 modes on average, with a high-quality share more
 #   than 1.4 times the uniform circle's. PacGAN2 captures at least 7.6 too, but with a smaller share than the
-#   uniform circle; the other methods capture fewer than 7.
+#   uniform circle; the WGANs, SN + hinge and minibatch discrimination capture fewer than 7.
 # - **No method reaches sharp modes**: every high-quality share is below 25%, on both datasets. On the grid the
 #   samples spread over the square between the modes rather than gathering on them (figure below): $\sigma =
 #   0.05$ on a grid of spacing 2 asks the generator to fold the plane into 25 points, which these networks do not
 #   do in 1,000 steps.
-# - **Against plain training**: R1 matches or beats vanilla on every column of both datasets; every other
-#   remedy puts a smaller share of its samples on the modes than vanilla does, on both datasets (under three
-#   quarters of vanilla's share).
+# - **Against plain training**: SN + hinge, PacGAN2 and both WGANs put under three quarters of vanilla's share
+#   of samples on the modes, on both datasets. R1 and vanilla are close, and which is ahead changes with the seed
+#   (the {doc}`../book/performance` page runs this chapter on five seeds).
 #
 # Last, the clipped critic: **we check that over 80% of its weights sit at $\pm c$ after training**, as
-# Gulrajani et al. found, **but also that as many (within 5 points) were beyond $c$ at initialisation**:
+# Gulrajani et al. found, **but also that about as many (within 10 points) were beyond $c$ at initialisation**:
 # `nn.Linear`'s default initialisation, which the stacked layers copy, draws the weights of a layer with 64
 # inputs from $U(-\frac18, \frac18)$, mostly far outside $\pm 0.01$, so clipping pins them from the first step,
 # and 1,000 steps do not free them. Here the measurement
@@ -729,22 +728,19 @@ assert abs(mean("uniform", 0, 1) - 25 * np.pi * 0.15**2 / 100) < 0.005
 assert abs(mean("uniform", 0, 0) - 25 * (1 - np.exp(-1.77))) < 1.5
 assert mean("uniform", 1, 0) == 8
 # grid
-assert best == "R1" and 21 < mean("R1", 0, 0) < 23 and mean("R1", 0, 1) < 0.10
-assert set(by_modes[-2:]) == {"R1", "vanilla"}
-assert all(abs(mean(name, 0, 0) - mean("uniform", 0, 0)) <= 1.5
+assert set(by_modes[-2:]) <= {"R1", "vanilla", "PacGAN2"} and mean("R1", 0, 0) > 20
+assert all(abs(mean(name, 0, 0) - mean("uniform", 0, 0)) <= 2.5
            for name in ("R1", "vanilla"))
-assert {name for name, r in ratio[0].items() if r >= 2} == {"R1", "vanilla"}
 assert all(2 <= ratio[0][name] <= 4 for name in ("R1", "vanilla"))
-assert 1.25 < ratio[0]["minibatch discr."] < 2
 minibatch_grid = toy_results["minibatch discr."][:TOY_SEEDS, 1]  # its five shares
 assert minibatch_grid.std() > 0.5 * minibatch_grid.mean()  # varies widely
-assert all(ratio[0][name] <= 1.25
-           for name in ("SN + hinge", "PacGAN2", "WGAN (clip)", "WGAN-GP"))
+sharpless = ("SN + hinge", "PacGAN2", "WGAN (clip)", "WGAN-GP")
+assert all(ratio[0][name] <= 1.25 for name in sharpless)
 # the WGANs
-for dataset in (0, 1):
-    lowest = sorted(METHODS, key=lambda name: mean(name, dataset, 0))[:2]
-    assert set(lowest) == {"WGAN (clip)", "WGAN-GP"}
-assert mean("WGAN (clip)", 0, 0) < 10 and mean("WGAN-GP", 0, 0) < 17
+lowest = sorted(METHODS, key=lambda name: mean(name, 0, 0))[:2]
+assert set(lowest) == {"WGAN (clip)", "WGAN-GP"}
+assert mean("WGAN (clip)", 0, 0) < 12 and mean("WGAN-GP", 0, 0) < 18
+assert all(ratio[1][name] < 0.1 for name in ("WGAN (clip)", "WGAN-GP"))
 # ring
 assert all(mean(name, 1, 0) >= 7.4 and ratio[1][name] > 1.4
            for name in ("R1", "vanilla"))
@@ -752,14 +748,12 @@ assert mean("PacGAN2", 1, 0) >= 7.6 and ratio[1]["PacGAN2"] < 1
 assert all(mean(name, 1, 0) < 7 for name in
            ("WGAN (clip)", "WGAN-GP", "SN + hinge", "minibatch discr."))
 # against plain training
-others = [name for name in METHODS if name not in ("R1", "vanilla")]
 for d in (0, 1):
-    assert all(mean("R1", d, c) >= mean("vanilla", d, c) for c in (0, 1))
-    assert all(mean(name, d, 1) < 0.75 * mean("vanilla", d, 1) for name in others)
+    assert all(mean(name, d, 1) < 0.75 * mean("vanilla", d, 1) for name in sharpless)
 # no sharp modes
 assert all(mean(name, d, 1) < 0.25 for name in METHODS for d in (0, 1))
 # the clipped critic
-assert at_clip > 0.8 and abs(at_clip - started_beyond) < 0.05
+assert at_clip > 0.8 and abs(at_clip - started_beyond) < 0.10
 
 # %% [markdown]
 # **Look at** one initialisation of each method on the grid (grey crosses, drawn over the samples: the 25 mode
@@ -986,8 +980,9 @@ assert right < 1e-10 and buggy > 0.9
 #   (simultaneous). A zero-centred penalty on the discriminator's gradient at the data (R1) or instance noise damps
 #   the rotation; WGAN with clipping and WGAN-GP need not converge.
 # - **Which fix to try first:** R1 with the plain non-saturating loss. It is the Dirac-GAN's cure, and on the
-#   toy problems it was the only remedy that matched or beat plain training everywhere; the others, at their
-#   papers' settings and on this budget, put a smaller share of their samples on the modes than plain training.
+#   toy problems it stayed level with plain training while the others, at their papers' settings and on this
+#   budget, put a smaller share of their samples on the modes. On MNIST, on Chapter 4's budget, no remedy (R1
+#   included) beat plain training: a remedy is a fix for a failure you see, not a free improvement.
 # - Count modes against a baseline: by VEEGAN's rule, uniform points capture about 21 of the 25 grid modes. The
 #   high-quality share is what separates learned modes from blanket coverage, and no method reached sharp modes
 #   in 1,000 steps.
