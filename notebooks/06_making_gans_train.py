@@ -675,7 +675,7 @@ print("seconds to train a method's ten models:",
 #   igul222/improved_wgan_training) trains for 100,000 generator steps, with $\lambda = 0.1$.
 # - **Ring.** R1 and vanilla capture at least 7.4 of the 8 modes on average, with a high-quality share more
 #   than 1.4 times the uniform circle's. PacGAN2 captures at least 7.6 too, but with a smaller share than the
-#   uniform circle; the WGANs, SN + hinge and minibatch discrimination capture fewer than 7.
+#   uniform circle; the WGANs capture fewer than 7, and SN + hinge and minibatch discrimination usually do.
 # - **No method reaches sharp modes**: every high-quality share is below 25%, on both datasets. On the grid the
 #   samples spread over the square between the modes rather than gathering on them (figure below): $\sigma =
 #   0.05$ on a grid of spacing 2 asks the generator to fold the plane into 25 points, which these networks do not
@@ -684,11 +684,11 @@ print("seconds to train a method's ten models:",
 #   of samples on the modes, on both datasets. R1 and vanilla are close, and which is ahead changes with the seed
 #   (the {doc}`../book/performance` page runs this chapter on five seeds).
 #
-# Last, the clipped critic: **we check that over 80% of its weights sit at $\pm c$ after training**, as
-# Gulrajani et al. found, **but also that about as many (within 10 points) were beyond $c$ at initialisation**:
+# Last, the clipped critic: **we check that most of its weights (over half) sit at $\pm c$ after training**, as
+# Gulrajani et al. found, **but also that over 85% were beyond $c$ at initialisation**:
 # `nn.Linear`'s default initialisation, which the stacked layers copy, draws the weights of a layer with 64
 # inputs from $U(-\frac18, \frac18)$, mostly far outside $\pm 0.01$, so clipping pins them from the first step,
-# and 1,000 steps do not free them. Here the measurement
+# and 1,000 steps do not free most of them. Here the measurement
 # shows the initialisation more than the training.
 
 # %%
@@ -745,15 +745,14 @@ assert all(ratio[1][name] < 0.1 for name in ("WGAN (clip)", "WGAN-GP"))
 assert all(mean(name, 1, 0) >= 7.4 and ratio[1][name] > 1.4
            for name in ("R1", "vanilla"))
 assert mean("PacGAN2", 1, 0) >= 7.6 and ratio[1]["PacGAN2"] < 1
-assert all(mean(name, 1, 0) < 7 for name in
-           ("WGAN (clip)", "WGAN-GP", "SN + hinge", "minibatch discr."))
+assert all(mean(name, 1, 0) < 7 for name in ("WGAN (clip)", "WGAN-GP"))
 # against plain training
 for d in (0, 1):
     assert all(mean(name, d, 1) < 0.75 * mean("vanilla", d, 1) for name in sharpless)
 # no sharp modes
 assert all(mean(name, d, 1) < 0.25 for name in METHODS for d in (0, 1))
 # the clipped critic
-assert at_clip > 0.8 and abs(at_clip - started_beyond) < 0.10
+assert at_clip > 0.5 and started_beyond > 0.85
 
 # %% [markdown]
 # **Look at** one initialisation of each method on the grid (grey crosses, drawn over the samples: the 25 mode
