@@ -34,7 +34,7 @@ if "google.colab" in sys.modules:
 #
 # ```{admonition} In this chapter
 # :class: tip
-# You will see on the Dirac-GAN why gradient steps circle; write WGAN, WGAN-GP, spectral norm, R1 and minibatch discrimination as objectives and layers; and compare them on two toy problems over five initialisations.
+# You will see on the Dirac-GAN why gradient steps circle; write WGAN, WGAN-GP, spectral norm, R1 and minibatch discrimination as objectives and layers; compare them on two toy problems over five initialisations; and train the toy problems' winner on MNIST against Chapter 4's loop.
 #
 # Running time: the {doc}`../book/performance` page lists what each chapter takes on a 2-core CPU. The chapter
 # runs on the CPU on every machine, a GPU included: its networks are tiny, and its checked numbers are set for
