@@ -526,9 +526,10 @@ for name in ("pixel loss", GAN):
 # **Look at** the first step, from the pixel-loss network to the content loss alone ($\lambda = 0$, dotted): the
 # Fréchet distance falls by about half (by more than a third on every seed, checked; but that step is driven
 # by the classifier's maps alone, so the caveat above applies to it in full). Then the adversarial term: at $\lambda = 0.01$ SSIM falls by more than 0.05 while the
-# Fréchet distance stays about where the content loss left it, and at $\lambda = 0.1$ the Fréchet distance is
-# *higher* than at $0.01$ on every seed. **We check both.** On 150 fine-tuning steps (SRGAN's paper trains for
-# $2 \times 10^5$) the adversarial term costs structure without buying realism that this measure can see.
+# Fréchet distance stays about where the content loss left it, and the larger weight $0.1$ does not lower it
+# further (within a tenth, or above, on every run). **We check both.** On 150 fine-tuning steps (SRGAN's paper
+# trains for $2 \times 10^5$) the adversarial term costs structure without buying realism that this measure can
+# see.
 
 # %%
 fig, ax = plt.subplots(figsize=(7, 4), layout="constrained")
@@ -584,7 +585,7 @@ for name, report in (
     )
 assert start["FD"] < pixel["FD"] / 1.5
 assert the_gan["SSIM"] < start["SSIM"] - 0.05
-assert largest["FD"] > the_gan["FD"]
+assert largest["FD"] > 0.9 * the_gan["FD"]  # a larger weight buys no more realism
 
 # %% [markdown]
 # ## Sharp is not the same as right

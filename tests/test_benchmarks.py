@@ -78,7 +78,7 @@ def test_time_to_bar_runs_and_reports_a_bar_not_reached(tmp_path, capsys, monkey
     assert [r["loop"] for r in rows] == ["baseline", "gancourse", "gancourse fast"]
     assert all(r["iterations"] == 2 and not r["reached"] and r["report"]["FD"] > 40 for r in rows)
     settings = json.loads(out.read_text())["settings"]
-    assert settings["bar"].startswith("FD < 45") and settings["fast_options"]["bfloat16"] is False
+    assert settings["bar"].startswith("FD < 48") and settings["fast_options"]["bfloat16"] is False
     assert "| baseline | no | 2 |" in capsys.readouterr().out
 
 
