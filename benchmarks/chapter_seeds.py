@@ -31,7 +31,7 @@ HEADLINES = {
     "02_loss_and_js_divergence": r"^E_m\|D - D\*\|",
     "03_training_loop": r"(modes covered|last 200 steps)",
     "04_dcgan_mnist": r"^(FD |short of the target)",
-    "05_measuring_a_gan": r"^(classifier accuracy|FD at n)",
+    "05_measuring_a_gan": r"^(classifier accuracy|FD at n|step +[0-9]+: FD)",
     "06_making_gans_train": r"(rank correlation|critic's estimate|discriminator's loss|^(R1|vanilla|uniform)\s)",
     "07_asking_for_a_digit": r"^(projection |concat |read as the row|frames read|digit [147],|a bold|a thin"
                              r"|thin upright|linear probe|\{0\.5)",
