@@ -192,11 +192,12 @@ assert noise_row["confidence"] > 0.95 and noise_row["score"] < 1.5
 # linearly to 10% over the run, and keep 1,000 fixed-noise samples at ten points. For each we compute the Fréchet
 # distance, and beside it the {term}`discriminator <discriminator (判别器)>`'s loss averaged over the 100 steps before.
 #
-# **We check three things.** The last samples are the best of the run and more than 3 times closer to real
-# digits than at step 25. Training is not monotone: some checkpoint is more than 1.5 times as far as the one
-# before it (a *setback*; we show the first). And the loss does not see it: across that setback the
-# discriminator's loss moves by less than 0.05; from step 500 on it falls at every checkpoint, while the
-# Fréchet distance rises at two of them.
+# **We check three things, each of which held on five seeds (the {doc}`../book/performance` page).** The last
+# samples are more than 3 times closer to real digits than those at step 25. Training is not monotone: some
+# checkpoint is more than 1.2 times as far as the one before it (a *setback*; we show the first). And the loss
+# does not see it: across that setback the discriminator's loss does not rise (by more than 0.05; on most seeds
+# it falls), and from step 500 to the end it falls overall while the Fréchet distance rises at least once on
+# the way.
 
 # %%
 CHECKPOINTS = (25, 50, 100, 250, 500, 1000, 1500, 2000, 2500, 3000)
@@ -219,13 +220,13 @@ run_fd = np.array([report(images)["FD"] for images in snapshots])
 d_loss = np.array([np.mean(history.d_loss[max(0, s - 100) : s]) for s in CHECKPOINTS])
 for step, f, loss in zip(CHECKPOINTS, run_fd, d_loss, strict=True):
     print(f"step {step:5d}: FD {f:8.1f}   D loss (mean of previous 100) {loss:.3f}")
-setbacks = np.flatnonzero(run_fd[1:] > 1.5 * run_fd[:-1]) + 1  # 1.5 x the one before
-assert run_fd[-1] == run_fd.min() and run_fd[-1] < run_fd[0] / 3
+setbacks = np.flatnonzero(run_fd[1:] > 1.2 * run_fd[:-1]) + 1  # 1.2 x the one before
+assert run_fd[-1] < run_fd[0] / 3
 assert len(setbacks) > 0
 setback = int(setbacks[0])  # the first: the one the grids below show
-assert abs(d_loss[setback] - d_loss[setback - 1]) < 0.05
+assert d_loss[setback] < d_loss[setback - 1] + 0.05
 late = CHECKPOINTS.index(500)
-assert np.all(np.diff(d_loss[late:]) < 0) and np.sum(np.diff(run_fd[late:]) > 0) == 2
+assert d_loss[-1] < d_loss[late] and np.any(np.diff(run_fd[late:]) > 0)
 
 # %% [markdown]
 # **Look at** the two curves: the Fréchet distance (log scale, blue) falls with setbacks along the way; the
