@@ -95,17 +95,32 @@ def value_function(d: np.ndarray, p_data: np.ndarray, p_g: np.ndarray, x: np.nda
 
 
 def density_from_samples(samples: np.ndarray, x: np.ndarray) -> np.ndarray:
-    """Gaussian kernel density estimate (Scott's bandwidth) of 1-D ``samples`` on grid ``x``, renormalised to 1."""
+    """Gaussian kernel density estimate (Scott's bandwidth) of 1-D ``samples`` on grid ``x``, renormalised to 1.
+
+    Raises ``ValueError`` when the estimate cannot be a density on ``x``: fewer than 2 distinct finite samples,
+    more than 1% of its mass off the grid (widen the grid), or a bandwidth too narrow for the grid's spacing to
+    resolve (refine the grid).
+    """
     from scipy.stats import gaussian_kde
 
     samples = np.asarray(samples, dtype=np.float64).ravel()
     if samples.size < 2 or not np.all(np.isfinite(samples)):
         raise ValueError("need at least 2 finite samples for a density estimate")
+    if np.ptp(samples) == 0:
+        raise ValueError(f"all samples equal {samples[0]}: a point mass has no density")
     x = _check_grid(x)
-    p = gaussian_kde(samples)(x)
+    kde = gaussian_kde(samples)
+    on_grid = kde.integrate_box_1d(x[0], x[-1])  # exact mass of the estimate on [x[0], x[-1]]
+    if on_grid < 0.99:
+        raise ValueError(f"only {on_grid:.1%} of the samples' mass lies on the grid [{x[0]}, {x[-1]}]: widen it")
+    p = kde(x)
     mass = trapezoid(p, x)
-    if mass < 0.99:
-        raise ValueError(f"only {mass:.1%} of the samples' mass lies on the grid [{x[0]}, {x[-1]}]: widen it")
+    if abs(mass - on_grid) > 0.01:
+        bandwidth = float(np.sqrt(kde.covariance[0, 0]))
+        raise ValueError(
+            f"the grid's spacing ({np.diff(x).max():.3g}) is too coarse for the estimate's bandwidth "
+            f"({bandwidth:.3g}): its integral on the grid is {mass:.1%} instead of {on_grid:.1%}; refine the grid"
+        )
     return p / mass
 
 

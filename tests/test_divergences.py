@@ -93,6 +93,11 @@ def test_density_from_samples():
     assert js_divergence(estimate, exact, coarse) < 1e-3
     with pytest.raises(ValueError, match="widen"):
         density_from_samples(rng.normal(30.0, 0.5, 100), X)
+    # a generator's narrow output (width 0.002) on a grid of spacing 0.01: the mass is on the grid, the grid too coarse
+    with pytest.raises(ValueError, match="refine the grid"):
+        density_from_samples(rng.normal(1.0, 0.002, 1000), np.linspace(-1.0, 5.0, 601))
+    with pytest.raises(ValueError, match="point mass"):
+        density_from_samples(np.full(10, 2.0), X)
 
 
 def test_value_function_survives_underflow_of_optimal_d():
