@@ -46,8 +46,9 @@ if "google.colab" in sys.modules:
 # - The **{term}`discriminator <discriminator (判别器)>`** $D$ looks at a sample $x$ and outputs $D(x) \in (0, 1)$, its probability that $x$ came
 #   from the data rather than from $G$. Our discriminators return the *{term}`logit <logit (对数几率)>`* $\ell$ and $D(x) = \sigma(\ell)$.
 #
-# $D$ is trained to tell real from fake; $G$ is trained to make $D$ wrong. When neither can improve, $G$'s samples
-# are distributed like the data and $D$ can do no better than a coin flip, $D(x) = \tfrac12$ everywhere.
+# $D$ is trained to tell real from fake; $G$ is trained to make $D$ wrong. In the idealised game, where neither
+# player is limited by its size, the only point where neither can improve has $G$'s samples distributed like the
+# data, and $D$ doing no better than a coin flip, $D(x) = \tfrac12$, wherever the data have mass.
 #
 # ## The game in symbols
 #
@@ -94,6 +95,8 @@ if "google.colab" in sys.modules:
 # `gancourse.losses` has both, written on logits.
 
 # %%
+import copy
+
 import matplotlib.pyplot as plt
 import numpy as np
 import torch
@@ -106,6 +109,7 @@ from gancourse.divergences import (
     mixture_mean_abs_gap,
     optimal_discriminator,
     value_function,
+    wasserstein1,
 )
 from gancourse.losses import discriminator_loss, generator_loss_nonsaturating
 from gancourse.models import MLPDiscriminator, MLPGenerator
@@ -122,18 +126,21 @@ torch.set_num_threads(1)
 #
 # The data are draws from $p_{data} = \mathcal N(2, 0.5^2)$; the noise is $z \sim \mathcal U(-1, 1)$, as in the
 # paper's figure. $G$ and $D$ are small multilayer perceptrons (two hidden layers of 32 units). Both use Adam with
-# $\beta_1 = 0.5$, the setting Radford et al. found stable for GANs {cite}`radford2015unsupervised`.
+# $\beta_1 = 0.5$, the setting Radford et al. found stable for GANs {cite}`radford2015unsupervised`. $D$'s
+# learning rate is twice $G$'s, to keep it a little ahead of $G$: a heuristic in the spirit of the two time-scale
+# update rule {cite}`heusel2017gans`, whose convergence proof asks for more (step sizes that decay, $G$'s faster
+# than $D$'s).
 
 # %%
 p_data = GaussianMixture1D(means=(2.0,), stds=(0.5,))
 BATCH = 256
 K_DISCRIMINATOR_STEPS = 5  # k in Algorithm 1
-LEARNING_RATE = 5e-4
+LR_G, LR_D = 5e-4, 1e-3
 
 G = MLPGenerator(latent_dim=1, out_shape=(1,), hidden=(32, 32))
 D = MLPDiscriminator(in_shape=(1,), hidden=(32, 32))
-opt_g = torch.optim.Adam(G.parameters(), lr=LEARNING_RATE, betas=(0.5, 0.999))
-opt_d = torch.optim.Adam(D.parameters(), lr=LEARNING_RATE, betas=(0.5, 0.999))
+opt_g = torch.optim.Adam(G.parameters(), lr=LR_G, betas=(0.5, 0.999))
+opt_d = torch.optim.Adam(D.parameters(), lr=LR_D, betas=(0.5, 0.999))
 
 
 def latent(n: int) -> torch.Tensor:
@@ -175,11 +182,16 @@ def algorithm1(iterations: int, desc: str, scheduler: list | None = None) -> Non
 # To draw a panel we need $p_g$, which we only know through samples: we push a fixed set of 20,000 noise values
 # through $G$ and smooth them with a {term}`kernel density estimate <kernel density estimate, KDE (核密度估计)>`. The {term}`optimal discriminator <optimal discriminator (最优判别器)>` {eq}`eq-optimal-d` then
 # follows from the two densities. To measure how far $D$ is from a target function $f$ we average $|D - f|$ over
-# the mixture $m = \frac12(p_{data} + p_g)$, i.e. where real and generated samples actually fall (a discriminator
-# is free to do anything where neither distribution has mass, and what it does there is never trained).
+# the mixture $m = \frac12(p_{data} + p_g)$ (not Algorithm 1's batch size $m$), i.e. where real and generated
+# samples actually fall (a discriminator is free to do anything where neither distribution has mass, and what it
+# does there is never trained). How far $p_g$ is from $p_{data}$ we measure twice: by the JSD, and by the
+# Wasserstein-1 distance $W_1$, the area between the two cumulative distribution functions: how far, on average,
+# probability mass would have to move to turn $p_g$ into $p_{data}$. The JSD stops growing (at $\log 2$) once the
+# two barely overlap; $W_1$ keeps saying how far apart they are.
 
 # %%
-X_GRID = np.linspace(-1.0, 5.0, 601)
+# fine enough (spacing 0.001) for the narrow p_g of the first panels
+X_GRID = np.linspace(-1.0, 5.0, 6001)
 P_DATA = p_data.pdf(X_GRID)
 Z_EVAL = latent(20_000)  # fixed noise: every panel is measured on the same z
 # the z -> x mapping lines drawn under each panel
@@ -205,6 +217,7 @@ def snapshot() -> dict:
             d, np.full_like(d, 0.5), P_DATA, p_g, X_GRID
         ),
         "jsd": js_divergence(P_DATA, p_g, X_GRID),
+        "w1": wasserstein1(P_DATA, p_g, X_GRID),
     }
 
 
@@ -213,74 +226,126 @@ def describe(name: str, s: dict) -> None:
         f"({name}) p_g mean {s['mean']:.3f}, std {s['std']:.3f} | E_m|D - D*| "
         f"= {s['gap_to_d_star']:.3f}, "
         f"E_m|D - 1/2| = {s['gap_to_half']:.3f}, mean D(G(z)) = {s['d_on_fakes']:.3f}, "
-        f"JSD = {s['jsd']:.3f}"
+        f"JSD = {s['jsd']:.3f}, W1 = {s['w1']:.3f}"
     )
 
 
 # %% [markdown]
 # ### Panel (a): early in training
 #
-# Sixty iterations of Algorithm 1 move $p_g$ from wherever the random initialisation put it most of the way
-# towards the data. It is still too narrow and to the left, and $D$ is only a partially accurate classifier.
+# Forty iterations of Algorithm 1 move $p_g$ from wherever the random initialisation put it towards the data.
+# It is still well to the left and narrower than $p_{data}$, and $D$ is a rough classifier of the two (its
+# gap to $D^*$ is printed; panel (b) shows how much closer it can get). **We check that $p_g$ has moved towards
+# the data, that its mean is still more than 0.5 left of $p_{data}$'s (2.0), that its standard deviation is
+# below 0.35 ($p_{data}$'s is 0.5), and that the JSD is still above 0.3** (out of a possible
+# $\log 2 \approx 0.693$).
 
 # %%
-algorithm1(60, desc="(a) Algorithm 1")
+with torch.no_grad():
+    untrained_mean = float(G(Z_EVAL).mean())
+algorithm1(40, desc="(a) Algorithm 1")
 panels = {"a": snapshot()}
 describe("a", panels["a"])
-assert panels["a"]["mean"] < p_data.mean - 0.2, (
-    "in (a) p_g should still sit left of the data"
-)
-assert panels["a"]["std"] < 0.5 * p_data.std, (
-    "in (a) p_g should still be much narrower than the data"
-)
-assert panels["a"]["gap_to_d_star"] > 0.1, "in (a) D should still be far from optimal"
+print(f"p_g's mean before training: {untrained_mean:.3f}")
+assert abs(panels["a"]["mean"] - p_data.mean) < abs(untrained_mean - p_data.mean)
+assert panels["a"]["mean"] < p_data.mean - 0.5, "in (a) p_g should sit left of the data"
+assert panels["a"]["std"] < 0.35, "in (a) p_g should be narrower than the data"
+assert panels["a"]["jsd"] > 0.3
 
 # %% [markdown]
-# ### Panel (b): the inner loop trains $D$ to near-optimality, $G$ fixed
+# ### Panel (b), a detour: $D$ trained to near-optimality, $G$ fixed
 #
-# Holding $G$ fixed, we run 3,000 discriminator steps only (a larger batch and learning rate: we want the
-# optimum, not a balanced game). $D$ should converge to $D^*$ of {eq}`eq-optimal-d`: **we check that its average gap to $D^*$
-# under the mixture is at most 0.05**, and that this is at least 3 times closer than in (a).
+# To look inside one iteration we take a detour: we save the state of the run (both networks and both
+# optimisers), then hold $G$ fixed and run 3,000 discriminator steps only (a larger batch and learning rate: we
+# want the optimum, not a balanced game). $D$ should converge to $D^*$ of {eq}`eq-optimal-d`: **we check that
+# its average gap to $D^*$ under the mixture is at most 0.05, and smaller than in (a).** While $p_g$ is this
+# narrow, $D^*$ is a dip: near 0 on $p_g$'s peak and rising on both sides of it, as $p_{data}$'s share of the
+# mixture grows. **We also check that $D$ has the dip: lower at $p_g$'s mean than three standard deviations to
+# either side.** The mixture puts little weight on those flanks, so the gap above says little about them; the
+# printed values show how far $D$ is from a symmetric dip there. Further out, where neither distribution has mass,
+# $D^*$ is undefined and $D$'s value is extrapolation.
 
 # %%
+# state_dict() returns the live tensors: copy them, or training changes the copy too
+saved_run = copy.deepcopy([part.state_dict() for part in (G, D, opt_g, opt_d)])
 for group in opt_d.param_groups:
     group["lr"] = 3e-3
 for _ in trange(3000, desc="(b) D only"):
     discriminator_step(batch=1024)
-for group in opt_d.param_groups:
-    group["lr"] = LEARNING_RATE
 panels["b"] = snapshot()
 describe("b", panels["b"])
 assert panels["b"]["gap_to_d_star"] <= 0.05
-assert panels["b"]["gap_to_d_star"] * 3 <= panels["a"]["gap_to_d_star"]
+assert panels["b"]["gap_to_d_star"] < panels["a"]["gap_to_d_star"]
 assert abs(panels["b"]["mean"] - panels["a"]["mean"]) < 1e-6, (
     "G must not move in the inner loop"
 )
 
+mean_b, std_b = panels["b"]["mean"], panels["b"]["std"]
+with torch.no_grad():
+    probes = torch.tensor([[mean_b - 3 * std_b], [mean_b], [mean_b + 3 * std_b]])
+    d_left, d_centre, d_right = torch.sigmoid(
+        D(probes)
+    ).tolist()  # D returns (3,) logits
+print(
+    f"D at p_g's mean - 3 std, mean, mean + 3 std: "
+    f"{d_left:.3f}, {d_centre:.3f}, {d_right:.3f}"
+)
+assert d_centre < min(d_left, d_right)
+
 # %% [markdown]
-# ### Panel (c): after an update to G
+# ### Panel (c), the detour's second half: $G$ takes five steps against this $D$
 #
-# Now $D$ is held fixed and $G$ takes five gradient steps. The gradient of $D$ pushes $G(z)$ towards regions $D$
-# scores as more "real". **We check that the mean of $D(G(z))$ rises and that the Jensen–Shannon divergence
-# between $p_{data}$ and $p_g$ falls.**
+# Now $D$ is held fixed and $G$ takes five of its usual steps (one barely moves it). $G$ follows $D$'s slope
+# towards what $D$ scores as real: **we check that the mean of $D(G(z))$ rises.** That is what the steps aim
+# for, and it is not the same as bringing $p_g$ closer to $p_{data}$. Against $D^*$, the non-saturating loss
+# moves each sample $x = G(z)$ up the slope of $\log D^*(x)$, and where $p_g$ dominates that slope is close to
+# $\nabla_x \log p_{data}(x) - \nabla_x \log p_g(x)$. For a narrow $p_g$ the second term is by far the larger:
+# it pushes samples outward, away from $p_g$'s centre on both sides, while only the weak first term points
+# towards the data. **So the steps widen $p_g$ (checked)**, and the samples on the far side can move away from the
+# data; with finite steps on a $D$ that rises on both sides, the whole of $p_g$ can move the wrong way. Small steps of
+# the minimax loss against the exact $D^*$ would lower the JSD (Chapter 2 shows why); the non-saturating loss,
+# finite steps and an approximate $D$ take that guarantee away. Which way $p_g$ moved in this run, the printed
+# mean and $W_1$ say. **The gap between $D$ and $D^*$ jumps (checked)**: $D^*$ changed with $p_g$, and $D$ did
+# not. What brings $p_g$ to the data is the alternation: $D$ retrained on each new $p_g$, again and again.
 
 # %%
 for _ in range(5):
     generator_step()
 panels["c"] = snapshot()
 describe("c", panels["c"])
+print(
+    f"p_g's mean moved by {panels['c']['mean'] - panels['b']['mean']:+.3f} "
+    f"(the data lie to the right); W1 to p_data {panels['b']['w1']:.3f} -> "
+    f"{panels['c']['w1']:.3f}"
+)
 assert panels["c"]["d_on_fakes"] > panels["b"]["d_on_fakes"]
-assert panels["c"]["jsd"] < panels["b"]["jsd"]
+assert panels["c"]["std"] > panels["b"]["std"]
+assert panels["c"]["gap_to_d_star"] > panels["b"]["gap_to_d_star"]
+
+# %% [markdown]
+# ### Back to the run
+#
+# Panels (b) and (c) were a detour, and we now restore the state saved at (a), learning rates included: the run
+# goes on as plain Algorithm 1, where $D$ takes $k = 5$ steps per generator step and is never trained to the
+# optimum against one $p_g$. (The random number generator is not restored, so panel (d) draws different batches
+# than a run without the detour would; that is just another seed.) We do not go on from (c): in an earlier
+# version of this chapter that did, one seed's generator followed its over-trained discriminator far from the
+# data and never came back (the performance page describes it).
+
+# %%
+for part, state in zip((G, D, opt_g, opt_d), saved_run, strict=True):
+    part.load_state_dict(state)  # for opt_d this also restores its learning rate
 
 # %% [markdown]
 # ### Panel (d): near convergence
 #
-# We continue Algorithm 1 for 3,000 iterations. The learning rate decays linearly to zero over the second half,
-# so the run ends at rest rather than in the middle of one of the small oscillations that GAN training around an
-# equilibrium is known for {cite}`mescheder2018training`. At the end $p_g \approx p_{data}$ and $D$ can no longer
-# tell them apart. **We check that $\mathbb E_m|D - \frac12| \le 0.05$, that the mean of $p_g$ is within 0.05 of
-# $p_{data}$'s (2.0) and its standard deviation within 0.1 of $p_{data}$'s (0.5), and that the JSD is below
-# 0.03** (out of a possible $\log 2 \approx 0.693$).
+# We continue Algorithm 1 from (a) for 3,000 iterations. The learning rates decay linearly to zero over the
+# second half, so the run ends at rest rather than in the middle of one of the small oscillations that GAN
+# training around an equilibrium is known for {cite}`mescheder2018training`. At the end $p_g$ has $p_{data}$'s
+# mean and spread, though not exactly its shape (the JSD left over measures that), and where the data have mass
+# $D$ is close to ½: it can no longer tell the two apart there. **We check that $\mathbb E_m|D - \frac12| \le 0.1$, that the mean
+# of $p_g$ is within 0.1 of $p_{data}$'s (2.0) and its standard deviation within 0.15 of $p_{data}$'s (0.5),
+# and that the JSD is below 0.06.**
 
 # %%
 ITERATIONS = 3000
@@ -293,25 +358,28 @@ decay = [
 algorithm1(ITERATIONS, desc="(d) Algorithm 1", scheduler=decay)
 panels["d"] = snapshot()
 describe("d", panels["d"])
-assert panels["d"]["gap_to_half"] <= 0.05
-assert abs(panels["d"]["mean"] - p_data.mean) <= 0.05
-assert abs(panels["d"]["std"] - p_data.std) <= 0.1
-assert panels["d"]["jsd"] < 0.03
+assert panels["d"]["gap_to_half"] <= 0.1
+assert abs(panels["d"]["mean"] - p_data.mean) <= 0.1
+assert abs(panels["d"]["std"] - p_data.std) <= 0.15
+assert panels["d"]["jsd"] < 0.06
 
 # %% [markdown]
 # ### Figure 1, regenerated
 #
 # Black dotted: $p_{data}$; green: $p_g$; blue dashed: $D(x)$. The lines underneath map evenly spaced $z$ (lower
 # line) to $G(z)$ (upper line): where they bunch up, $p_g$ is dense. In (a)–(c) $p_g$ is so narrow that its peak
-# leaves the plot; its height is written beside it. **Look at** how $D$ in (b) bends down exactly
-# where $p_g$ has mass, how the lines in (c) follow that slope, and how flat $D$ is in (d).
+# leaves the plot; its height is written beside it. (b) and (c) branch off the run after (a); (d) goes on from
+# (a), not from (c). **Look at** how $D$ in (b) dips exactly where $p_g$ has mass and rises on both sides of it;
+# how (c), drawn with (b)'s $D$, has $p_g$ moved off the bottom of that dip and wider; and how flat $D$ is in
+# (d) near ½ where the data and $p_g$ have mass. Outside that range neither has mass, $D$ was never trained there,
+# and its value means nothing, which is why we average under the mixture.
 
 # %%
 fig, axes = plt.subplots(1, 4, figsize=(15, 3.8), sharey=True, layout="constrained")
 titles = {
     "a": "(a) early",
-    "b": "(b) D trained, G fixed",
-    "c": "(c) after G's update",
+    "b": "(b) detour: D trained, G fixed",
+    "c": "(c) detour: five G steps",
     "d": "(d) near convergence",
 }
 for ax, (name, s) in zip(axes, panels.items(), strict=True):
@@ -331,9 +399,10 @@ plt.show()
 
 # %% [markdown]
 # In the paper's Figure 1 the four panels are an idealised sketch; here they come from one real run, and the
-# asserts above hold for it. Two honest differences: the paper's panel (a) is drawn "near convergence", ours is
-# earlier so the movement is visible; and the learning-rate decay that lets our run come to rest is ours, not
-# the paper's. Gradient steps around a GAN's equilibrium need not settle by themselves; Chapter 6 shows why on
+# asserts above hold for it. They are set to hold on other seeds too, with room to spare: the performance page
+# reports the whole chapter run on ten. Three honest differences: the paper's panel (a) is drawn "near
+# convergence", ours is earlier so the movement is visible; (b) and (c) are a detour from the run, not a step of
+# it; and the learning-rate decay that lets our run come to rest is ours, not the paper's. Gradient steps around a GAN's equilibrium need not settle by themselves; Chapter 6 shows why on
 # the simplest GAN there is.
 #
 # ## Exercises
@@ -395,22 +464,35 @@ assert np.all(np.diff(d_shifted) >= 0)
 #
 # ```{exercise}
 # :label: gan-ex-3
-# In panel (d), how far from the best possible classifier is the trained $D$? Use the $D^*$ for the
-# final $p_g$ and report $\mathbb E_m|D - D^*|$. Why is it small even though $D$ was never trained "to optimum"
-# in phase (d)?
+# In panel (d), how far is the trained $D$ from the best classifier $D^*$ of the final $p_g$, and how far is each
+# of them from ½? Report $\mathbb E_m|D - D^*|$, $\mathbb E_m|D - \frac12|$ and $\mathbb E_m|D^* - \frac12|$.
+# What do the numbers say about what $D$ has and has not learnt?
 # ```
 #
 # ```{solution-start} gan-ex-3
 # :class: dropdown
 # ```
 #
-# Near convergence $p_g \approx p_{data}$, so $D^* \approx \frac12$ itself; $D$ only has to stay near
-# $\frac12$, which the game keeps it doing. The gap to $D^*$ is then at most the gap to $\frac12$ plus $D^*$'s
-# own distance from $\frac12$.
+# Both are close to ½, so they are close to each other: by the triangle inequality, $\mathbb E_m|D - D^*|$ is
+# at most $\mathbb E_m|D - \frac12| + \mathbb E_m|D^* - \frac12|$. $D^*$ is not exactly ½ because $p_g$'s shape
+# still differs from $p_{data}$'s (the bumps in panel (d)); $D$, trained in small steps against a moving $p_g$,
+# follows those differences only partly, and how much differs from run to run. **We check that $D^*$ is within
+# 0.15 of ½ under the mixture, and that $D$'s gap to $D^*$ is below 0.15.** $D$ is near ½ without $p_g$ being
+# exactly $p_{data}$: a discriminator of fixed size and finite training cannot see every difference, and $G$ only
+# moves where $D$'s slope tells it to.
 
 # %%
-print(f"E_m|D - D*| = {panels['d']['gap_to_d_star']:.3f}")
-assert panels["d"]["gap_to_d_star"] <= 0.1
+d_star_final = optimal_discriminator(P_DATA, panels["d"]["p_g"])
+d_star_from_half = mixture_mean_abs_gap(
+    d_star_final, np.full_like(d_star_final, 0.5), P_DATA, panels["d"]["p_g"], X_GRID
+)
+print(
+    f"E_m|D - D*| = {panels['d']['gap_to_d_star']:.3f}, "
+    f"E_m|D - 1/2| = {panels['d']['gap_to_half']:.3f}, "
+    f"E_m|D* - 1/2| = {d_star_from_half:.3f}"
+)
+assert d_star_from_half <= 0.15
+assert panels["d"]["gap_to_d_star"] <= 0.15
 
 # %% [markdown]
 # ```{solution-end}
@@ -420,9 +502,15 @@ assert panels["d"]["gap_to_d_star"] <= 0.1
 #
 # - A GAN is two networks playing {eq}`eq-value-function`: $D$ classifies real against generated, $G$ learns only
 #   from $D$'s gradient.
-# - With $G$ fixed, $D$ can be trained towards $D^* = p_{data}/(p_{data}+p_g)$; we measured a gap of at most 0.05.
-# - In the idealised game, where $G$ may produce any distribution and $D$ may be any function, the equilibrium is
-#   $p_g = p_{data}$ and $D = \frac12$; networks of a fixed size can only approach it. There the discriminator's
+# - With $G$ fixed, $D$ can be trained towards $D^* = p_{data}/(p_{data}+p_g)$: the assert allows a gap of 0.05,
+#   and this run's is printed under panel (b).
+# - A few generator steps aim to raise $D(G(z))$, and they do; but $D$ is the classifier of the current $p_g$,
+#   rising on both sides of a narrow one, so that need not bring $p_g$ closer to the data. What brings it there is
+#   the alternation, $D$ retrained on each new $p_g$.
+# - In the idealised game, where $G$ may produce any distribution and $D$ may be any function, the one
+#   equilibrium is $p_g = p_{data}$ with $D = \frac12$ wherever the data have mass. Networks of a fixed size play
+#   a different game, which may have other equilibria or none {cite}`arora2017generalization,farnia2020gans`,
+#   and training need not reach one. There the discriminator's
 #   output alone says nothing about sample quality, which is why Chapter 5 measures quality separately.
 #
 # Next, Chapter 2 derives {eq}`eq-optimal-d` and the Jensen–Shannon divergence behind it, and checks each step

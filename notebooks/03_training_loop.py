@@ -190,7 +190,7 @@ plt.show()
 #
 # The discriminator's loss is $-[\log D(x) + \log(1 - D(G(z)))]$ averaged over a batch. Two reference values:
 #
-# - At the equilibrium of Chapter 1, $D = \frac12$ everywhere and the loss is $2 \log 2 \approx 1.386$. A loss
+# - At the equilibrium of Chapter 1, $D = \frac12$ wherever the data are, and the loss is $2 \log 2 \approx 1.386$. A loss
 #   near this value, with $D(x) \approx D(G(z)) \approx \frac12$, means **$D$ cannot tell** — which is not the same
 #   as "the samples are good": a discriminator that has stopped learning looks the same. Judge quality with
 #   the samples and with metrics (Chapter 5).
