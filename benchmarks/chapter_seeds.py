@@ -27,7 +27,7 @@ from gancourse.runtime import SEED_OFFSET_VARIABLE, machine_info
 
 # The printed lines that carry each chapter's asserted figures (a regular expression per chapter).
 HEADLINES = {
-    "01_what_is_a_gan": r"^(\([a-d]\)|D at p_g|p_g.s mean moved|E_m\|D - D\*\|)",
+    "01_what_is_a_gan": r"^(\([a-d]\)|at p_g|p_g.s mean (moved|before)|E_m\|D - D\*\|)",
     "02_loss_and_js_divergence": r"^E_m\|D - D\*\|",
     "03_training_loop": r"(modes covered|last 200 steps)",
     "04_dcgan_mnist": r"^(FD |short of the target)",

@@ -260,10 +260,10 @@ assert panels["a"]["jsd"] > 0.3
 # want the optimum, not a balanced game). $D$ should converge to $D^*$ of {eq}`eq-optimal-d`: **we check that
 # its average gap to $D^*$ under the mixture is at most 0.05, and smaller than in (a).** While $p_g$ is this
 # narrow, $D^*$ is a dip: near 0 on $p_g$'s peak and rising on both sides of it, as $p_{data}$'s share of the
-# mixture grows. **We also check that $D$ has the dip: lower at $p_g$'s mean than three standard deviations to
-# either side.** The mixture puts little weight on those flanks, so the gap above says little about them; the
-# printed values show how far $D$ is from a symmetric dip there. Further out, where neither distribution has mass,
-# $D^*$ is undefined and $D$'s value is extrapolation.
+# mixture grows. **We also check that $D^*$ and $D$ both have the dip: lower at $p_g$'s mean than three standard
+# deviations to either side.** The mixture puts little weight on those flanks, so the gap above says little about
+# them; the printed values compare $D$ with $D^*$ there. Further out, where neither distribution has mass, $D^*$
+# is undefined and $D$'s value is extrapolation.
 
 # %%
 # state_dict() returns the live tensors: copy them, or training changes the copy too
@@ -281,28 +281,31 @@ assert abs(panels["b"]["mean"] - panels["a"]["mean"]) < 1e-6, (
 )
 
 mean_b, std_b = panels["b"]["mean"], panels["b"]["std"]
-with torch.no_grad():
-    probes = torch.tensor([[mean_b - 3 * std_b], [mean_b], [mean_b + 3 * std_b]])
-    d_left, d_centre, d_right = torch.sigmoid(
-        D(probes)
-    ).tolist()  # D returns (3,) logits
-print(
-    f"D at p_g's mean - 3 std, mean, mean + 3 std: "
-    f"{d_left:.3f}, {d_centre:.3f}, {d_right:.3f}"
+probes = np.array([mean_b - 3 * std_b, mean_b, mean_b + 3 * std_b])
+with torch.no_grad():  # D returns one logit per probe
+    d_left, d_centre, d_right = torch.sigmoid(D(torch.tensor(probes).float()[:, None]))
+star_left, star_centre, star_right = np.interp(
+    probes, X_GRID, optimal_discriminator(P_DATA, panels["b"]["p_g"])
 )
+print(
+    f"at p_g's mean - 3 std, mean, mean + 3 std: D = {d_left:.3f}, {d_centre:.3f}, "
+    f"{d_right:.3f}; D* = {star_left:.3f}, {star_centre:.3f}, {star_right:.3f}"
+)
+assert star_centre < min(star_left, star_right)
 assert d_centre < min(d_left, d_right)
 
 # %% [markdown]
 # ### Panel (c), the detour's second half: $G$ takes five steps against this $D$
 #
-# Now $D$ is held fixed and $G$ takes five of its usual steps (one barely moves it). $G$ follows $D$'s slope
+# Now $D$ is held fixed and $G$ takes five of its usual steps. $G$ follows $D$'s slope
 # towards what $D$ scores as real: **we check that the mean of $D(G(z))$ rises.** That is what the steps aim
 # for, and it is not the same as bringing $p_g$ closer to $p_{data}$. Against $D^*$, the non-saturating loss
 # moves each sample $x = G(z)$ up the slope of $\log D^*(x)$, and where $p_g$ dominates that slope is close to
 # $\nabla_x \log p_{data}(x) - \nabla_x \log p_g(x)$. For a narrow $p_g$ the second term is by far the larger:
 # it pushes samples outward, away from $p_g$'s centre on both sides, while only the weak first term points
 # towards the data. **So the steps widen $p_g$ (checked)**, and the samples on the far side can move away from the
-# data; with finite steps on a $D$ that rises on both sides, the whole of $p_g$ can move the wrong way. Small steps of
+# data; and where the trained $D$ differs from $D^*$ on the flanks, which the mixture hardly weighs, the whole
+# of $p_g$ can follow it the wrong way. Small steps of
 # the minimax loss against the exact $D^*$ would lower the JSD (Chapter 2 shows why); the non-saturating loss,
 # finite steps and an approximate $D$ take that guarantee away. Which way $p_g$ moved in this run, the printed
 # mean and $W_1$ say. **The gap between $D$ and $D^*$ jumps (checked)**: $D^*$ changed with $p_g$, and $D$ did
@@ -341,7 +344,7 @@ for part, state in zip((G, D, opt_g, opt_d), saved_run, strict=True):
 #
 # We continue Algorithm 1 from (a) for 3,000 iterations. The learning rates decay linearly to zero over the
 # second half, so the run ends at rest rather than in the middle of one of the small oscillations that GAN
-# training around an equilibrium is known for {cite}`mescheder2018training`. At the end $p_g$ has $p_{data}$'s
+# training around an equilibrium is known for {cite}`mescheder2018training`. At the end $p_g$ is close to $p_{data}$'s
 # mean and spread, though not exactly its shape (the JSD left over measures that), and where the data have mass
 # $D$ is close to ½: it can no longer tell the two apart there. **We check that $\mathbb E_m|D - \frac12| \le 0.1$, that the mean
 # of $p_g$ is within 0.1 of $p_{data}$'s (2.0) and its standard deviation within 0.15 of $p_{data}$'s (0.5),
