@@ -208,6 +208,7 @@ def snapshot() -> dict:
     return {
         "p_g": p_g,
         "d": d,
+        "d_star": d_star,
         "z_to_x": G(Z_LINES).squeeze(1).numpy(),
         "mean": float(samples.mean()),
         "std": float(samples.std()),
@@ -284,9 +285,7 @@ mean_b, std_b = panels["b"]["mean"], panels["b"]["std"]
 probes = np.array([mean_b - 3 * std_b, mean_b, mean_b + 3 * std_b])
 with torch.no_grad():  # D returns one logit per probe
     d_left, d_centre, d_right = torch.sigmoid(D(torch.tensor(probes).float()[:, None]))
-star_left, star_centre, star_right = np.interp(
-    probes, X_GRID, optimal_discriminator(P_DATA, panels["b"]["p_g"])
-)
+star_left, star_centre, star_right = np.interp(probes, X_GRID, panels["b"]["d_star"])
 print(
     f"at p_g's mean - 3 std, mean, mean + 3 std: D = {d_left:.3f}, {d_centre:.3f}, "
     f"{d_right:.3f}; D* = {star_left:.3f}, {star_centre:.3f}, {star_right:.3f}"
@@ -303,11 +302,11 @@ assert d_centre < min(d_left, d_right)
 # moves each sample $x = G(z)$ up the slope of $\log D^*(x)$, and where $p_g$ dominates that slope is close to
 # $\nabla_x \log p_{data}(x) - \nabla_x \log p_g(x)$. For a narrow $p_g$ the second term is by far the larger:
 # it pushes samples outward, away from $p_g$'s centre on both sides, while only the weak first term points
-# towards the data. **So the steps widen $p_g$ (checked)**, and the samples on the far side can move away from the
-# data; and where the trained $D$ differs from $D^*$ on the flanks, which the mixture hardly weighs, the whole
-# of $p_g$ can follow it the wrong way. Small steps of
-# the minimax loss against the exact $D^*$ would lower the JSD (Chapter 2 shows why); the non-saturating loss,
-# finite steps and an approximate $D$ take that guarantee away. Which way $p_g$ moved in this run, the printed
+# towards the data. **So the steps widen $p_g$ (checked)**, and the samples on the far side can move away from
+# the data; and where the trained $D$ differs from $D^*$ on the flanks, which the mixture hardly weighs, the
+# whole of $p_g$ can follow it the wrong way. Small steps of the minimax loss against the exact $D^*$ would lower
+# the JSD (Chapter 2 shows why); the non-saturating loss, finite steps and an approximate $D$ take that guarantee
+# away. Which way $p_g$ moved in this run, the printed
 # mean and $W_1$ say. **The gap between $D$ and $D^*$ jumps (checked)**: $D^*$ changed with $p_g$, and $D$ did
 # not. What brings $p_g$ to the data is the alternation: $D$ retrained on each new $p_g$, again and again.
 
@@ -344,11 +343,11 @@ for part, state in zip((G, D, opt_g, opt_d), saved_run, strict=True):
 #
 # We continue Algorithm 1 from (a) for 3,000 iterations. The learning rates decay linearly to zero over the
 # second half, so the run ends at rest rather than in the middle of one of the small oscillations that GAN
-# training around an equilibrium is known for {cite}`mescheder2018training`. At the end $p_g$ is close to $p_{data}$'s
-# mean and spread, though not exactly its shape (the JSD left over measures that), and where the data have mass
-# $D$ is close to ½: it can no longer tell the two apart there. **We check that $\mathbb E_m|D - \frac12| \le 0.1$, that the mean
-# of $p_g$ is within 0.1 of $p_{data}$'s (2.0) and its standard deviation within 0.15 of $p_{data}$'s (0.5),
-# and that the JSD is below 0.06.**
+# training around an equilibrium is known for {cite}`mescheder2018training`. At the end $p_g$ is close to
+# $p_{data}$'s mean and spread, though not exactly its shape (the JSD left over measures that), and where the
+# data have mass $D$ is close to ½: it can no longer tell the two apart there. **We check that
+# $\mathbb E_m|D - \frac12| \le 0.1$, that the mean of $p_g$ is within 0.1 of $p_{data}$'s (2.0) and its standard
+# deviation within 0.15 of $p_{data}$'s (0.5), and that the JSD is below 0.06.**
 
 # %%
 ITERATIONS = 3000
@@ -405,8 +404,8 @@ plt.show()
 # asserts above hold for it. They are set to hold on other seeds too, with room to spare: the performance page
 # reports the whole chapter run on ten. Three honest differences: the paper's panel (a) is drawn "near
 # convergence", ours is earlier so the movement is visible; (b) and (c) are a detour from the run, not a step of
-# it; and the learning-rate decay that lets our run come to rest is ours, not the paper's. Gradient steps around a GAN's equilibrium need not settle by themselves; Chapter 6 shows why on
-# the simplest GAN there is.
+# it; and the learning-rate decay that lets our run come to rest is ours, not the paper's. Gradient steps around
+# a GAN's equilibrium need not settle by themselves; Chapter 6 shows why on the simplest GAN there is.
 #
 # ## Exercises
 #
@@ -485,7 +484,7 @@ assert np.all(np.diff(d_shifted) >= 0)
 # moves where $D$'s slope tells it to.
 
 # %%
-d_star_final = optimal_discriminator(P_DATA, panels["d"]["p_g"])
+d_star_final = panels["d"]["d_star"]
 d_star_from_half = mixture_mean_abs_gap(
     d_star_final, np.full_like(d_star_final, 0.5), P_DATA, panels["d"]["p_g"], X_GRID
 )
@@ -513,8 +512,8 @@ assert panels["d"]["gap_to_d_star"] <= 0.15
 # - In the idealised game, where $G$ may produce any distribution and $D$ may be any function, the one
 #   equilibrium is $p_g = p_{data}$ with $D = \frac12$ wherever the data have mass. Networks of a fixed size play
 #   a different game, which may have other equilibria or none {cite}`arora2017generalization,farnia2020gans`,
-#   and training need not reach one. There the discriminator's
-#   output alone says nothing about sample quality, which is why Chapter 5 measures quality separately.
+#   and training need not reach one. At an equilibrium the discriminator's output alone says nothing about
+#   sample quality, which is why Chapter 5 measures quality separately.
 #
 # Next, Chapter 2 derives {eq}`eq-optimal-d` and the Jensen–Shannon divergence behind it, and checks each step
 # numerically.
