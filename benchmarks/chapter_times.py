@@ -14,8 +14,12 @@ import json
 import os
 import subprocess
 import sys
+import tempfile
 import time
+from datetime import datetime
 from pathlib import Path
+
+import nbformat
 
 from gancourse.runtime import machine_info
 
@@ -37,6 +41,22 @@ scale = 1 if sys.platform == "darwin" else 1024  # ru_maxrss is bytes on macOS, 
 print(resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss * scale)
 """
 
+SLOWEST_CELLS = 3  # how many of a chapter's longest cells the record names
+
+
+def slowest_cells(notebook: nbformat.NotebookNode, n: int = SLOWEST_CELLS) -> list[dict]:
+    """The ``n`` longest code cells of an executed notebook: index, seconds (nbclient's timing metadata, from the
+    kernel receiving the cell to its reply) and the cell's first line."""
+    cells = []
+    for index, cell in enumerate(notebook.cells):
+        timing = cell.metadata.get("execution", {})
+        start, end = timing.get("iopub.execute_input"), timing.get("shell.execute_reply")
+        if cell.cell_type == "code" and start and end:
+            seconds = (datetime.fromisoformat(end.replace("Z", "+00:00"))
+                       - datetime.fromisoformat(start.replace("Z", "+00:00"))).total_seconds()
+            cells.append({"cell": index, "seconds": round(seconds, 1), "first line": cell.source.split("\n")[0]})
+    return sorted(cells, key=lambda c: -c["seconds"])[:n]
+
 
 def time_notebook(path: Path, executed_dir: Path | None = None, timeout: int = 900,
                   env: dict[str, str] | None = None) -> dict:
@@ -46,17 +66,20 @@ def time_notebook(path: Path, executed_dir: Path | None = None, timeout: int = 9
     """
     if not path.is_file():
         raise FileNotFoundError(f"no notebook at {path}")
-    if executed_dir:
-        executed_dir.mkdir(parents=True, exist_ok=True)
-    out = str(executed_dir / path.name) if executed_dir else ""
-    started = time.perf_counter()
-    done = subprocess.run([sys.executable, "-c", _CHILD, str(path), out, str(timeout), str(path.parent)],
-                          capture_output=True, text=True, env={**os.environ, **(env or {})})
-    seconds = time.perf_counter() - started
-    if done.returncode != 0:
-        raise RuntimeError(f"{path.name} failed:\n{done.stderr[-3000:]}")
+    with tempfile.TemporaryDirectory() as scratch:
+        folder = executed_dir or Path(scratch)
+        folder.mkdir(parents=True, exist_ok=True)
+        out = folder / path.name
+        started = time.perf_counter()
+        done = subprocess.run([sys.executable, "-c", _CHILD, str(path), str(out), str(timeout), str(path.parent)],
+                              capture_output=True, text=True, env={**os.environ, **(env or {})})
+        seconds = time.perf_counter() - started
+        if done.returncode != 0:
+            raise RuntimeError(f"{path.name} failed:\n{done.stderr[-3000:]}")
+        cells = slowest_cells(nbformat.read(out, as_version=4))
     peak = int(done.stdout.strip().splitlines()[-1])
-    return {"chapter": path.stem, "seconds": round(seconds, 1), "peak_mib": round(peak / 2**20)}
+    return {"chapter": path.stem, "seconds": round(seconds, 1), "peak_mib": round(peak / 2**20),
+            "slowest cells": cells}
 
 
 def markdown(rows: list[dict]) -> str:

@@ -42,12 +42,14 @@ def adam(lr: float = 2e-4, betas: tuple[float, float] = (0.5, 0.999)):
     return lambda model: torch.optim.Adam(model.parameters(), lr=lr, betas=betas)
 
 
-# name: (objective, critic steps k, discriminator factory, G's optimiser, D's optimiser)
+# name: (objective, critic steps k, discriminator factory, G's optimiser, D's optimiser, penalty_every)
 REMEDIES: dict[str, tuple] = {
-    "vanilla (Chapter 4)": (NonSaturating(), 1, LeanDCGANDiscriminator, adam(), adam()),
-    "SN + hinge": (Hinge(), 1, lambda: LeanDCGANCritic(spectral=True), adam(), adam()),
-    "R1 (γ = 1)": (NonSaturating(r1_gamma=1.0), 1, LeanDCGANCritic, adam(), adam()),
-    "WGAN-GP": (WassersteinGP(10.0), 5, LeanDCGANCritic, adam(1e-4, (0.5, 0.9)), adam(1e-4, (0.5, 0.9))),
+    "vanilla (Chapter 4)": (NonSaturating(), 1, LeanDCGANDiscriminator, adam(), adam(), 1),
+    "SN + hinge": (Hinge(), 1, lambda: LeanDCGANCritic(spectral=True), adam(), adam(), 1),
+    "R1 (γ = 1)": (NonSaturating(r1_gamma=1.0), 1, LeanDCGANCritic, adam(), adam(), 1),
+    # lazy regularisation (Karras et al. 2020): R1 on every 16th D step, weighted 16; what Chapter 6 trains
+    "R1 (γ = 1, lazy 16)": (NonSaturating(r1_gamma=1.0), 1, LeanDCGANCritic, adam(), adam(), 16),
+    "WGAN-GP": (WassersteinGP(10.0), 5, LeanDCGANCritic, adam(1e-4, (0.5, 0.9)), adam(1e-4, (0.5, 0.9)), 1),
 }
 
 
@@ -61,13 +63,14 @@ def ema_of(generator: nn.Module, opt_g: torch.optim.Optimizer, decay: float = 0.
 def train_remedy(name: str, seed: int, images: torch.Tensor, steps: int, batch_size: int,
                  device: torch.device, progress: bool = False) -> tuple[nn.Module, nn.Module, float]:
     """Train one remedy from ``seed``; returns G, the moving average of G, and the training seconds."""
-    objective, k, make_d, make_opt_g, make_opt_d = REMEDIES[name]
+    objective, k, make_d, make_opt_g, make_opt_d, penalty_every = REMEDIES[name]
     seed_everything(seed)
     G = dcgan_init_(LeanDCGANGenerator(latent_dim=LATENT)).to(device)
     D = dcgan_init_(make_d()).to(device)  # (spectrally normalised weights keep PyTorch's default init)
     opt_g, opt_d = make_opt_g(G), make_opt_d(D)
     ema = ema_of(G, opt_g)
-    config = TrainConfig(objective=objective, k=k, batch_size=batch_size, progress=progress)
+    config = TrainConfig(objective=objective, k=k, batch_size=batch_size, progress=progress,
+                         penalty_every=penalty_every)
     trainer = GANTrainer(G, D, opt_g, opt_d, real=images, latent_dim=LATENT, config=config, device=device)
     started = time.perf_counter()
     trainer.train(steps // k, desc=name)  # the same number of D steps for every remedy: steps // k iterations

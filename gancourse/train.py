@@ -48,15 +48,19 @@ _COLUMNS = ("d_loss", "g_loss", "d_real", "d_fake", "real_score", "fake_score", 
 def discriminator_step(
     D: nn.Module, opt_d: torch.optim.Optimizer, objective: Objective, real: torch.Tensor, fake: torch.Tensor,
     real_condition: torch.Tensor | None = None, fake_condition: torch.Tensor | None = None,
+    penalty_weight: float = 1.0,
 ) -> torch.Tensor:
     """One optimiser step of D on a real and a fake batch (B, ...). Returns (6,) detached: the loss D minimised
     (penalty included), mean sigmoid(s(x)), mean sigmoid(s(G(z))), mean s(x), mean s(G(z)), the penalty.
-    In a conditional run the penalty is evaluated with the real batch's conditions."""
+    In a conditional run the penalty is evaluated with the real batch's conditions. ``penalty_weight`` multiplies
+    the objective's penalty; 0 skips computing it (lazy regularisation, see ``TrainConfig.penalty_every``)."""
     real_scores = judge(D, real, real_condition).float()
     fake_scores = judge(D, fake, fake_condition).float()
     loss = objective.d_loss(real_scores, fake_scores)
-    penalty = objective.penalty(D, real, fake, real_condition)
+    penalty = objective.penalty(D, real, fake, real_condition) if penalty_weight else None
     if penalty is not None:
+        if penalty_weight != 1:
+            penalty = penalty_weight * penalty
         loss = loss + penalty
     opt_d.zero_grad(set_to_none=True)
     loss.backward()
@@ -86,7 +90,17 @@ def generator_step(
 
 @dataclass
 class TrainConfig:
-    """Settings of the loop. ``k`` discriminator steps per generator step (k in Algorithm 1)."""
+    """Settings of the loop. ``k`` discriminator steps per generator step (k in Algorithm 1).
+
+    ``penalty_every`` n > 1 is lazy regularisation (Karras et al. 2020, StyleGAN2): the objective's penalty (R1,
+    gradient penalty) is computed on discriminator steps 0, n, 2n, ... of the run only, multiplied by n, so its
+    weight per step is the same on average and its cost (a forward pass and double backpropagation) is paid 1/n as
+    often. The penalty joins that step's loss, so the number of optimiser steps does not change (StyleGAN2 takes a
+    separate optimiser step for it, which is why it rescales Adam's learning rate and betas; here nothing needs
+    rescaling). Under Adam the n-fold term is not exactly equivalent to the eager one; StyleGAN2 found no harm
+    by experiment. ``History`` records each iteration's last D step, so with k > 1 a penalty computed on an
+    earlier D step of the iteration does not show in its ``penalty`` column (k = n = 5 never shows it).
+    """
 
     objective: Objective = field(default_factory=NonSaturating)
     batch_size: int = 64
@@ -98,14 +112,15 @@ class TrainConfig:
     progress: bool = True
     value_range: tuple[float, float] | None = (-1.0, 1.0)  # checked on a data tensor; None skips the check
     lr_factor: Callable[[int], float] | None = None  # step -> multiplier of both optimisers' initial lr
+    penalty_every: int = 1  # lazy regularisation: the penalty on every n-th D step only, weighted n
 
     def __post_init__(self) -> None:
         if not isinstance(self.objective, Objective):
             raise TypeError(f"objective must be a gancourse.objectives.Objective, got {self.objective!r}")
         if self.k < 1:
             raise ValueError(f"k (discriminator steps per generator step) must be >= 1, got {self.k}")
-        if self.batch_size < 1 or self.log_every < 1:
-            raise ValueError("batch_size and log_every must be >= 1")
+        if self.batch_size < 1 or self.log_every < 1 or self.penalty_every < 1:
+            raise ValueError("batch_size, log_every and penalty_every must be >= 1")
 
 
 @dataclass
@@ -253,15 +268,22 @@ class GANTrainer:
         """k D-steps then one G-step; returns (len(_COLUMNS),) detached statistics."""
         cfg, n = self.config, self.config.batch_size
         self._schedule_learning_rates()
-        for _ in range(cfg.k):
+        for i in range(cfg.k):
             real, real_y = self.sample_batch(n)
             fake_y = self.sample_conditions(n)
             with torch.no_grad():  # D's step must not reach G
                 fake = judge(self.G, self.sample_latent(n), fake_y)
-            d_stats = discriminator_step(self.D, self.opt_d, cfg.objective, real, fake, real_y, fake_y)
+            d_stats = discriminator_step(self.D, self.opt_d, cfg.objective, real, fake, real_y, fake_y,
+                                         self.penalty_weight(i))
         y = self.sample_conditions(n)
         g_loss = generator_step(self.G, self.D, self.opt_g, cfg.objective, self.sample_latent(n), y)
         return torch.cat([d_stats[:1], g_loss[None], d_stats[1:]])
+
+    def penalty_weight(self, i: int) -> float:
+        """The penalty's weight in this iteration's D step ``i`` (0 <= i < k): ``penalty_every`` on every
+        ``penalty_every``-th D step of the run, counted from the first, else 0 (see ``TrainConfig``)."""
+        every = self.config.penalty_every
+        return float(every) if (self.step * self.config.k + i) % every == 0 else 0.0
 
     def _schedule_learning_rates(self) -> None:
         if self.config.lr_factor is None:
@@ -393,7 +415,8 @@ def training_flops(
     ``trainer_class`` (default ``GANTrainer``).
 
     Counted by ``torch.utils.flop_counter`` on copies of the networks, so the originals, their optimisers and the
-    random number generators are left as they were. Exact and machine-independent, unlike a timing.
+    random number generators are left as they were. Exact and machine-independent, unlike a timing. The counted
+    iteration is the first, which carries the penalty even when ``penalty_every`` > 1 (the eager cost).
     """
     config = config or TrainConfig()
     G, D = copy.deepcopy(generator).cpu(), copy.deepcopy(discriminator).cpu()

@@ -92,9 +92,12 @@ def test_time_to_bar_runs_on_cuda_with_every_fast_option(tmp_path, monkeypatch):
 def test_chapter_timer_runs_a_notebook_in_a_fresh_kernel(tmp_path):
     times = load("chapter_times")
     notebook = tmp_path / "99_tiny.ipynb"
-    nbformat.write(nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell("x = sum(range(10))\nx")]), notebook)
+    cells = [nbformat.v4.new_code_cell(source) for source in ("x = sum(range(10))\nx", "import time\ntime.sleep(1)")]
+    nbformat.write(nbformat.v4.new_notebook(cells=cells), notebook)
     row = times.time_notebook(notebook, executed_dir=tmp_path / "executed")
-    assert row["chapter"] == "99_tiny" and row["seconds"] > 0 and row["peak_mib"] > 10
+    assert row["chapter"] == "99_tiny" and row["seconds"] > 1 and row["peak_mib"] > 10
+    slowest = row["slowest cells"][0]  # the cell that sleeps, named by its index and first line
+    assert slowest["cell"] == 1 and slowest["first line"] == "import time" and 1 <= slowest["seconds"] < 5
     executed = nbformat.read(tmp_path / "executed" / notebook.name, as_version=4)
     assert executed.cells[0].outputs[0]["data"]["text/plain"] == "45"
     assert "| **whole course** |" in times.markdown([row])

@@ -2,6 +2,7 @@ import pytest
 import torch
 from torch import nn
 
+from gancourse.fast import FastConfig, FastGANTrainer
 from gancourse.losses import discriminator_loss, generator_loss_nonsaturating
 from gancourse.models import MLPDiscriminator, MLPGenerator
 from gancourse.objectives import Hinge, Minimax, NonSaturating, Wasserstein, WassersteinGP
@@ -268,6 +269,35 @@ def test_the_gradient_penalty_is_added_to_the_critics_loss_with_a_plus_sign():
                                             10 * (norm.item() - 1) ** 2], rel=1e-5)
 
 
+@pytest.mark.parametrize("weight", [0.0, 1.0, 4.0])
+def test_penalty_weight_scales_r1_or_skips_it(weight):
+    """R1 of a linear critic is (gamma / 2) ||w||^2 whatever the data: the step reports weight times that, and with
+    weight 0 it moves w exactly as the unpenalised objective does."""
+    real, fake = torch.randn(16, 3), torch.randn(16, 3)
+    penalised, plain = LinearCritic(), LinearCritic()
+    r1 = 0.5 * 2.0 * penalised.w.detach().square().sum().item()
+    stats = discriminator_step(penalised, torch.optim.SGD(penalised.parameters(), lr=0.1),
+                               NonSaturating(r1_gamma=2.0), real, fake, penalty_weight=weight)
+    discriminator_step(plain, torch.optim.SGD(plain.parameters(), lr=0.1), NonSaturating(), real, fake)
+    assert stats[-1].item() == pytest.approx(weight * r1, rel=1e-6)
+    assert torch.equal(penalised.w, plain.w) == (weight == 0)
+
+
+@pytest.mark.parametrize("trainer_class,config_class", [(GANTrainer, TrainConfig), (FastGANTrainer, FastConfig)])
+def test_lazy_regularisation_penalises_every_nth_discriminator_step(trainer_class, config_class):
+    """k = 2, penalty_every = 3: D steps 0, 3, 6, 9 carry the penalty. The history records each iteration's last
+    D step (2s + 1), so iterations 1 and 4 show it; penalty_every = 1 is the eager loop."""
+    lazy = make(objective=NonSaturating(r1_gamma=1.0), k=2, penalty_every=3, trainer_class=trainer_class,
+                config_class=config_class)
+    h = lazy.train(6)
+    assert [p > 0 for p in h.penalty] == [False, True, False, False, True, False]
+    eager = make(objective=NonSaturating(r1_gamma=1.0), k=2, trainer_class=trainer_class,
+                 config_class=config_class).train(6)
+    assert all(p > 0 for p in eager.penalty)
+    with pytest.raises(ValueError, match="penalty_every"):
+        TrainConfig(penalty_every=0)
+
+
 def test_weight_clipping_runs_after_every_critic_step():
     trainer = make(objective=Wasserstein(clip=0.01), k=3)
     trainer.train(4)
@@ -332,8 +362,6 @@ def test_bad_labels_and_objectives_are_refused():
 
 @pytest.mark.parametrize("k", [1, 2])
 def test_fast_loop_reusing_fakes_equals_the_plain_loop_reusing_fakes(k):
-    from gancourse.fast import FastConfig, FastGANTrainer
-
     ours = make(k=k, trainer_class=FastGANTrainer, config_class=FastConfig, reuse_fakes=True)
     torch.manual_seed(11)
     ours.train(20)
@@ -344,8 +372,6 @@ def test_fast_loop_reusing_fakes_equals_the_plain_loop_reusing_fakes(k):
 
 
 def test_fast_loop_without_options_is_the_library_loop():
-    from gancourse.fast import FastConfig, FastGANTrainer
-
     for objective in (NonSaturating(), WassersteinGP()):
         fast = make(trainer_class=FastGANTrainer, config_class=FastConfig, objective=objective, conditional=True)
         torch.manual_seed(3)
@@ -357,8 +383,6 @@ def test_fast_loop_without_options_is_the_library_loop():
 
 
 def test_bfloat16_autocast_runs_forward_passes_in_bfloat16_and_keeps_float32_weights():
-    from gancourse.fast import FastConfig, FastGANTrainer
-
     trainer = make(trainer_class=FastGANTrainer, config_class=FastConfig, autocast=torch.bfloat16)
     dtypes = set()
     trainer.D.register_forward_hook(lambda module, inputs, output: dtypes.add(output.dtype))
@@ -371,8 +395,6 @@ def test_bfloat16_autocast_runs_forward_passes_in_bfloat16_and_keeps_float32_wei
 
 
 def test_bfloat16_autocast_keeps_the_gradient_penalty_in_float32():
-    from gancourse.fast import FastConfig, FastGANTrainer
-
     trainer = make(trainer_class=FastGANTrainer, config_class=FastConfig, autocast=torch.bfloat16,
                    objective=WassersteinGP())
     dtypes = []
@@ -384,8 +406,6 @@ def test_bfloat16_autocast_keeps_the_gradient_penalty_in_float32():
 
 
 def test_fast_options_are_checked():
-    from gancourse.fast import FastConfig, FastGANTrainer
-
     with pytest.raises(ValueError, match="GradScaler"):
         FastConfig(autocast=torch.float16)
     with pytest.raises(TypeError, match="needs a FastConfig"):
@@ -393,7 +413,6 @@ def test_fast_options_are_checked():
 
 
 def test_training_flops_of_the_fast_loop_reusing_fakes():
-    from gancourse.fast import FastConfig, FastGANTrainer
     from gancourse.train import training_flops
 
     G, D = MLPGenerator(4, (3,), hidden=(8,)), MLPDiscriminator((3,), hidden=(8,))
