@@ -27,7 +27,9 @@ MODELS = ("lean", "keras", "mlp")
 OBJECTIVES = ("nonsaturating", "minimax", "hinge", "wgan", "wgan-gp")
 CRITICS = ("wgan", "wgan-gp")
 # what must not change when a run is resumed (the number of processes may: the global batch is what counts)
-RUN_SETTINGS = ("model", "objective", "data", "batch_size", "k", "lr", "r1_gamma", "real_label", "bf16")
+RUN_SETTINGS = ("model", "objective", "data", "batch_size", "k", "lr", "r1_gamma", "real_label", "bf16",
+                "penalty_every")
+OLDER_DEFAULTS = {"penalty_every": 1}  # settings that checkpoints written before them lack, at their old value
 CHECKPOINT, METRICS, GRID = "checkpoint.pt", "metrics.json", "samples.png"
 
 
@@ -68,6 +70,9 @@ def build_parser() -> argparse.ArgumentParser:
                             "5e-5; wgan-gp: Adam 1e-4, betas (0.5, 0.9), as in the papers)")
     train.add_argument("--r1-gamma", type=float, default=0.0,
                        help="R1 penalty weight gamma on real data (nonsaturating and hinge only)")
+    train.add_argument("--penalty-every", type=int, default=1,
+                       help="lazy regularisation (StyleGAN2 uses 16): the R1 or gradient penalty on every N-th "
+                            "discriminator step only, multiplied by N")
     train.add_argument("--real-label", type=float, default=1.0,
                        help="real target below 1: one-sided label smoothing (nonsaturating only)")
     train.add_argument("--seed", type=int, default=0, help="seed of the networks' initialisation and of training")
@@ -102,6 +107,9 @@ def check(parser: argparse.ArgumentParser, args: argparse.Namespace, world_size:
         (args.r1_gamma != 0 and args.objective not in ("nonsaturating", "hinge"),
          "--r1-gamma applies to --objective nonsaturating or hinge"),
         (args.r1_gamma < 0, f"--r1-gamma must be >= 0, got {args.r1_gamma}"),
+        (args.penalty_every < 1, f"--penalty-every must be >= 1, got {args.penalty_every}"),
+        (args.penalty_every > 1 and args.r1_gamma == 0 and args.objective != "wgan-gp",
+         "--penalty-every applies to a penalty: --r1-gamma above 0, or --objective wgan-gp"),
         (args.real_label != 1.0 and args.objective != "nonsaturating", "--real-label applies to nonsaturating"),
         (not 0.5 < args.real_label <= 1.0, f"--real-label must lie in (0.5, 1], got {args.real_label}"),
         (args.checkpoint_every < 1 or args.log_every < 1, "--checkpoint-every and --log-every must be >= 1"),
@@ -128,7 +136,7 @@ def settings(args: argparse.Namespace) -> dict:
     lr = args.lr if args.lr is not None else {"wgan": 5e-5, "wgan-gp": 1e-4}.get(args.objective, 2e-4)
     return {"model": args.model, "objective": args.objective, "data": args.data, "batch_size": args.batch_size,
             "k": k, "lr": lr, "r1_gamma": args.r1_gamma, "real_label": args.real_label, "bf16": args.bf16,
-            "seed": args.seed, "steps": args.steps}
+            "penalty_every": args.penalty_every, "seed": args.seed, "steps": args.steps}
 
 
 def make_objective(run: dict) -> objectives.Objective:
@@ -197,8 +205,9 @@ def train(args: argparse.Namespace, parser: argparse.ArgumentParser) -> dict | N
             state = load_checkpoint(path)
         except CheckpointError as error:
             fail(parser, str(error))
-        changed = [f"{name} {state['settings'][name]!r} -> {run[name]!r}" for name in RUN_SETTINGS
-                   if state.get("settings", {}).get(name) != run[name]]
+        saved = OLDER_DEFAULTS | state.get("settings", {})
+        changed = [f"{name} {saved.get(name)!r} -> {run[name]!r}" for name in RUN_SETTINGS
+                   if saved.get(name) != run[name]]
         if changed:
             fail(parser, f"--resume with other settings than the checkpoint's: {', '.join(changed)}")
     if args.deterministic:
@@ -215,6 +224,7 @@ def train(args: argparse.Namespace, parser: argparse.ArgumentParser) -> dict | N
         images = load_digits(run["data"], True, context).to(device)
         config = FastConfig(objective=make_objective(run), batch_size=run["batch_size"] // context.world_size,
                             k=run["k"], log_every=args.log_every, progress=args.progress,
+                            penalty_every=run["penalty_every"],
                             autocast=torch.bfloat16 if run["bf16"] else None)
         trainer_class = distributed.DistributedGANTrainer if context.distributed else FastGANTrainer
         trainer = trainer_class(G, D, make_optimiser(run, G), make_optimiser(run, D), images, G.latent_dim, config,

@@ -34,7 +34,8 @@ def test_train_writes_a_loadable_checkpoint_metrics_and_a_grid(tmp_path, capsys)
     assert state["step"] == 3 and len(state["history"]["d_loss"]) == 3
     assert state["settings"] | {"steps": 0} == {"model": "mlp", "objective": "nonsaturating", "data": "sample",
                                                "batch_size": 8, "k": 1, "lr": 2e-4, "r1_gamma": 0.0,
-                                               "real_label": 1.0, "bf16": False, "seed": 0, "steps": 0}
+                                               "real_label": 1.0, "bf16": False, "penalty_every": 1, "seed": 0,
+                                               "steps": 0}
     written = json.loads((tmp_path / "metrics.json").read_text())
     assert written["report"] == json.loads(json.dumps(metrics["report"]))
     assert set(written["report"]) == {"FD", "classes", "KL to uniform", "max/min", "confidence", "score"}
@@ -57,6 +58,8 @@ def test_resume_continues_exactly(tmp_path):
     (["--steps", "0"], "--steps must be >= 1"),
     (["--objective", "wgan-gp", "--model", "lean"], "needs a critic without batch norm"),
     (["--objective", "wgan", "--r1-gamma", "1"], "--r1-gamma applies to"),
+    (["--penalty-every", "0"], "--penalty-every must be >= 1"),
+    (["--penalty-every", "16"], "--penalty-every applies to a penalty"),
     (["--real-label", "0.3"], r"--real-label must lie in \(0.5, 1\]"),
     (["--resume"], "--resume: no checkpoint.pt"),
     (["--eval-samples", "10"], "--eval-samples must be >= 65"),
@@ -78,6 +81,22 @@ def test_an_existing_run_is_neither_overwritten_nor_resumed_with_other_settings(
     with pytest.raises(SystemExit):
         main(["train", "--steps", "2", "--out", str(tmp_path), "--resume", *SMALL, "--objective", "hinge"])
     assert "other settings than the checkpoint's: objective 'nonsaturating' -> 'hinge'" in capsys.readouterr().err
+
+
+def test_lazy_r1_resumes_exactly_and_older_checkpoints_resume_as_eager(tmp_path):
+    lazy = [*SMALL, "--r1-gamma", "1", "--penalty-every", "2"]
+    main(["train", "--steps", "4", "--out", str(tmp_path / "straight"), *lazy])
+    main(["train", "--steps", "3", "--out", str(tmp_path / "resumed"), *lazy])
+    main(["train", "--steps", "4", "--out", str(tmp_path / "resumed"), "--resume", *lazy])
+    straight, resumed = (load_checkpoint(tmp_path / run / "checkpoint.pt") for run in ("straight", "resumed"))
+    assert straight["settings"]["penalty_every"] == 2
+    assert all(torch.equal(a, b) for a, b in zip(weights(straight), weights(resumed), strict=True))
+    assert [p > 0 for p in straight["history"]["penalty"]] == [True, False, True, False]  # D steps 0 and 2
+    # a checkpoint written before --penalty-every existed resumes as the eager run it was
+    older = load_checkpoint(tmp_path / "straight" / "checkpoint.pt")
+    del older["settings"]["penalty_every"]
+    torch.save(older, tmp_path / "straight" / "checkpoint.pt")
+    main(["train", "--steps", "5", "--out", str(tmp_path / "straight"), "--resume", *SMALL, "--r1-gamma", "1"])
 
 
 def test_python_m_gancourse_explains_every_option():
