@@ -35,8 +35,7 @@ nb = nbformat.read(path, as_version=4)
 try:
     NotebookClient(nb, timeout=timeout, kernel_name="python3", resources={"metadata": {"path": sys.argv[4]}}).execute()
 finally:  # a failed run is saved too: what it printed before the failure is part of the record
-    if out:
-        nbformat.write(nb, out)
+    nbformat.write(nb, out)
 scale = 1 if sys.platform == "darwin" else 1024  # ru_maxrss is bytes on macOS, KiB on Linux
 print(resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss * scale)
 """

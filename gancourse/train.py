@@ -59,8 +59,7 @@ def discriminator_step(
     loss = objective.d_loss(real_scores, fake_scores)
     penalty = objective.penalty(D, real, fake, real_condition) if penalty_weight else None
     if penalty is not None:
-        if penalty_weight != 1:
-            penalty = penalty_weight * penalty
+        penalty = penalty_weight * penalty  # exact for weight 1: the eager loop's numbers do not change
         loss = loss + penalty
     opt_d.zero_grad(set_to_none=True)
     loss.backward()
