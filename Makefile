@@ -12,12 +12,14 @@ STAGE  := _executed
 IPYDIR := _build/ipython
 KERNEL := env -u MPLBACKEND IPYTHONDIR=$(CURDIR)/$(IPYDIR)
 
-.PHONY: book test pytest lint stage kernel-setup book-check browser sync bench clean
+.PHONY: venv book test test-offline pytest lint stage kernel-setup book-check browser sync bench clean
 
 $(STAMP): requirements.txt pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet -r requirements.txt
 	touch $(STAMP)
+
+venv: $(STAMP)
 
 ## book: execute every chapter and build the HTML book into _build/html (warnings are errors; MathJax is bundled)
 book: $(STAMP) kernel-setup
@@ -26,6 +28,13 @@ book: $(STAMP) kernel-setup
 
 ## test: lint; unit tests and every chapter (nbmake); the strict book build of those runs; the browser test of it
 test: lint pytest book-check browser
+
+## test-offline: the unit tests and every chapter on the offline 5,000-digit sample, whatever MNIST files are in
+## the data root (the learner's path without a network); no book
+test-offline: OFFLINE_ROOT := $(CURDIR)/_build/no-mnist
+test-offline:
+	mkdir -p $(OFFLINE_ROOT)
+	env GANCOURSE_OFFLINE=1 GANCOURSE_DATA=$(OFFLINE_ROOT) $(MAKE) lint pytest
 
 lint: $(STAMP)
 	$(BIN)/ruff check .

@@ -7,8 +7,13 @@ A chapter fixes its seeds (``setup(seed=0)``, ``seed_everything(0)``) so that a 
 states. Here each run sets ``$GANCOURSE_SEED_OFFSET`` (``gancourse.runtime.seed_offset``), which shifts every
 one of those seeds, so the whole chapter — every assert in it — runs on a differently trained network; offset 0
 is the chapter as published. A bar a chapter asserts should pass on every seed with room to spare: the table
-reports, per chapter and seed, whether all asserts passed, the first that failed, and the chapter's headline
-numbers (its printed lines that match ``HEADLINES``). Not part of the tests: it runs each chapter several times.
+reports, per chapter and seed, whether all asserts passed, the first that failed, the data the chapter used (its
+``MNIST: ...`` line) and the chapter's headline numbers (its printed lines that match ``HEADLINES``).
+
+``--keep-going`` runs every assert of the chapter instead of stopping at the first that fails
+(``assert_probe.py``), and records each assert's outcome and operands: the margins a bar is set from. Which data a
+run uses is the environment's: ``GANCOURSE_DATA`` with torchvision's files for full MNIST, ``GANCOURSE_OFFLINE=1``
+and an empty data root for the offline sample. Not part of the tests: it runs each chapter several times.
 """
 
 from __future__ import annotations
@@ -16,6 +21,7 @@ from __future__ import annotations
 import argparse
 import json
 import re
+import shutil
 import sys
 import tempfile
 from pathlib import Path
@@ -56,19 +62,37 @@ def printed_lines(notebook: nbformat.NotebookNode) -> list[str]:
     return lines
 
 
-def run_with_offset(path: Path, offset: int, timeout: int) -> dict:
-    """Execute ``path`` with every seed shifted by ``offset``; record pass/fail, the failure and the headlines."""
+def probe_environment(folder: Path) -> dict[str, str]:
+    """A kernel environment in which every assert is recorded in ``folder/asserts.jsonl`` and the chapter runs on."""
+    startup = folder / "ipython" / "profile_default" / "startup"
+    startup.mkdir(parents=True)
+    shutil.copy(Path(__file__).with_name("assert_probe.py"), startup / "00-assert-probe.py")
+    return {"IPYTHONDIR": str(folder / "ipython"), "GANCOURSE_ASSERT_LOG": str(folder / "asserts.jsonl")}
+
+
+def run_with_offset(path: Path, offset: int, timeout: int, keep_going: bool = False) -> dict:
+    """Execute ``path`` with every seed shifted by ``offset``; record pass/fail, the failure(s), the data used and
+    the headlines (with ``keep_going``, every assert's outcome and operands too)."""
     with tempfile.TemporaryDirectory() as folder:
         row = {"chapter": path.stem, "seed offset": offset}
+        env = {SEED_OFFSET_VARIABLE: str(offset)} | (probe_environment(Path(folder)) if keep_going else {})
         try:
-            row |= time_notebook(path, Path(folder), timeout, env={SEED_OFFSET_VARIABLE: str(offset)})
+            row |= time_notebook(path, Path(folder), timeout, env=env)
             row["passed"], row["failure"] = True, ""
         except RuntimeError as error:  # time_notebook's report of a failing cell: keep its last line
             row |= {"passed": False, "failure": failure_summary(str(error))}
         pattern = re.compile(HEADLINES.get(path.stem, r"$^"))
         executed = Path(folder) / path.name  # written whether or not the run passed
         lines = printed_lines(nbformat.read(executed, as_version=4)) if executed.is_file() else []
+        row["data"] = sorted({line for line in lines if line.startswith("MNIST: ")})
         row["headlines"] = [line for line in lines if pattern.search(line)]
+        log = Path(folder) / "asserts.jsonl"
+        if keep_going:
+            row["asserts"] = [json.loads(line) for line in log.read_text().splitlines()] if log.is_file() else []
+            failed = [a["source"] for a in row["asserts"] if not a["passed"]]
+            if failed:
+                row["passed"] = False
+                row["failure"] = " / ".join(filter(None, [row["failure"], *(f"assert {f}" for f in failed)]))[:2000]
     return row
 
 
@@ -86,6 +110,8 @@ def main(argv: list[str] | None = None) -> list[dict]:
     parser.add_argument("--seeds", nargs="+", type=int, default=[0, 1, 2, 3, 4], help="seed offsets to run")
     parser.add_argument("--timeout", type=int, default=900, help="seconds per cell")
     parser.add_argument("--json", type=Path, help="default: benchmarks/results/chapter_seeds[-<chapter>].json")
+    parser.add_argument("--keep-going", action="store_true",
+                        help="run every assert instead of stopping at the first failure; record each one")
     args = parser.parse_args(argv)
     if any(seed < 0 for seed in args.seeds):
         parser.error("seed offsets must be >= 0")
@@ -93,7 +119,7 @@ def main(argv: list[str] | None = None) -> list[dict]:
     rows = []
     for path in notebooks:
         for seed in args.seeds:
-            rows.append(run_with_offset(path.resolve(), seed, args.timeout))
+            rows.append(run_with_offset(path.resolve(), seed, args.timeout, args.keep_going))
             r = rows[-1]
             print(f"{r['chapter']} +{seed}: {'pass' if r['passed'] else 'FAIL ' + r['failure']}", file=sys.stderr)
     print(markdown(rows))

@@ -5,6 +5,11 @@
 
 Each notebook runs in a fresh child process (which starts a fresh kernel through nbclient), so the peak
 resident memory reported is that chapter's kernel alone. Not part of the tests: times depend on the machine.
+
+Hosts differ in speed (1.7x between two CI hosts of the same class), so the same run also times a reference
+workload before and after the chapters: ``REFERENCE_STEPS`` iterations of the pytorch/examples-style loop
+(``loops.BaselineLoop``) on Chapter 4's lean DCGAN at batch 32 on the CPU. Each chapter's time is also reported as a
+multiple of it: a chapter budget of 180 s on a host whose reference takes R seconds is 180 / R references.
 """
 
 from __future__ import annotations
@@ -20,7 +25,11 @@ from datetime import datetime
 from pathlib import Path
 
 import nbformat
+import torch
+from loops import BaselineLoop
 
+from gancourse.data import mnist_files_present
+from gancourse.models import LeanDCGANDiscriminator, LeanDCGANGenerator
 from gancourse.runtime import machine_info
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -39,6 +48,22 @@ finally:  # a failed run is saved too: what it printed before the failure is par
 scale = 1 if sys.platform == "darwin" else 1024  # ru_maxrss is bytes on macOS, KiB on Linux
 print(resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss * scale)
 """
+
+REFERENCE_STEPS = 1_000  # iterations of the reference workload
+
+
+def reference_seconds(steps: int = REFERENCE_STEPS) -> float:
+    """Seconds for ``steps`` iterations of ``loops.BaselineLoop`` (pytorch/examples' loop, its two loader workers
+    included) training Chapter 4's lean DCGAN on random 8-bit digits at batch 32 on the CPU, after 20 warm-up
+    iterations: the yardstick chapter times are divided by."""
+    torch.manual_seed(0)
+    pixels = torch.randint(0, 256, (4_000, 28, 28), dtype=torch.uint8)
+    loop = BaselineLoop(LeanDCGANGenerator(latent_dim=64), LeanDCGANDiscriminator(), pixels, 32, torch.device("cpu"))
+    loop.train(20)
+    started = time.perf_counter()
+    loop.train(steps)
+    return time.perf_counter() - started
+
 
 SLOWEST_CELLS = 3  # how many of a chapter's longest cells the record names
 
@@ -81,10 +106,13 @@ def time_notebook(path: Path, executed_dir: Path | None = None, timeout: int = 9
             "slowest cells": cells}
 
 
-def markdown(rows: list[dict]) -> str:
-    lines = ["| chapter | wall time (s) | peak memory (MiB) |", "|---|---:|---:|"]
-    lines += [f"| {r['chapter']} | {r['seconds']:.0f} | {r['peak_mib']:,} |" for r in rows]
-    lines.append(f"| **whole course** | **{sum(r['seconds'] for r in rows):.0f}** | |")
+def markdown(rows: list[dict], reference: float) -> str:
+    lines = [f"Reference workload ({REFERENCE_STEPS:,} iterations of the pytorch/examples-style loop): "
+             f"{reference:.1f} s", "",
+             "| chapter | wall time (s) | in references | peak memory (MiB) |", "|---|---:|---:|---:|"]
+    lines += [f"| {r['chapter']} | {r['seconds']:.0f} | {r['references']:.2f} | {r['peak_mib']:,} |" for r in rows]
+    total = sum(r["seconds"] for r in rows)
+    lines.append(f"| **whole course** | **{total:.0f}** | **{total / reference:.2f}** | |")
     return "\n".join(lines)
 
 
@@ -95,13 +123,20 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--json", type=Path, default=ROOT / "benchmarks" / "results" / "chapter_times.json")
     args = parser.parse_args(argv)
     notebooks = args.notebooks or sorted((ROOT / "notebooks").glob("[0-9][0-9]_*.ipynb"))
+    before = reference_seconds()
     rows = []
     for path in notebooks:
         rows.append(time_notebook(path, args.executed_dir))
         print(f"{rows[-1]['chapter']}: {rows[-1]['seconds']:.0f} s, {rows[-1]['peak_mib']} MiB", file=sys.stderr)
-    print(markdown(rows))
+    after = reference_seconds()
+    reference = (before + after) / 2  # the host's speed drifts: the mean of a timing before and one after
+    for row in rows:
+        row["references"] = round(row["seconds"] / reference, 2)
+    print(markdown(rows, reference))
     args.json.parent.mkdir(parents=True, exist_ok=True)
-    args.json.write_text(json.dumps({"machine": machine_info(), "chapters": rows}, indent=2) + "\n")
+    record = {"machine": machine_info(), "data": "full MNIST" if mnist_files_present() else "offline sample",
+              "reference seconds": {"before": round(before, 1), "after": round(after, 1)}, "chapters": rows}
+    args.json.write_text(json.dumps(record, indent=2) + "\n")
 
 
 if __name__ == "__main__":

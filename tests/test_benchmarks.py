@@ -100,7 +100,13 @@ def test_chapter_timer_runs_a_notebook_in_a_fresh_kernel(tmp_path):
     assert slowest["cell"] == 1 and slowest["first line"] == "import time" and 1 <= slowest["seconds"] < 5
     executed = nbformat.read(tmp_path / "executed" / notebook.name, as_version=4)
     assert executed.cells[0].outputs[0]["data"]["text/plain"] == "45"
-    assert "| **whole course** |" in times.markdown([row])
+    row["references"] = row["seconds"] / 2
+    table = times.markdown([row], reference=2.0)
+    assert "| **whole course** |" in table and "| 99_tiny |" in table and table.startswith("Reference workload")
+
+
+def test_reference_workload_times_the_baseline_loop():
+    assert 0 < load("chapter_times").reference_seconds(steps=3) < 30
 
 
 def test_chapter_timer_reports_a_failing_notebook(tmp_path):

@@ -111,3 +111,25 @@ def test_python_m_gancourse_explains_every_option():
     documented = {a.option_strings[0] for a in train._actions if a.option_strings and a.help}
     assert documented == {a.option_strings[0] for a in train._actions if a.option_strings}  # every option has help
     assert {o.strip(",[]") for o in options} >= documented - {"-h"}
+
+
+def test_data_installs_from_a_folder_and_refuses_a_bad_one(tmp_path, capsys, monkeypatch):
+    import gancourse.data
+
+    source = tmp_path / "mnist"
+    source.mkdir()
+    with pytest.raises(SystemExit):
+        main(["data", "--from", str(tmp_path / "absent"), "--root", str(tmp_path / "root")])
+    assert "not a folder" in capsys.readouterr().err
+    with pytest.raises(SystemExit):
+        main(["data", "--from", str(source), "--root", str(tmp_path / "root")])
+    assert "neither train-images-idx3-ubyte nor train-images-idx3-ubyte.gz" in capsys.readouterr().err
+    # the real files are checked by tests/test_data.py where a copy is at hand; here the check is stood in for
+    installed = []
+    monkeypatch.setattr(gancourse.data, "install_mnist", lambda src, root: installed.append((src, root)) or
+                        (root / "MNIST" / "raw"))
+    monkeypatch.setattr(gancourse.data, "load_mnist", lambda root, train, download, quiet: range(60_000 if train
+                                                                                                else 10_000))
+    main(["data", "--from", str(source), "--root", str(tmp_path / "root")])
+    assert installed == [(source, tmp_path / "root")]
+    assert "60,000 training and 10,000 test digits" in capsys.readouterr().out

@@ -1,3 +1,4 @@
+import gzip
 import math
 import struct
 import time
@@ -14,6 +15,7 @@ from gancourse.data import (
     MNISTFileError,
     check_idx_file,
     grid_of_gaussians,
+    install_mnist,
     load_mnist,
     network_reachable,
     ring_of_gaussians,
@@ -135,13 +137,40 @@ def test_offline_reference_digits_are_never_training_digits(tmp_path, monkeypatc
     assert len(train) + len(reference) == len(data.load_mnist_sample())
 
 
-@pytest.mark.skipif(not data._mnist_files_present(data.default_data_root()),
+@pytest.mark.skipif(not data.mnist_files_present(data.default_data_root()),
                     reason="torchvision's MNIST files are not in $GANCOURSE_DATA or ~/.cache/gancourse")
 def test_torchvision_reference_digits_are_never_training_digits():
     train = load_mnist(train=True, download=False, quiet=True)
     reference = load_mnist(train=False, download=False, quiet=True)
     assert (len(train), len(reference)) == (60_000, 10_000)
     assert _shared_images(reference.images, train.images) == 0
+
+
+SHARED_MNIST = Path(__file__).resolve().parents[2] / "shared" / "data" / "mnist"  # CI's copy, beside the clone
+
+
+def test_install_refuses_files_that_are_not_mnist(tmp_path):
+    _fake_mnist(tmp_path / "source")
+    source = tmp_path / "source" / "MNIST" / "raw"
+    packed = source / "t10k-labels-idx1-ubyte"
+    packed.with_suffix(".gz").write_bytes(gzip.compress(packed.read_bytes()))
+    packed.unlink()  # one of the four gzipped, as torchvision's download leaves them
+    with pytest.raises(MNISTFileError, match="train-images-idx3-ubyte: its SHA-256 is not MNIST's"):
+        install_mnist(source, tmp_path / "root")
+    assert not list((tmp_path / "root").rglob("*.partial"))  # each file was moved into place whole
+    (source / "train-labels-idx1-ubyte").unlink()
+    with pytest.raises(FileNotFoundError, match="neither train-labels-idx1-ubyte nor train-labels-idx1-ubyte.gz"):
+        install_mnist(source, tmp_path / "root")
+
+
+@pytest.mark.skipif(not SHARED_MNIST.is_dir(), reason="no copy of MNIST's files beside the clone (CI has one)")
+def test_install_from_a_folder_of_gzipped_files_gives_the_full_set(tmp_path):
+    raw = install_mnist(SHARED_MNIST, tmp_path)
+    assert raw == tmp_path / "MNIST" / "raw"
+    train = load_mnist(tmp_path, train=True, download=False, quiet=True)
+    reference = load_mnist(tmp_path, train=False, download=False, quiet=True)
+    assert (len(train), len(reference)) == (60_000, 10_000)
+    assert torch.bincount(train.labels)[0] == 5_923 and torch.bincount(reference.labels)[0] == 980
 
 
 def test_network_probe_is_bounded(monkeypatch):
