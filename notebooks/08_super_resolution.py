@@ -454,14 +454,14 @@ gan_net, rows[GAN] = sweep[SETTING.gan_weight]
 # **Look at** the strokes (ink is $+1$, drawn white): the pixel-loss network's digits are right but soft, with
 # grey halos where it hedges between stroke positions; the GAN's strokes are a little sharper, with a little
 # less grey around them. **We check one number for it:** the share of mid-grey pixels ($|x| < 0.5$) is larger in
-# the pixel-loss outputs than in the GAN's and than in the truth (7.8–8.4% against 7.1–7.4% and 5.1% over five
-# seeds: a small difference). **And the orderings, with margins
-# set from five seeds of this setting** (`benchmarks/superres_seeds.py`; the {doc}`../book/performance` page):
+# the pixel-loss outputs than in the GAN's and than in the truth (about 8% against 7% and 5%: a small
+# difference). **And the orderings, with margins set from five seeds of this setting on each data set** (the
+# {doc}`../book/performance` page):
 # in PSNR the pixel-loss network beats bicubic by more than 4 dB, and bicubic beats nearest neighbour; the
 # GAN's outputs are closer to real digits in Fréchet distance than the pixel-loss network's (by more than a
-# third), and its SSIM is lower by more than 0.05. Its PSNR, though, stays within 0.4 dB of the pixel-loss
-# network's, above it on three seeds of five: the issue that set this chapter expected the GAN's PSNR to be
-# lower, as in SRGAN's paper, and on our short fine-tune it is not reliably so.
+# third), and its SSIM is lower by more than 0.05. Its PSNR, though, stays within 0.5 dB of the pixel-loss
+# network's, and on some runs above it: SRGAN's paper reports a clear drop in PSNR, and on our short fine-tune it
+# is small or absent.
 #
 # **Read the Fréchet distances of the trained networks with care.** The content loss matches each output's
 # classifier feature maps $\phi$ to those of its own truth, and those maps determine both the 64 features the
@@ -491,7 +491,7 @@ print_table(rows)
 pixel, gan = rows["pixel loss"], rows[GAN]
 assert pixel["PSNR"] > rows["bicubic"]["PSNR"] + 4 > rows["nearest"]["PSNR"] + 4.5
 assert gan["FD"] < pixel["FD"] / 1.5 and gan["SSIM"] < pixel["SSIM"] - 0.05
-assert abs(gan["PSNR"] - pixel["PSNR"]) < 0.4
+assert abs(gan["PSNR"] - pixel["PSNR"]) < 0.5
 
 mid_grey = {name: (outputs[name].abs() < 0.5).float().mean().item() for name in outputs}
 print("share of mid-grey pixels, |x| < 0.5:")
@@ -527,8 +527,8 @@ for name in ("pixel loss", GAN):
 # **Look at** the first step, from the pixel-loss network to the content loss alone ($\lambda = 0$, dotted): the
 # Fréchet distance falls by about half (by more than a third on every seed, checked; but that step is driven
 # by the classifier's maps alone, so the caveat above applies to it in full). Then the adversarial term: at $\lambda = 0.01$ SSIM falls by more than 0.05 while the
-# Fréchet distance stays about where the content loss left it, and the larger weight $0.1$ does not lower it
-# further (within a tenth, or above, on every run). **We check both.** On 150 fine-tuning steps (SRGAN's paper
+# Fréchet distance stays about where the content loss left it, and the larger weight $0.1$ buys little more
+# (at most a fifth lower, and often higher, on every run). **We check both.** On 150 fine-tuning steps (SRGAN's paper
 # trains for $2 \times 10^5$) the adversarial term costs structure without buying realism that this measure can
 # see.
 
@@ -586,7 +586,7 @@ for name, report in (
     )
 assert start["FD"] < pixel["FD"] / 1.5
 assert the_gan["SSIM"] < start["SSIM"] - 0.05
-assert largest["FD"] > 0.9 * the_gan["FD"]  # a larger weight buys no more realism
+assert largest["FD"] > 0.8 * the_gan["FD"]  # a larger weight buys little more realism
 
 # %% [markdown]
 # ## Sharp is not the same as right
