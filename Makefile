@@ -62,7 +62,7 @@ stage: $(CHAPTERS:%=$(STAGE)/%)
 # executed chapter (outputs, figures, animations) over its staged copy, so the book below is built without running
 # the chapters a second time. The browser test needs that book: it runs in `make browser`, after the build.
 pytest: $(STAMP) stage kernel-setup
-	$(KERNEL) $(BIN)/pytest tests $(STAGE)/notebooks -m "not browser" --nbmake --overwrite --nbmake-timeout=600 --durations=5
+	$(KERNEL) $(BIN)/pytest tests $(STAGE)/notebooks -m "not browser" --nbmake --overwrite --nbmake-timeout=600 --durations=15
 
 # The strict book build (warnings are errors: toc, cross-references, citations, equation labels) of the staged
 # chapters, executed or not, into _build/html: after `make test` it is the whole book, outputs included.
