@@ -7,6 +7,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 import torch
+from conftest import FULL_MNIST_ROOT
 from scipy.integrate import trapezoid
 
 from gancourse import data
@@ -137,11 +138,11 @@ def test_offline_reference_digits_are_never_training_digits(tmp_path, monkeypatc
     assert len(train) + len(reference) == len(data.load_mnist_sample())
 
 
-@pytest.mark.skipif(not data.mnist_files_present(data.default_data_root()),
+@pytest.mark.skipif(not data.mnist_files_present(FULL_MNIST_ROOT),
                     reason="torchvision's MNIST files are not in $GANCOURSE_DATA or ~/.cache/gancourse")
 def test_torchvision_reference_digits_are_never_training_digits():
-    train = load_mnist(train=True, download=False, quiet=True)
-    reference = load_mnist(train=False, download=False, quiet=True)
+    train = load_mnist(FULL_MNIST_ROOT, train=True, download=False, quiet=True)
+    reference = load_mnist(FULL_MNIST_ROOT, train=False, download=False, quiet=True)
     assert (len(train), len(reference)) == (60_000, 10_000)
     assert _shared_images(reference.images, train.images) == 0
 
