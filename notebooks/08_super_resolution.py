@@ -294,7 +294,8 @@ assert rows["nearest"]["accuracy"] > rows["bicubic"]["accuracy"] + 0.05
 # pattern: on a flat input the correction of an untrained `SRNet` is not flat but repeats every 4 pixels (two
 # shuffles of 2).
 #
-# Why no tanh at the end, as the course's GAN generators have? The same network ending with one was tried, and `benchmarks/superres_seeds.py` measured it driving 4 of 5 seeds to the all-background answer, with
+# Why no tanh at the end, as the course's GAN generators have? The same network ending with one was tried, and
+# `benchmarks/superres_seeds.py` measured it driving 4 of 5 seeds to the all-background answer, with
 # a PSNR of 9.70 dB and a classifier accuracy of 10% (only seed 0 trained). That is what a blank image scores
 # (checked below to within 0.5 dB: the benchmark ran offline, and MNIST's test digits differ a little). There
 # the tanh is saturated at $-1$ and passes almost no gradient back, so the network cannot leave. Without the
