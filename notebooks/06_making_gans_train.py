@@ -795,7 +795,7 @@ plt.show()
 # the checkpoints in the same order (any increasing relation between them), $-1$ in opposite orders, near 0 when
 # their orders are unrelated. **We check: the WGAN-GP critic's estimate has a rank correlation with $W_1$ above
 # 0.3 on every model and above 0.5 on average; the vanilla discriminator's loss has an average at least 0.15
-# lower and is below 0.2 on some model: a weak signal at best, and on some models next to none.**
+# below the critic's and is below 0.2 on some model: a weaker signal, and on some models next to none.**
 
 # %%
 # (checkpoints, 3, models): rows critic estimate, BCE loss, exact W1
@@ -851,14 +851,15 @@ assert rho_vanilla.mean() < rho_wgan.mean() - 0.15 and rho_vanilla.min() < 0.2
 # remedy needs (`LeanDCGANCritic`: Chapter 4's lean discriminator without batch norm, spectrally normalised for
 # SN + hinge), with `GANTrainer` and the remedy's objective, five seeds each on the offline digits; the
 # {doc}`../book/performance` page has the table. On this budget **no remedy beat Chapter 4's plain loop** there:
-# it reached FD 32–40, SN + hinge 43–78, R1 45–63 (53–65 computed lazily), WGAN-GP (500 generator steps, five
+# in that benchmark it reached FD 32–40, SN + hinge 43–78, R1 45–63 (53–65 computed lazily), WGAN-GP (500 generator steps, five
 # critic steps each) 195–219. The penalties and normalisations slow the start of training, as the toy table
 # showed for the WGANs, and 2,500 steps is short.
 #
 # Here is the toy table's winner, R1 with $\gamma = 1$, trained once on that budget. To keep the chapter within
 # its time on a 2-core CPU it computes R1 lazily; in the benchmark, five seeds could not separate lazy from eager
-# R1 (the performance page has both). **We check that it misses the target, and that it does not beat Chapter 4's
-# plain loop: its Fréchet distance is above the best of Chapter 4's five runs on the same data**
+# R1 (the performance page has both). **We check that it misses the target, and that it is no better than
+# Chapter 4's plain loop at its best: its Fréchet distance is above the best of Chapter 4's five runs on the same
+# data**
 # (`CHAPTER_4_BEST_FD`, printed below; full MNIST gives lower distances than the offline digits), as on every
 # seed we ran on either data set. (An exponential moving average of $G$'s weights, another common remedy, did worse
 # still in the benchmark: with decay 0.999 over 2,500 steps it keeps 8% of its weight on the generator of the

@@ -454,8 +454,8 @@ gan_net, rows[GAN] = sweep[SETTING.gan_weight]
 # **Look at** the strokes (ink is $+1$, drawn white): the pixel-loss network's digits are right but soft, with
 # grey halos where it hedges between stroke positions; the GAN's strokes are a little sharper, with a little
 # less grey around them. **We check one number for it:** the share of mid-grey pixels ($|x| < 0.5$) is larger in
-# the pixel-loss outputs than in the GAN's and than in the truth (about 8% against 7% and 5%: a small
-# difference). **And the orderings, with margins set from five seeds of this setting on each data set** (the
+# the pixel-loss outputs than in the GAN's and than in the truth (printed below, about 8% against 7% and 5%; only
+# the order is checked: a small difference). **And the orderings, with margins set from five seeds of this setting on each data set** (the
 # {doc}`../book/performance` page):
 # in PSNR the pixel-loss network beats bicubic by more than 4 dB, and bicubic beats nearest neighbour; the
 # GAN's outputs are closer to real digits in Fréchet distance than the pixel-loss network's (by more than a
@@ -527,10 +527,10 @@ for name in ("pixel loss", GAN):
 # **Look at** the first step, from the pixel-loss network to the content loss alone ($\lambda = 0$, dotted): the
 # Fréchet distance falls by about half (by more than a third on every seed, checked; but that step is driven
 # by the classifier's maps alone, so the caveat above applies to it in full). Then the adversarial term: at $\lambda = 0.01$ SSIM falls by more than 0.05 while the
-# Fréchet distance stays about where the content loss left it, and the larger weight $0.1$ buys little more
-# (at most a fifth lower, and often higher, on every run). **We check both.** On 150 fine-tuning steps (SRGAN's paper
-# trains for $2 \times 10^5$) the adversarial term costs structure without buying realism that this measure can
-# see.
+# Fréchet distance stays about where the content loss left it, and the larger weight $0.1$ buys little more (on
+# every run at most a fifth lower, and on many runs higher). **We check both.** On 150 fine-tuning steps (SRGAN's
+# paper trains for $2 \times 10^5$) the adversarial term costs structure without buying much realism that this
+# measure can see.
 
 # %%
 fig, ax = plt.subplots(figsize=(7, 4), layout="constrained")
