@@ -19,9 +19,13 @@ from collections.abc import Mapping
 __all__ = ["Claims"]
 
 
-def _describe(setting: Mapping[str, object]) -> str:
-    return ", ".join(f"{name} = {value:,}" if isinstance(value, int) else f"{name} = {value}"
-                     for name, value in setting.items())
+def _word(value: object) -> str:
+    return f"{value:,}" if isinstance(value, int) else str(value)
+
+
+def _describe(setting: Mapping[str, tuple]) -> str:
+    """``{"STEPS": (2_500,), "device": ("cpu",)}`` -> ``STEPS = 2,500, device = cpu``."""
+    return ", ".join(f"{name} = {' or '.join(_word(v) for v in values)}" for name, values in setting.items())
 
 
 class Claims:
@@ -39,7 +43,8 @@ class Claims:
         self.now = dict(now)
         self.differences = {name: value for name, value in self.now.items() if value not in self.measured[name]}
         if self.differences:
-            print(f"This run's setting ({_describe(self.differences)}) is not one the text's numbers were measured "
+            now = {name: (value,) for name, value in self.differences.items()}
+            print(f"This run's setting ({_describe(now)}) is not one the text's numbers were measured "
                   f"at ({self.was()}): the checks that depend on it print their outcome instead of stopping.")
 
     @property
@@ -49,9 +54,8 @@ class Claims:
 
     def was(self) -> str:
         """The measured setting, in words: ``device = cpu, STEPS = 2,500``."""
-        return ", ".join(
-            f"{name} = {' or '.join(f'{v:,}' if isinstance(v, int) else str(v) for v in values)}"
-            for name, values in self.measured.items() if name in self.differences or not self.differences)
+        shown = self.differences or self.measured  # the names that differ, or all of them
+        return _describe({name: self.measured[name] for name in shown})
 
     def hold(self, outcome: object, claim: str) -> bool:
         """The claim's outcome on a measured setting; elsewhere a printed line and True (see the module docstring)."""

@@ -23,6 +23,7 @@ from torchvision.utils import save_image
 
 from gancourse import objectives
 from gancourse.checkpoint import CheckpointError, load_checkpoint, save_atomic
+from gancourse.data import MNISTFileError, check_idx_file, install_mnist
 
 MODELS = ("lean", "keras", "mlp")
 OBJECTIVES = ("nonsaturating", "minimax", "hinge", "wgan", "wgan-gp")
@@ -280,13 +281,11 @@ def main(argv: list[str] | None = None) -> dict | None:
 
 def install_data(args: argparse.Namespace, parser: argparse.ArgumentParser) -> None:
     """``python -m gancourse data``: MNIST's files into the data root, checked; one line says where."""
-    from gancourse.data import MNISTFileError, install_mnist, load_mnist
-
     if args.source is not None and not args.source.is_dir():
         parser.error(f"--from {args.source}: not a folder")
     try:
         raw = install_mnist(args.source, args.root)
     except (FileNotFoundError, MNISTFileError) as error:
         parser.error(str(error))
-    counts = [len(load_mnist(raw.parents[1], train=train, download=False, quiet=True)) for train in (True, False)]
+    counts = [check_idx_file(raw / f"{side}-labels-idx1-ubyte")[0] for side in ("train", "t10k")]
     print(f"MNIST installed in {raw} (SHA-256 checked): {counts[0]:,} training and {counts[1]:,} test digits")

@@ -114,7 +114,7 @@ def test_python_m_gancourse_explains_every_option():
 
 
 def test_data_installs_from_a_folder_and_refuses_a_bad_one(tmp_path, capsys, monkeypatch):
-    import gancourse.data
+    import gancourse.cli
 
     source = tmp_path / "mnist"
     source.mkdir()
@@ -124,12 +124,19 @@ def test_data_installs_from_a_folder_and_refuses_a_bad_one(tmp_path, capsys, mon
     with pytest.raises(SystemExit):
         main(["data", "--from", str(source), "--root", str(tmp_path / "root")])
     assert "neither train-images-idx3-ubyte nor train-images-idx3-ubyte.gz" in capsys.readouterr().err
-    # the real files are checked by tests/test_data.py where a copy is at hand; here the check is stood in for
+    # the real files are checked by tests/test_data.py where a copy is at hand; here the install is stood in for,
+    # leaving two label files whose headers give the counts
     installed = []
-    monkeypatch.setattr(gancourse.data, "install_mnist", lambda src, root: installed.append((src, root)) or
-                        (root / "MNIST" / "raw"))
-    monkeypatch.setattr(gancourse.data, "load_mnist", lambda root, train, download, quiet: range(60_000 if train
-                                                                                                else 10_000))
+
+    def install(src, root):
+        raw = root / "MNIST" / "raw"
+        raw.mkdir(parents=True, exist_ok=True)  # the refused install above made it
+        for side, n in (("train", 60_000), ("t10k", 10_000)):
+            (raw / f"{side}-labels-idx1-ubyte").write_bytes(bytes([0, 0, 0x08, 1]) + n.to_bytes(4, "big") + bytes(n))
+        installed.append((src, root))
+        return raw
+
+    monkeypatch.setattr(gancourse.cli, "install_mnist", install)
     main(["data", "--from", str(source), "--root", str(tmp_path / "root")])
     assert installed == [(source, tmp_path / "root")]
     assert "60,000 training and 10,000 test digits" in capsys.readouterr().out
