@@ -5,7 +5,7 @@ files where the chapters find them, checked (``gancourse.data.install_mnist``).
 ``train`` writes into ``--out``: ``checkpoint.pt`` (atomically, every ``--checkpoint-every`` iterations and at the end;
 ``torch.load(weights_only=True)`` reads it), ``metrics.json`` (the frozen evaluator's ``digit_report`` of
 ``--eval-samples`` samples against the held-out reference digits, with the settings) and ``samples.png`` (an 8x8
-grid of samples). ``--resume`` continues the checkpoint in ``--out`` up to ``--steps`` iterations in all.
+grid of samples). ``--resume`` continues the checkpoint in ``--out`` up to ``--iterations`` iterations in all.
 """
 
 from __future__ import annotations
@@ -18,12 +18,17 @@ import time
 from pathlib import Path
 
 import torch
+import torch.distributed as dist
 from torch import nn
 from torchvision.utils import save_image
 
-from gancourse import objectives
+from gancourse import distributed, models, objectives
 from gancourse.checkpoint import CheckpointError, load_checkpoint, save_atomic
-from gancourse.data import MNISTFileError, check_idx_file, install_mnist
+from gancourse.data import MNISTFileError, check_idx_file, install_mnist, load_mnist, load_mnist_sample
+from gancourse.metrics import digit_report
+from gancourse.models import generate
+from gancourse.runtime import make_deterministic, seed_everything
+from gancourse.train import GANTrainer, TrainConfig
 
 MODELS = ("lean", "keras", "mlp")
 OBJECTIVES = ("nonsaturating", "minimax", "hinge", "wgan", "wgan-gp")
@@ -31,7 +36,6 @@ CRITICS = ("wgan", "wgan-gp")
 # what must not change when a run is resumed (the number of processes may: the global batch is what counts)
 RUN_SETTINGS = ("model", "objective", "data", "batch_size", "k", "lr", "r1_gamma", "real_label", "bf16",
                 "penalty_every")
-OLDER_DEFAULTS = {"penalty_every": 1}  # settings that checkpoints written before them lack, at their old value
 CHECKPOINT, METRICS, GRID = "checkpoint.pt", "metrics.json", "samples.png"
 
 
@@ -47,9 +51,9 @@ def build_parser() -> argparse.ArgumentParser:
         description="Writes into --out: checkpoint.pt (atomically, every --checkpoint-every iterations and at the "
                     "end; torch.load(weights_only=True) reads it), metrics.json (the frozen evaluator's numbers for "
                     "--eval-samples samples against the held-out reference digits) and samples.png (8x8 samples). "
-                    "--resume continues the checkpoint in --out up to --steps iterations in all.",
+                    "--resume continues the checkpoint in --out up to --iterations iterations in all.",
         formatter_class=argparse.ArgumentDefaultsHelpFormatter)
-    train.add_argument("--steps", type=int, required=True,
+    train.add_argument("--iterations", type=int, required=True,
                        help="iterations in all (k discriminator steps and one generator step each); with --resume "
                             "the run continues until it has done this many")
     train.add_argument("--out", type=Path, required=True, help="folder for checkpoint.pt, metrics.json, samples.png")
@@ -106,7 +110,7 @@ def build_parser() -> argparse.ArgumentParser:
 def check(parser: argparse.ArgumentParser, args: argparse.Namespace, world_size: int) -> None:
     """One clear error per bad combination (printed by rank 0 only under torchrun)."""
     problems = [
-        (args.steps < 1, f"--steps must be >= 1, got {args.steps}"),
+        (args.iterations < 1, f"--iterations must be >= 1, got {args.iterations}"),
         (args.batch_size < 1 or args.batch_size % world_size,
          f"--batch-size {args.batch_size} must be a positive multiple of the {world_size} processes"),
         (args.k is not None and args.k < 1, f"--k must be >= 1, got {args.k}"),
@@ -146,7 +150,7 @@ def settings(args: argparse.Namespace) -> dict:
     lr = args.lr if args.lr is not None else {"wgan": 5e-5, "wgan-gp": 1e-4}.get(args.objective, 2e-4)
     return {"model": args.model, "objective": args.objective, "data": args.data, "batch_size": args.batch_size,
             "k": k, "lr": lr, "r1_gamma": args.r1_gamma, "real_label": args.real_label, "bf16": args.bf16,
-            "penalty_every": args.penalty_every, "seed": args.seed, "steps": args.steps}
+            "penalty_every": args.penalty_every, "seed": args.seed, "iterations": args.iterations}
 
 
 def make_objective(run: dict) -> objectives.Objective:
@@ -160,8 +164,6 @@ def make_objective(run: dict) -> objectives.Objective:
 
 
 def make_models(name: str) -> tuple[nn.Module, nn.Module]:
-    from gancourse import models
-
     if name == "lean":
         return models.dcgan_init_(models.LeanDCGANGenerator()), models.dcgan_init_(models.LeanDCGANDiscriminator())
     if name == "keras":
@@ -179,8 +181,6 @@ def make_optimiser(run: dict, module: nn.Module) -> torch.optim.Optimizer:
 
 def load_digits(data: str, train: bool, context) -> torch.Tensor:
     """Images (N, 1, 28, 28) in [-1, 1]; under torchrun rank 0 loads (and perhaps downloads) first."""
-    from gancourse.data import load_mnist, load_mnist_sample
-
     def load():
         if data == "sample":
             return load_mnist_sample(train=train)
@@ -188,8 +188,6 @@ def load_digits(data: str, train: bool, context) -> torch.Tensor:
 
     if not context.distributed:
         return load().images
-    import torch.distributed as dist
-
     if context.is_main:
         images = load().images
     dist.barrier()
@@ -199,12 +197,6 @@ def load_digits(data: str, train: bool, context) -> torch.Tensor:
 
 
 def train(args: argparse.Namespace, parser: argparse.ArgumentParser) -> dict | None:
-    from gancourse import distributed
-    from gancourse.fast import FastConfig, FastGANTrainer
-    from gancourse.metrics import digit_report
-    from gancourse.models import generate
-    from gancourse.runtime import make_deterministic, seed_everything
-
     world = int(os.environ.get("WORLD_SIZE", "1")) if distributed.launched_by_torchrun() else 1
     check(parser, args, world)
     run = settings(args)
@@ -215,7 +207,7 @@ def train(args: argparse.Namespace, parser: argparse.ArgumentParser) -> dict | N
             state = load_checkpoint(path)
         except CheckpointError as error:
             fail(parser, str(error))
-        saved = OLDER_DEFAULTS | state.get("settings", {})
+        saved = state.get("settings", {})
         changed = [f"{name} {saved.get(name)!r} -> {run[name]!r}" for name in RUN_SETTINGS
                    if saved.get(name) != run[name]]
         if changed:
@@ -232,20 +224,20 @@ def train(args: argparse.Namespace, parser: argparse.ArgumentParser) -> dict | N
         G, D = make_models(run["model"])
         G, D = distributed.sync_batch_norm(G, device).to(device), distributed.sync_batch_norm(D, device).to(device)
         images = load_digits(run["data"], True, context).to(device)
-        config = FastConfig(objective=make_objective(run), batch_size=run["batch_size"] // context.world_size,
-                            k=run["k"], log_every=args.log_every, progress=args.progress,
-                            penalty_every=run["penalty_every"],
-                            autocast=torch.bfloat16 if run["bf16"] else None)
-        trainer_class = distributed.DistributedGANTrainer if context.distributed else FastGANTrainer
+        config = TrainConfig(objective=make_objective(run), batch_size=run["batch_size"] // context.world_size,
+                             k=run["k"], log_every=args.log_every, progress=args.progress,
+                             penalty_every=run["penalty_every"],
+                             autocast=torch.bfloat16 if run["bf16"] else None)
+        trainer_class = distributed.DistributedGANTrainer if context.distributed else GANTrainer
         trainer = trainer_class(G, D, make_optimiser(run, G), make_optimiser(run, D), images, G.latent_dim, config,
                                 device)
         if state is not None:
             trainer.load_state_dict(state)
         started = time.perf_counter()
-        while trainer.step < args.steps:
-            chunk = min(args.checkpoint_every, args.steps - trainer.step)
-            trainer.train(chunk, desc=f"{run['model']} {run['objective']}, iterations {trainer.step + 1}-"
-                                      f"{trainer.step + chunk} of {args.steps}")
+        while trainer.iterations < args.iterations:
+            chunk = min(args.checkpoint_every, args.iterations - trainer.iterations)
+            trainer.train(chunk, desc=f"{run['model']} {run['objective']}, iterations {trainer.iterations + 1}-"
+                                      f"{trainer.iterations + chunk} of {args.iterations}")
             if context.is_main:
                 save_atomic(trainer.state_dict() | {"settings": run}, path)
         if not context.is_main:
@@ -255,7 +247,7 @@ def train(args: argparse.Namespace, parser: argparse.ArgumentParser) -> dict | N
         reference = load_digits(run["data"], False, distributed.Context()).to(device)
         save_image(samples[:64], args.out / GRID, nrow=8, normalize=True, value_range=(-1, 1))
         h = trainer.history
-        metrics = {"step": trainer.step, "report": digit_report(samples, reference),
+        metrics = {"iterations": trainer.iterations, "report": digit_report(samples, reference),
                    "reference_digits": len(reference), "processes": context.world_size,
                    "device": str(device), "seconds_this_run": round(time.perf_counter() - started, 2),
                    "last_losses": {"d_loss": h.d_loss[-1], "g_loss": h.g_loss[-1]} if h.d_loss else None,
@@ -265,7 +257,7 @@ def train(args: argparse.Namespace, parser: argparse.ArgumentParser) -> dict | N
         (args.out / METRICS).write_text(json.dumps(metrics, indent=2, allow_nan=False) + "\n")
         report = ", ".join(f"{k} {v:.3g}" if isinstance(v, float) else f"{k} {v}"
                            for k, v in metrics["report"].items())
-        print(f"step {trainer.step}: {report}\nwrote {path}, {args.out / METRICS}, {args.out / GRID}")
+        print(f"iteration {trainer.iterations}: {report}\nwrote {path}, {args.out / METRICS}, {args.out / GRID}")
         return metrics
     finally:
         distributed.shutdown()

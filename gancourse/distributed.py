@@ -33,6 +33,7 @@ The GAN-specific traps, and what this module does about each:
 
 from __future__ import annotations
 
+import dataclasses
 import os
 from dataclasses import dataclass
 
@@ -41,9 +42,11 @@ import torch.distributed as dist
 from torch import nn
 from torch.nn.parallel import DistributedDataParallel
 
-from gancourse.fast import FastConfig, FastGANTrainer, PenaltyOn
+from gancourse.objectives import PenaltyOn
 from gancourse.runtime import pick_device
-from gancourse.train import RealSource
+from gancourse.train import GANTrainer
+
+__all__ = ["Context", "DistributedGANTrainer", "init", "launched_by_torchrun", "shutdown", "sync_batch_norm"]
 
 
 @dataclass(frozen=True)
@@ -105,51 +108,44 @@ def sync_batch_norm(module: nn.Module, device: torch.device) -> nn.Module:
     return nn.SyncBatchNorm.convert_sync_batchnorm(module)
 
 
-class DistributedGANTrainer(FastGANTrainer):
-    """``GANTrainer`` (with ``gancourse.fast``'s options, all off by default) on this rank's shard; see the module
-    docstring. ``config.batch_size`` is the batch of **one rank**; the global batch is that times the world size.
-    Needs an initialised process group (``init``).
+class DistributedGANTrainer(GANTrainer):
+    """``GANTrainer`` (the same iteration, options and checkpoints) on this rank's shard; see the module docstring.
+    Takes ``GANTrainer``'s arguments; ``config.batch_size`` is the batch of **one rank**, and the global batch is
+    that times the world size. Needs an initialised process group (``init``).
     """
 
-    def __init__(
-        self, generator: nn.Module, discriminator: nn.Module, opt_g: torch.optim.Optimizer,
-        opt_d: torch.optim.Optimizer, real: RealSource, latent_dim: int, config: FastConfig | None = None,
-        device: torch.device | str = "cpu", labels: torch.Tensor | None = None,
-    ) -> None:
+    def __init__(self, *args, **kwargs) -> None:
         if not dist.is_initialized():
             raise RuntimeError("no process group: launch with torchrun and call gancourse.distributed.init() first")
+        super().__init__(*args, **kwargs)  # its input checks draw as one process does
         self.rank, self.world_size = dist.get_rank(), dist.get_world_size()
-        self._shards = 1  # the input checks while constructing draw as a single process does
-        super().__init__(generator, discriminator, opt_g, opt_d, real, latent_dim, config, device, labels)
-        self._shards = self.world_size
-        self.config.progress = self.config.progress and self.rank == 0
+        if self.rank != 0:  # one progress bar; the caller's config object is left as it was
+            self.config = dataclasses.replace(self.config, progress=False)
         device_ids = [self.device] if self.device.type == "cuda" else None
-        # DDP broadcasts rank 0's parameters and buffers here, so all ranks start equal
-        self._g = DistributedDataParallel(self._g, device_ids=device_ids)
-        self._d = DistributedDataParallel(self._d, device_ids=device_ids)
-        # G's step goes through D without DDP (``_d_frozen`` stays the plain network); penalties on plain D too
-        self._objective = PenaltyOn(self.config.objective, self.D)
+        # DDP broadcasts rank 0's parameters and buffers here, so all ranks start equal. G's step calls D without
+        # DDP (``frozen_discriminator`` stays as it was); penalties run on the plain D too.
+        self.called = dataclasses.replace(
+            self.called, generator=DistributedDataParallel(self.called.generator, device_ids=device_ids),
+            discriminator=DistributedDataParallel(self.called.discriminator, device_ids=device_ids),
+            objective=PenaltyOn(self.config.objective, self.D))
 
     # ------------------------------------------------------------------ every rank draws the global batch
     def _shard(self, batch: torch.Tensor) -> torch.Tensor:
-        n = len(batch) // self._shards
-        index = self.rank if self._shards > 1 else 0
-        return batch[index * n : (index + 1) * n]
+        n = len(batch) // self.world_size
+        return batch[self.rank * n : (self.rank + 1) * n]
 
     def sample_batch(self, n: int) -> tuple[torch.Tensor, torch.Tensor | None]:
-        real, labels = super().sample_batch(n * self._shards)
-        return self._shard(real), None if labels is None else self._shard(labels)
+        real, conditions = super().sample_batch(n * self.world_size)
+        return self._shard(real), None if conditions is None else self._shard(conditions)
 
     def sample_conditions(self, n: int) -> torch.Tensor | None:
-        conditions = super().sample_conditions(n * self._shards)
+        conditions = super().sample_conditions(n * self.world_size)
         return None if conditions is None else self._shard(conditions)
 
     def sample_latent(self, n: int) -> torch.Tensor:
-        return self._shard(super().sample_latent(n * self._shards))
+        return self._shard(super().sample_latent(n * self.world_size))
 
     # ------------------------------------------------------------------ history: the mean over ranks
-    def _flush(self, buffer: list[torch.Tensor], first_step: int, started: float) -> None:
-        values = torch.stack(buffer)
+    def _mean_over_processes(self, values: torch.Tensor) -> torch.Tensor:
         dist.all_reduce(values)  # one collective per log interval
-        buffer[:] = list(values / self.world_size)
-        super()._flush(buffer, first_step, started)
+        return values / self.world_size

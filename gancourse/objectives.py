@@ -26,16 +26,16 @@ from torch.nn.modules.batchnorm import _BatchNorm
 from gancourse.losses import discriminator_loss, generator_loss_nonsaturating, generator_loss_saturating
 
 
-def judge(network: nn.Module, x: torch.Tensor, condition: torch.Tensor | None = None) -> torch.Tensor:
-    """``network(x)``, or ``network(x, condition)`` for a conditional network."""
-    return network(x) if condition is None else network(x, condition)
+def call_network(network: nn.Module, inputs: torch.Tensor, condition: torch.Tensor | None = None) -> torch.Tensor:
+    """``network(inputs)``, or ``network(inputs, condition)`` for a conditional network (G or D)."""
+    return network(inputs) if condition is None else network(inputs, condition)
 
 
 def _input_gradient(discriminator: nn.Module, x: torch.Tensor, condition: torch.Tensor | None) -> torch.Tensor:
     """grad_x sum_i D(x_i), one row per sample (B, numel per sample), kept in the graph (``create_graph=True``)
     so that D's loss can be differentiated through it. Row i is grad_{x_i} D(x_i) when samples do not interact."""
     x = x.detach().requires_grad_(True)
-    scores = judge(discriminator, x, condition)
+    scores = call_network(discriminator, x, condition)
     (grad,) = torch.autograd.grad(scores.sum(), x, create_graph=True)
     return grad.flatten(1)  # per sample: the norm is taken over all of a sample's pixels, not over dim=1
 
@@ -195,3 +195,24 @@ class WassersteinGP(_Critic):
 
     def penalty(self, discriminator, real, fake, condition=None):
         return self.gp_weight * gradient_penalty(discriminator, real, fake, condition)
+
+
+class PenaltyOn(Objective):
+    """``objective`` with its penalty computed on ``network`` (the plain float32 discriminator) instead of the module
+    the loop calls (an autocast or DistributedDataParallel wrapper): a gradient penalty differentiates a gradient
+    norm, where bfloat16's 8-bit mantissa loses too much, and DDP's reducer expects one forward per backward."""
+
+    def __init__(self, objective: Objective, network: nn.Module) -> None:
+        self.objective, self.network = objective, network
+
+    def d_loss(self, real_scores, fake_scores):
+        return self.objective.d_loss(real_scores, fake_scores)
+
+    def g_loss(self, fake_scores):
+        return self.objective.g_loss(fake_scores)
+
+    def penalty(self, discriminator, real, fake, condition=None):
+        return self.objective.penalty(self.network, real.float(), fake.float(), condition)
+
+    def after_d_step(self, discriminator):
+        self.objective.after_d_step(discriminator)

@@ -20,16 +20,15 @@ import torch.distributed as dist
 from torch.distributed.algorithms.ddp_comm_hooks.default_hooks import allreduce_hook
 
 from gancourse import distributed
-from gancourse.fast import FastConfig
 from gancourse.models import MLPDiscriminator, MLPGenerator
 from gancourse.objectives import Hinge, NonSaturating, WassersteinGP
-from gancourse.train import GANTrainer
+from gancourse.train import GANTrainer, TrainConfig
 
 LATENT, GLOBAL_BATCH, STEPS = 3, 16, 6
 OBJECTIVES = {"nonsaturating": NonSaturating(), "hinge": Hinge(), "wgan-gp": WassersteinGP()}
 
 
-def build(trainer_class, per_rank_batch: int, objective: str = "nonsaturating", labels: bool = False) -> GANTrainer:
+def build(trainer_class, per_rank_batch: int, objective: str = "nonsaturating") -> GANTrainer:
     """The same tiny GAN, data and optimisers in every process (seeded)."""
     torch.manual_seed(0)
     G = MLPGenerator(LATENT, (2,), hidden=(8,), tanh=True)
@@ -37,8 +36,8 @@ def build(trainer_class, per_rank_batch: int, objective: str = "nonsaturating", 
     data = torch.rand(200, 2, generator=torch.Generator().manual_seed(1)) * 2 - 1
     opt_g = torch.optim.Adam(G.parameters(), lr=1e-2, betas=(0.5, 0.999))
     opt_d = torch.optim.Adam(D.parameters(), lr=1e-2, betas=(0.5, 0.999))
-    config = FastConfig(objective=OBJECTIVES[objective], batch_size=per_rank_batch, k=2, log_every=2,
-                        progress=False)
+    config = TrainConfig(objective=OBJECTIVES[objective], batch_size=per_rank_batch, k=2, log_every=2,
+                         progress=False)
     return trainer_class(G, D, opt_g, opt_d, data, LATENT, config)
 
 
@@ -77,11 +76,12 @@ def main(out: Path) -> None:
 
     counted = build(distributed.DistributedGANTrainer, per_rank)
     counts = {"G": [], "D": []}
-    for name, module in (("G", counted._g), ("D", counted._d)):
+    for name, module in (("G", counted.called.generator), ("D", counted.called.discriminator)):
         module.register_comm_hook(counts[name], counting_allreduce)
     counted.train(STEPS)
     results["reductions"] = {name: len(calls) for name, calls in counts.items()}
-    naive = counted._d(counted._g(counted.sample_latent(per_rank))).mean()  # G's loss through DDP(D), not frozen
+    # G's loss through DDP(D), not frozen
+    naive = counted.called.discriminator(counted.called.generator(counted.sample_latent(per_rank))).mean()
     naive.backward()
     results["reductions naive G step"] = {name: len(calls) for name, calls in counts.items()}
     torch.save(results, out / f"rank{context.rank}.pt")

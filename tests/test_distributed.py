@@ -12,7 +12,7 @@ import torch
 from ddp_worker import GLOBAL_BATCH, OBJECTIVES, STEPS, build, parameters
 
 from gancourse.checkpoint import load_checkpoint
-from gancourse.fast import FastGANTrainer
+from gancourse.train import GANTrainer
 
 TESTS = Path(__file__).resolve().parent
 TORCHRUN = shutil.which("torchrun", path=os.path.dirname(sys.executable)) or shutil.which("torchrun")
@@ -35,8 +35,8 @@ def ranks(tmp_path_factory) -> list[dict]:
     return [torch.load(out / f"rank{r}.pt", weights_only=True) for r in (0, 1)]
 
 
-def single_process(objective: str) -> FastGANTrainer:
-    trainer = build(FastGANTrainer, GLOBAL_BATCH, objective)
+def single_process(objective: str) -> GANTrainer:
+    trainer = build(GANTrainer, GLOBAL_BATCH, objective)
     torch.manual_seed(5)
     trainer.train(STEPS)
     return trainer
@@ -73,12 +73,12 @@ def test_the_frozen_discriminator_is_never_reduced_in_the_generators_step(ranks)
 
 
 def test_the_command_under_torchrun_writes_checkpoint_metrics_and_grid(tmp_path):
-    result = torchrun("-m", "gancourse", "train", "--steps", "2", "--out", str(tmp_path / "run"), "--model", "mlp",
+    result = torchrun("-m", "gancourse", "train", "--iterations", "2", "--out", str(tmp_path / "run"), "--model", "mlp",
                       "--data", "sample", "--batch-size", "8", "--eval-samples", "100", "--no-progress",
                       "--device", "cpu", cwd=tmp_path)  # gloo, also on a machine with one GPU
     assert result.stdout.count("wrote ") == 1  # rank 0 alone prints and writes
     state = load_checkpoint(tmp_path / "run" / "checkpoint.pt")
-    assert state["step"] == 2 and state["settings"]["batch_size"] == 8
+    assert state["iterations"] == 2 and state["settings"]["batch_size"] == 8
     metrics = json.loads((tmp_path / "run" / "metrics.json").read_text())
     assert metrics["processes"] == 2 and metrics["report"]["FD"] > 0
     assert (tmp_path / "run" / "samples.png").stat().st_size > 1000

@@ -2,18 +2,11 @@ import pytest
 import torch
 from torch import nn
 
-from gancourse.fast import FastConfig, FastGANTrainer
+from gancourse.checkpoint import CheckpointError, load_checkpoint
 from gancourse.losses import discriminator_loss, generator_loss_nonsaturating
 from gancourse.models import MLPDiscriminator, MLPGenerator
 from gancourse.objectives import Hinge, Minimax, NonSaturating, Wasserstein, WassersteinGP
-from gancourse.train import (
-    CheckpointError,
-    GANTrainer,
-    NonFiniteLossError,
-    TrainConfig,
-    discriminator_step,
-    load_checkpoint,
-)
+from gancourse.train import STATISTICS, GANTrainer, NonFiniteLossError, TrainConfig, discriminator_step, linear_decay
 
 OBJECTIVES = {
     "non-saturating": NonSaturating(),
@@ -50,8 +43,8 @@ class ConditionalD(nn.Module):
         return self.net(torch.cat([x, self.embed(y)], 1))
 
 
-def make(seed: int = 0, data: torch.Tensor | None = None, conditional: bool = False, trainer_class=GANTrainer,
-         config_class=TrainConfig, **config):
+def make(seed: int = 0, data: torch.Tensor | None = None, conditional: bool = False, decay: bool = False,
+         **config):
     torch.manual_seed(seed)
     g = ConditionalG() if conditional else MLPGenerator(LATENT, (2,), hidden=(16,), tanh=True)
     d = ConditionalD() if conditional else MLPDiscriminator((2,), hidden=(16,))
@@ -59,9 +52,10 @@ def make(seed: int = 0, data: torch.Tensor | None = None, conditional: bool = Fa
     opt_d = torch.optim.Adam(d.parameters(), lr=1e-3, betas=(0.5, 0.999))
     if data is None:
         data = torch.rand(500, 2, generator=torch.Generator().manual_seed(7)) * 2 - 1
-    labels = (data[:, 0] > 0).long() + (data[:, 1] > 0.5).long() if conditional else None  # 3 classes
-    cfg = config_class(batch_size=32, progress=False, log_every=7, **config)
-    return trainer_class(g, d, opt_g, opt_d, data, LATENT, cfg, labels=labels)
+    conditions = (data[:, 0] > 0).long() + (data[:, 1] > 0.5).long() if conditional else None  # 3 classes
+    cfg = TrainConfig(batch_size=32, progress=False, log_every=7, **config)
+    schedulers = [torch.optim.lr_scheduler.LambdaLR(opt, linear_decay(30)) for opt in (opt_g, opt_d)] if decay else ()
+    return GANTrainer(g, d, opt_g, opt_d, data, LATENT, cfg, conditions=conditions, schedulers=schedulers)
 
 
 def params(trainer: GANTrainer) -> list[torch.Tensor]:
@@ -70,7 +64,7 @@ def params(trainer: GANTrainer) -> list[torch.Tensor]:
 
 def reference_loop(trainer: GANTrainer, steps: int, k: int, reuse_fakes: bool = False) -> None:
     """Algorithm 1 written out plainly, the way Chapter 3 writes it (or reusing D's last fakes for G's step, as
-    ``gancourse.fast`` may)."""
+    ``TrainConfig(reuse_fakes=True)`` does)."""
     G, D, data = trainer.G, trainer.D, trainer.real
     for _ in range(steps):
         for _ in range(k):
@@ -106,7 +100,7 @@ def test_same_parameters_as_the_plain_loop(k):
 def test_history_and_snapshots():
     trainer = make(snapshot_at=(1, 10))
     history = trainer.train(20)
-    assert history.step == list(range(1, 21))
+    assert history.iteration == list(range(1, 21))
     assert len(history.d_loss) == len(history.d_fake) == len(history.wall_time) == 20
     assert all(0 < v < 1 for v in history.d_real + history.d_fake)
     assert sorted(history.snapshots) == [1, 10]
@@ -131,7 +125,7 @@ def test_resume_equals_uninterrupted(tmp_path, name, conditional):
     second = make(seed=123, **settings)
     second.load(path)
     second.train(15)
-    assert second.step == 30
+    assert second.iterations == 30
     assert same_parameters(straight, second)
     assert second.history.to_state() | {"wall_time": []} == straight.history.to_state() | {"wall_time": []}
     assert [p.name for p in path.parent.iterdir()] == ["run.pt"]  # no temporary file left behind
@@ -153,7 +147,7 @@ def test_nan_guard_names_step_and_loss():
     with torch.no_grad():
         for p in trainer.D.parameters():
             p.fill_(float("nan"))
-    with pytest.raises(NonFiniteLossError, match=r"d_loss became nan at step 6"):
+    with pytest.raises(NonFiniteLossError, match=r"d_loss became nan at iteration 6"):
         trainer.train(10)
 
 
@@ -166,29 +160,42 @@ def test_bad_input():
         make(data=torch.zeros(50, 2, dtype=torch.long))
     with pytest.raises(ValueError, match=r"generator output has shape \(2,\) .* data have \(3,\)"):
         make(data=torch.zeros(50, 3))
-    with pytest.raises(ValueError, match="steps must be >= 0"):
+    with pytest.raises(ValueError, match="iterations must be >= 0"):
         make().train(-1)
 
 
 def test_linear_decay_and_resume_with_it(tmp_path):
-    from gancourse.train import linear_decay
-
     f = linear_decay(100, start=0.5, floor=0.0)
     assert f(0) == 1.0 and f(50) == 1.0 and f(75) == 0.5 and f(100) == 0.0
-    straight = make(lr_factor=linear_decay(30))
+    straight = make(decay=True)
     torch.manual_seed(2)
     straight.train(30)
-    first = make(lr_factor=linear_decay(30))
+    first = make(decay=True)
     torch.manual_seed(2)
     first.train(20)
     path = first.save(tmp_path / "run.pt")
-    second = make(lr_factor=linear_decay(30))
+    second = make(decay=True)
     second.load(path)
     second.train(10)
-    for a, b in zip(params(straight), params(second), strict=True):
-        assert torch.equal(a, b)
+    assert same_parameters(straight, second)
     assert second.opt_g.param_groups[0]["initial_lr"] == 1e-3
-    assert straight.opt_d.param_groups[0]["lr"] == pytest.approx(1e-3 * linear_decay(30)(29))
+    # iteration i runs at the rate for i; after the last (29) the schedulers have moved on to 30
+    assert straight.opt_d.param_groups[0]["lr"] == pytest.approx(1e-3 * linear_decay(30)(30))
+    with pytest.raises(ValueError, match="2 learning-rate schedulers, this trainer 0"):
+        make().load(path)
+
+
+def test_a_scheduled_run_equals_the_plain_loop_setting_each_rate_by_hand():
+    ours = make(decay=True)
+    torch.manual_seed(4)
+    ours.train(30)
+    plain = make()
+    torch.manual_seed(4)
+    for i in range(30):
+        for opt in (plain.opt_g, plain.opt_d):
+            opt.param_groups[0]["lr"] = 1e-3 * linear_decay(30)(i)
+        reference_loop(plain, 1, 1)
+    assert same_parameters(ours, plain)
 
 
 def test_training_flops_is_exact_and_leaves_models_and_rng_alone():
@@ -258,11 +265,12 @@ def test_the_gradient_penalty_is_added_to_the_critics_loss_with_a_plus_sign():
     w = D.w.detach().clone()
     real, fake = torch.randn(16, 3), torch.randn(16, 3)
     stats = discriminator_step(D, torch.optim.SGD(D.parameters(), lr=1.0), WassersteinGP(gp_weight=10.0), real, fake)
+    stats = [stats[name].item() for name in STATISTICS if name != "g_loss"]
     norm = w.norm()
     gradient = fake.mean(0) - real.mean(0) + 10 * 2 * (norm - 1) * w / norm
     assert torch.allclose(D.w.detach(), w - gradient, atol=1e-5)
     estimate = (real @ w).mean() - (fake @ w).mean()
-    assert stats.tolist() == pytest.approx([-estimate.item() + 10 * (norm.item() - 1) ** 2,
+    assert stats == pytest.approx([-estimate.item() + 10 * (norm.item() - 1) ** 2,
                                             torch.sigmoid(real @ w + 0.1).mean().item(),
                                             torch.sigmoid(fake @ w + 0.1).mean().item(),
                                             (real @ w).mean().item() + 0.1, (fake @ w).mean().item() + 0.1,
@@ -279,20 +287,18 @@ def test_penalty_weight_scales_r1_or_skips_it(weight):
     stats = discriminator_step(penalised, torch.optim.SGD(penalised.parameters(), lr=0.1),
                                NonSaturating(r1_gamma=2.0), real, fake, penalty_weight=weight)
     discriminator_step(plain, torch.optim.SGD(plain.parameters(), lr=0.1), NonSaturating(), real, fake)
-    assert stats[-1].item() == pytest.approx(weight * r1, rel=1e-6)
+    assert stats["penalty"].item() == pytest.approx(weight * r1, rel=1e-6)
     assert torch.equal(penalised.w, plain.w) == (weight == 0)
 
 
-@pytest.mark.parametrize("trainer_class,config_class", [(GANTrainer, TrainConfig), (FastGANTrainer, FastConfig)])
-def test_lazy_regularisation_penalises_every_nth_discriminator_step(trainer_class, config_class):
+@pytest.mark.parametrize("reuse_fakes", [False, True])
+def test_lazy_regularisation_penalises_every_nth_discriminator_step(reuse_fakes):
     """k = 2, penalty_every = 3: D steps 0, 3, 6, 9 carry the penalty. The history records each iteration's last
     D step (2s + 1), so iterations 1 and 4 show it; penalty_every = 1 is the eager loop."""
-    lazy = make(objective=NonSaturating(r1_gamma=1.0), k=2, penalty_every=3, trainer_class=trainer_class,
-                config_class=config_class)
+    lazy = make(objective=NonSaturating(r1_gamma=1.0), k=2, penalty_every=3, reuse_fakes=reuse_fakes)
     h = lazy.train(6)
     assert [p > 0 for p in h.penalty] == [False, True, False, False, True, False]
-    eager = make(objective=NonSaturating(r1_gamma=1.0), k=2, trainer_class=trainer_class,
-                 config_class=config_class).train(6)
+    eager = make(objective=NonSaturating(r1_gamma=1.0), k=2, reuse_fakes=reuse_fakes).train(6)
     assert all(p > 0 for p in eager.penalty)
     with pytest.raises(ValueError, match="penalty_every"):
         TrainConfig(penalty_every=0)
@@ -317,9 +323,9 @@ def test_history_gives_the_critics_wasserstein_estimate():
     assert plain.penalty == [0.0] * 5 and all(0 < v < 1 for v in plain.d_real)
 
 
-def test_conditional_batches_travel_with_their_labels():
+def test_conditional_batches_travel_with_their_conditions():
     trainer = make(conditional=True)
-    data, labels = trainer.real, trainer.labels
+    data, labels = trainer.real, trainer.conditions
     seen = {"G": [], "D": []}
     trainer.G.register_forward_hook(lambda m, inputs, out: seen["G"].append((inputs[1], out.detach())))
     trainer.D.register_forward_hook(lambda m, inputs, out: seen["D"].append(inputs))
@@ -340,14 +346,14 @@ def test_conditional_batches_travel_with_their_labels():
 ZEROS = torch.zeros(50, 2)
 
 
-def test_bad_labels_and_objectives_are_refused():
-    def conditional(labels, data=ZEROS):
+def test_bad_conditions_and_objectives_are_refused():
+    def conditional(conditions, data=ZEROS):
         G, D = ConditionalG(), ConditionalD()
         data = data if data is not None else (lambda n: torch.zeros(n, 2))
         return GANTrainer(G, D, torch.optim.SGD(G.parameters()), torch.optim.SGD(D.parameters()), data, LATENT,
-                          labels=labels)
+                          conditions=conditions)
 
-    with pytest.raises(ValueError, match="labels must align"):
+    with pytest.raises(ValueError, match="conditions must align"):
         conditional(torch.zeros(49, dtype=torch.long))
     with pytest.raises(TypeError, match="int64 .* or float"):
         conditional(torch.zeros(50, dtype=torch.int32))
@@ -357,12 +363,12 @@ def test_bad_labels_and_objectives_are_refused():
         TrainConfig(objective="wgan")
 
 
-# ---------------------------------------------------------------------------------------------- gancourse.fast
+# ---------------------------------------------------------------------------------------------- speed options
 
 
 @pytest.mark.parametrize("k", [1, 2])
-def test_fast_loop_reusing_fakes_equals_the_plain_loop_reusing_fakes(k):
-    ours = make(k=k, trainer_class=FastGANTrainer, config_class=FastConfig, reuse_fakes=True)
+def test_reusing_fakes_equals_the_plain_loop_reusing_fakes(k):
+    ours = make(k=k, reuse_fakes=True)
     torch.manual_seed(11)
     ours.train(20)
     plain = make(k=k)
@@ -371,19 +377,8 @@ def test_fast_loop_reusing_fakes_equals_the_plain_loop_reusing_fakes(k):
     assert same_parameters(ours, plain)
 
 
-def test_fast_loop_without_options_is_the_library_loop():
-    for objective in (NonSaturating(), WassersteinGP()):
-        fast = make(trainer_class=FastGANTrainer, config_class=FastConfig, objective=objective, conditional=True)
-        torch.manual_seed(3)
-        fast.train(10)
-        plain = make(objective=objective, conditional=True)
-        torch.manual_seed(3)
-        plain.train(10)
-        assert same_parameters(fast, plain)
-
-
 def test_bfloat16_autocast_runs_forward_passes_in_bfloat16_and_keeps_float32_weights():
-    trainer = make(trainer_class=FastGANTrainer, config_class=FastConfig, autocast=torch.bfloat16)
+    trainer = make(autocast=torch.bfloat16)
     dtypes = set()
     trainer.D.register_forward_hook(lambda module, inputs, output: dtypes.add(output.dtype))
     history = trainer.train(20)
@@ -395,8 +390,7 @@ def test_bfloat16_autocast_runs_forward_passes_in_bfloat16_and_keeps_float32_wei
 
 
 def test_bfloat16_autocast_keeps_the_gradient_penalty_in_float32():
-    trainer = make(trainer_class=FastGANTrainer, config_class=FastConfig, autocast=torch.bfloat16,
-                   objective=WassersteinGP())
+    trainer = make(autocast=torch.bfloat16, objective=WassersteinGP())
     dtypes = []
     trainer.D.register_forward_hook(lambda module, inputs, output: dtypes.append((inputs[0].dtype, output.dtype)))
     trainer.train(2)
@@ -405,18 +399,15 @@ def test_bfloat16_autocast_keeps_the_gradient_penalty_in_float32():
     assert dtypes[2][0] == torch.float32
 
 
-def test_fast_options_are_checked():
+def test_float16_autocast_is_refused():
     with pytest.raises(ValueError, match="GradScaler"):
-        FastConfig(autocast=torch.float16)
-    with pytest.raises(TypeError, match="needs a FastConfig"):
-        make(trainer_class=FastGANTrainer)
+        TrainConfig(autocast=torch.float16)
 
 
-def test_training_flops_of_the_fast_loop_reusing_fakes():
+def test_training_flops_of_the_loop_reusing_fakes():
     from gancourse.train import training_flops
 
     G, D = MLPGenerator(4, (3,), hidden=(8,)), MLPDiscriminator((3,), hidden=(8,))
     plain = training_flops(G, D, (3,), TrainConfig(batch_size=10))
     g_fwd = 2 * 10 * (4 * 8 + 8 * 3)
-    assert training_flops(G, D, (3,), FastConfig(batch_size=10), FastGANTrainer) == plain
-    assert training_flops(G, D, (3,), FastConfig(batch_size=10, reuse_fakes=True), FastGANTrainer) == plain - g_fwd
+    assert training_flops(G, D, (3,), TrainConfig(batch_size=10, reuse_fakes=True)) == plain - g_fwd
