@@ -65,7 +65,7 @@ def run(model: str, seed: int, eval_at: list[int], batch: int, data: dict) -> li
     else:
         G = dcgan_init_(LeanDCGANGenerator(64, condition_dim=12))
         D = dcgan_init_((ConcatDiscriminator if model == "concat" else ProjectionDiscriminator)(condition_dim=12))
-        trainer = GANTrainer(G, D, adam(G), adam(D), data["images"], 64, config, labels=data["conditions"])
+        trainer = GANTrainer(G, D, adam(G), adam(D), data["images"], 64, config, conditions=data["conditions"])
     rows, seconds, done = [], 0.0, 0
     for steps in sorted(eval_at):
         started = time.perf_counter()

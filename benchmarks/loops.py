@@ -7,9 +7,9 @@
   iteration (to a null stream here, so the terminal is not flooded); the generator's step reusing the
   discriminator's fake batch; every 100 iterations a grid of real and of generated images saved as PNG (generated
   in training mode, as there); the generator and discriminator saved at the end of every epoch.
-- ``GancourseLoop``: ``gancourse.train.GANTrainer`` as the chapters use it. ``fast=True`` uses
-  ``gancourse.fast.FastGANTrainer`` with what it offers beyond that: the generator's step reuses the fake batch (as
-  the baseline does), channels-last tensors, bfloat16 autocast where the device computes it natively, fused Adam on
+- ``GancourseLoop``: ``gancourse.train.GANTrainer`` as the chapters use it. ``fast=True`` switches on its speed
+  options and more: the generator's step reuses the fake batch (``reuse_fakes``, as the baseline does), channels-last
+  tensors, bfloat16 autocast where the device computes it natively, fused Adam on
   CUDA; and ``compile="default"`` wraps both networks in ``torch.compile`` (``"reduce-overhead"``: CUDA graphs).
 """
 
@@ -29,9 +29,8 @@ from torch.utils.data import DataLoader, Dataset
 from torchvision import transforms
 from torchvision.utils import save_image
 
-from gancourse.fast import FastConfig, FastGANTrainer
 from gancourse.runtime import fast_bfloat16, machine_info
-from gancourse.train import GANTrainer
+from gancourse.train import GANTrainer, TrainConfig
 
 
 def adam(model: nn.Module, fused: bool = False) -> torch.optim.Adam:
@@ -145,10 +144,9 @@ class GancourseLoop:
         self.G = G  # uncompiled: what evaluation samples from
         if compile:
             G, D = torch.compile(G, mode=compile), torch.compile(D, mode=compile)
-        config = FastConfig(batch_size=batch_size, progress=False, reuse_fakes=options["reuse_fakes"],
-                            autocast=torch.bfloat16 if options["bfloat16"] else None)
-        trainer_class = FastGANTrainer if fast else GANTrainer  # the chapters' loop when not fast
-        self.trainer = trainer_class(G, D, opt_g, opt_d, data, self.G.latent_dim, config, device)
+        config = TrainConfig(batch_size=batch_size, progress=False, reuse_fakes=options["reuse_fakes"],
+                             autocast=torch.bfloat16 if options["bfloat16"] else None)
+        self.trainer = GANTrainer(G, D, opt_g, opt_d, data, self.G.latent_dim, config, device)
 
     def train(self, steps: int) -> None:
         self.trainer.train(steps)

@@ -4,7 +4,7 @@ A condition is a float vector (B, C): a one-hot digit (10 numbers) optionally fo
 (Chapter 7 adds thickness and slant ranks, C = 12). Integer class labels (B,) are accepted and one-hot encoded
 (``gancourse.models.as_condition``).
 
-- The generator is ``LeanDCGANGenerator(condition_dim=C)``, and training is ``GANTrainer(..., labels=...)``:
+- The generator is ``LeanDCGANGenerator(condition_dim=C)``, and training is ``GANTrainer(..., conditions=...)``:
   real batches travel with their conditions, fake conditions are those of other, randomly drawn training digits.
 - ``ConcatDiscriminator``: y enters as C constant feature maps stacked onto the image, before the first
   convolution, so every layer can combine it with the pixels (concatenating y at the last linear layer instead

@@ -6,7 +6,7 @@
 #       extension: .py
 #       format_name: percent
 #       format_version: '1.3'
-#       jupytext_version: 1.19.6
+#       jupytext_version: 1.19.7
 #   kernelspec:
 #     display_name: Python 3 (ipykernel)
 #     language: python
@@ -114,6 +114,7 @@ from gancourse.divergences import (
 from gancourse.losses import discriminator_loss, generator_loss_nonsaturating
 from gancourse.models import MLPDiscriminator, MLPGenerator
 from gancourse.runtime import setup
+from gancourse.train import linear_decay
 from gancourse.viz import plot_figure1_panel
 
 # Tiny networks: this chapter runs on the CPU everywhere, repeating number for number.
@@ -351,11 +352,9 @@ for part, state in zip((G, D, opt_g, opt_d), saved_run, strict=True):
 
 # %%
 ITERATIONS = 3000
+halve_then_fall = linear_decay(ITERATIONS, start=0.5)  # 1, then linearly down to 0
 decay = [
-    torch.optim.lr_scheduler.LambdaLR(
-        opt, lambda i: min(1.0, 2.0 * (ITERATIONS - i) / ITERATIONS)
-    )
-    for opt in (opt_g, opt_d)
+    torch.optim.lr_scheduler.LambdaLR(opt, halve_then_fall) for opt in (opt_g, opt_d)
 ]
 algorithm1(ITERATIONS, desc="(d) Algorithm 1", scheduler=decay)
 panels["d"] = snapshot()

@@ -6,7 +6,7 @@
 #       extension: .py
 #       format_name: percent
 #       format_version: '1.3'
-#       jupytext_version: 1.19.6
+#       jupytext_version: 1.19.7
 #   kernelspec:
 #     display_name: Python 3 (ipykernel)
 #     language: python
@@ -45,6 +45,7 @@ import numpy as np
 import torch
 from IPython.display import HTML
 from matplotlib.animation import FuncAnimation
+from torch.optim.lr_scheduler import LambdaLR
 
 from gancourse.data import load_mnist, ring_of_gaussians
 from gancourse.losses import discriminator_loss, generator_loss_nonsaturating
@@ -323,8 +324,8 @@ def ring_run(pack: int, seed: int = 0) -> tuple[GANTrainer, object]:
         snapshot_at=RING_FRAMES,
         n_fixed=1000,
         value_range=None,
-        lr_factor=linear_decay(RING_STEPS, start=0.5, floor=0.03),
     )
+    decay = linear_decay(RING_STEPS, start=0.5, floor=0.03)
     run = GANTrainer(
         G,
         D,
@@ -334,6 +335,7 @@ def ring_run(pack: int, seed: int = 0) -> tuple[GANTrainer, object]:
         latent_dim=RING_LATENT,
         config=config,
         device=device,
+        schedulers=[LambdaLR(opt, decay) for opt in (opt_g, opt_d)],
     )
     run.train(
         RING_STEPS, desc=f"ring, {'no packing' if pack == 1 else f'PacGAN{pack}'}"

@@ -49,6 +49,7 @@ import torch
 from IPython.display import HTML
 from torch import nn
 
+from gancourse.checkpoint import load_checkpoint
 from gancourse.claims import Claims
 from gancourse.data import load_mnist
 from gancourse.latent import lerp, slerp
@@ -70,7 +71,7 @@ from gancourse.models import (
     generate,
 )
 from gancourse.runtime import seed_everything, setup
-from gancourse.train import GANTrainer, TrainConfig, load_checkpoint, training_flops
+from gancourse.train import GANTrainer, TrainConfig, training_flops
 from gancourse.viz import BLUE, VERMILLION, animate_grids, image_grid, show_grid
 
 device = setup(seed=0)
@@ -240,7 +241,7 @@ assert compute_ratio > 7
 # ```{tip}
 # This chapter follows Algorithm 1 (fresh noise for the generator's step) in float32; with its fixed
 # seeds every run on a CPU gives the same numbers. The speed options of the benchmarks
-# (`gancourse.fast.FastConfig`: reused fakes, bfloat16; channels-last tensors) reach the same
+# (`TrainConfig(reuse_fakes=True, autocast=torch.bfloat16)`; channels-last tensors) reach the same
 # quality bar sooner on a CPU with bfloat16
 # instructions; the {doc}`../book/performance` page has the timings (they depend on the machine, so
 # this chapter does not state them).

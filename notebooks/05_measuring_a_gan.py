@@ -43,6 +43,7 @@ if "google.colab" in sys.modules:
 import matplotlib.pyplot as plt
 import numpy as np
 import torch
+from torch.optim.lr_scheduler import LambdaLR
 from torchvision.transforms.functional import gaussian_blur
 
 from gancourse.classifier import accuracy, load_classifier
@@ -205,13 +206,13 @@ CHECKPOINTS = (25, 50, 100, 250, 500, 1000, 1500, 2000, 2500, 3000)
 seed_everything(0)
 G = MLPGenerator(100, (1, 28, 28), hidden=(256, 256), tanh=True).to(device)
 D = MLPDiscriminator((1, 28, 28), hidden=(256, 256)).to(device)
+opt_g = torch.optim.Adam(G.parameters(), lr=2e-4, betas=(0.5, 0.999))
+opt_d = torch.optim.Adam(D.parameters(), lr=2e-4, betas=(0.5, 0.999))
+decay = linear_decay(STEPS, start=0.0, floor=0.1)  # from 1 down to 0.1 at the end
 trainer = GANTrainer(
-    G, D,
-    torch.optim.Adam(G.parameters(), lr=2e-4, betas=(0.5, 0.999)),
-    torch.optim.Adam(D.parameters(), lr=2e-4, betas=(0.5, 0.999)),
-    real=real_train, latent_dim=100, device=device,
-    config=TrainConfig(batch_size=64, snapshot_at=CHECKPOINTS, n_fixed=N, log_every=25,
-                       lr_factor=linear_decay(STEPS, start=0.0, floor=0.1)),
+    G, D, opt_g, opt_d, real=real_train, latent_dim=100, device=device,
+    config=TrainConfig(batch_size=64, snapshot_at=CHECKPOINTS, n_fixed=N, log_every=25),
+    schedulers=[LambdaLR(opt, decay) for opt in (opt_g, opt_d)],
 )
 history = trainer.train(STEPS, desc="MLP GAN")
 

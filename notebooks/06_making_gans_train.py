@@ -563,7 +563,7 @@ def train_toys(name: str, seed: int = 0, every: int = 0, probe=None):
             with torch.no_grad():
                 fake = G(torch.randn(n, TOY_LATENT))
             discriminator_step(D, opt_d, objective, real_batch(TOY_BATCH), fake)
-        generator_step(G, D, opt_g, objective, torch.randn(n, TOY_LATENT))
+        generator_step(D, opt_g, objective, G(torch.randn(n, TOY_LATENT)))
         for schedule in schedules:
             schedule.step()
         if every and (step + 1) % every == 0:

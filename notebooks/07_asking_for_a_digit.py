@@ -220,7 +220,7 @@ UNCONDITIONAL_FD = DCGAN_MNIST_FD_RANGE[train.dataset][0]
 #
 # The generator is Chapter 4's lean DCGAN whose first linear layer reads $z$ and $y$ side by side:
 # `LeanDCGANGenerator(condition_dim=12)`. Training is Chapter 3's loop, `GANTrainer`, given the conditions as
-# `labels=`: any per-image tensor aligned with the data travels with its real batch, and fake batches get rows
+# `conditions=`: any per-image tensor aligned with the data travels with its real batch, and fake batches get rows
 # of it drawn at random. For the discriminator there are two common ways in. Let $\phi(x)$ be the lean
 # discriminator's features before its last linear layer $\psi$: $2 \times 32 \times 7 \times 7 = 3{,}136$
 # numbers.
@@ -267,7 +267,7 @@ def conditional_gan(kind: str, seed: int = 0) -> GANTrainer:
     D = dcgan_init_(D_class(condition_dim=12)).to(device)
     config = TrainConfig(batch_size=BATCH)
     return GANTrainer(
-        G, D, adam(G), adam(D), images, 64, config, device=device, labels=conditions
+        G, D, adam(G), adam(D), images, 64, config, device=device, conditions=conditions
     )
 
 

@@ -78,9 +78,9 @@ def test_the_library_loop_trains_a_conditional_gan_deterministically():
         G, D = LeanDCGANGenerator(8, condition_dim=10), ConcatDiscriminator(10)
         real, labels = torch.rand(64, 1, 28, 28) * 2 - 1, torch.arange(64) % 10
         trainer = GANTrainer(G, D, torch.optim.Adam(G.parameters()), torch.optim.Adam(D.parameters()), real, 8,
-                             TrainConfig(batch_size=8, progress=False), labels=labels)
+                             TrainConfig(batch_size=8, progress=False), conditions=labels)
         history = trainer.train(3)
-        assert len(history.d_loss) == 3 and trainer.step == 3 and history.step == [1, 2, 3]
+        assert len(history.d_loss) == 3 and trainer.iterations == 3 and history.iteration == [1, 2, 3]
         return generate(G, torch.randn(4, 8), torch.arange(4))
 
     assert torch.equal(run(), run())
@@ -111,5 +111,5 @@ def test_the_generator_is_asked_only_for_conditions_the_data_contain():
     G, D = LeanDCGANGenerator(8, condition_dim=10), ProjectionDiscriminator(10)
     labels = torch.full((40,), 3)
     trainer = GANTrainer(G, D, torch.optim.Adam(G.parameters()), torch.optim.Adam(D.parameters()),
-                         torch.zeros(40, 1, 28, 28), 8, TrainConfig(batch_size=16, progress=False), labels=labels)
+                         torch.zeros(40, 1, 28, 28), 8, TrainConfig(batch_size=16, progress=False), conditions=labels)
     assert torch.equal(trainer.sample_conditions(16), torch.full((16,), 3))
