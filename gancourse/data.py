@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import functools
 import gzip
-import hashlib
 import math
 import os
 import socket
@@ -28,6 +27,8 @@ from urllib.parse import urlparse
 
 import numpy as np
 import torch
+
+from gancourse.shipped import sha256
 
 # --------------------------------------------------------------------------------------------- toy 1-D
 
@@ -287,7 +288,7 @@ def install_mnist(source: str | Path | None = None, root: str | Path | None = No
             partial.write_bytes(data)
             partial.replace(raw / name)
     for name, digest in MNIST_SHA256.items():
-        if hashlib.sha256((raw / name).read_bytes()).hexdigest() != digest:
+        if sha256(raw / name) != digest:
             raise MNISTFileError(f"{raw / name}: its SHA-256 is not MNIST's; delete it and install the files again")
     return raw
 
