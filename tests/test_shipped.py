@@ -4,10 +4,10 @@ import re
 
 import pytest
 
-from gancourse import classifier
+from gancourse import classifier, data
 from gancourse.shipped import ShippedFileError, asset_path, checked, sha256
 
-SHIPPED = {classifier.WEIGHTS_NAME: classifier.WEIGHTS_SHA256}
+SHIPPED = {data.SAMPLE_NAME: data.SAMPLE_SHA256, classifier.WEIGHTS_NAME: classifier.WEIGHTS_SHA256}
 
 
 @pytest.mark.parametrize("name", sorted(SHIPPED))
