@@ -1,4 +1,5 @@
-# The two commands of the README: `make book` and `make test`. Both create .venv from requirements.txt when needed.
+# The two commands of the README: `make book` and `make test`. Both create .venv when needed: the package and its
+# book and test tools (requirements.txt: `-e .[dev]`) at the exact versions CI tests (constraints.txt).
 VENV   ?= .venv
 PYTHON ?= python3
 BIN    := $(VENV)/bin
@@ -14,9 +15,9 @@ KERNEL := env -u MPLBACKEND IPYTHONDIR=$(CURDIR)/$(IPYDIR)
 
 .PHONY: venv book test test-offline pytest lint stage kernel-setup book-check browser sync bench clean
 
-$(STAMP): requirements.txt pyproject.toml
+$(STAMP): requirements.txt pyproject.toml constraints.txt
 	$(PYTHON) -m venv $(VENV)
-	$(BIN)/python -m pip install --quiet -r requirements.txt
+	$(BIN)/python -m pip install --quiet -c constraints.txt -r requirements.txt
 	touch $(STAMP)
 
 venv: $(STAMP)
