@@ -3,15 +3,14 @@
 from __future__ import annotations
 
 import dataclasses
-import importlib.util
 import itertools
 import math
-from pathlib import Path
 
 import numpy as np
 import pytest
 import torch
 import torch.nn.functional as F
+from scripts import load_script
 from torch import nn
 from torchmetrics.functional.image import structural_similarity_index_measure
 
@@ -35,8 +34,6 @@ from gancourse.superres import (
     train_pixel,
     upsample,
 )
-
-ROOT = Path(__file__).resolve().parents[1]
 
 
 def digits_like(n: int = 6, seed: int = 0) -> torch.Tensor:
@@ -343,13 +340,11 @@ def test_sr_report_counts_confident_misreadings_against_the_labels():
     assert right["misread, sure"] == 0 and math.isnan(right["confidence when misread"])
 
 
-def test_seed_benchmark_runs(tmp_path, monkeypatch, capsys):
-    monkeypatch.setenv("GANCOURSE_OFFLINE", "1")
-    spec = importlib.util.spec_from_file_location("superres_seeds", ROOT / "benchmarks" / "superres_seeds.py")
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    record = module.main(["--seeds", "0", "--pixel-steps", "2", "--finetune-steps", "1",
-                          "--json", str(tmp_path / "seeds.json")])
+@pytest.mark.slow
+def test_seed_benchmark_runs(tmp_path, capsys):
+    seeds = load_script("benchmarks/superres_seeds.py")
+    record = seeds.main(["--seeds", "0", "--pixel-steps", "2", "--finetune-steps", "1",
+                         "--json", str(tmp_path / "seeds.json")])
     rows = record["results"]["0"]["rows"]
     assert {"nearest", "bicubic", "pixel loss", "SRGAN w=0.01", "2x pixel loss"} <= set(rows)
     assert (tmp_path / "seeds.json").is_file() and "| PSNR | seed 0 |" in capsys.readouterr().out
