@@ -302,8 +302,10 @@ def test_ssim_averages_over_all_28x28_window_positions():
     assert not torch.allclose(ssim(sr, hr), inside.mean(dim=(1, 2, 3)), atol=1e-3)
 
 
-def test_ssim_needs_the_data_range():
-    # without data_range torchmetrics takes it from the data: another C1, C2 and so another SSIM
+def test_canary_torchmetrics_ssim_guesses_the_data_range_from_the_data():
+    """Canary for torchmetrics' ``structural_similarity_index_measure``: without ``data_range`` it takes the range
+    from the images themselves, so its C1 and C2, and its SSIM, differ from SSIM on [0, 1] images. That is why
+    ``gancourse.superres.ssim`` passes ``data_range``; if this fails, torchmetrics changed its default."""
     pred, target = digits_like(2, 1) * 0.1, digits_like(2, 2) * 0.1
     guessed = structural_similarity_index_measure((pred + 1) / 2, (target + 1) / 2, reduction="none")
     assert not torch.allclose(ssim(pred, target), guessed, atol=1e-3)
