@@ -1,4 +1,5 @@
-# The two commands of the README: `make book` and `make test`. Both create .venv from requirements.txt when needed.
+# The two commands of the README: `make book` and `make test`. Both create .venv when needed: the package and its
+# book and test tools (requirements.txt: `-e .[dev]`) at the exact versions CI tests (constraints.txt).
 VENV   ?= .venv
 PYTHON ?= python3
 BIN    := $(VENV)/bin
@@ -12,11 +13,11 @@ STAGE  := _executed
 IPYDIR := _build/ipython
 KERNEL := env -u MPLBACKEND IPYTHONDIR=$(CURDIR)/$(IPYDIR)
 
-.PHONY: venv book test test-offline pytest lint stage kernel-setup book-check browser sync bench clean
+.PHONY: venv book test unit test-offline pytest lint stage kernel-setup book-check browser sync bench clean
 
-$(STAMP): requirements.txt pyproject.toml
+$(STAMP): requirements.txt pyproject.toml constraints.txt
 	$(PYTHON) -m venv $(VENV)
-	$(BIN)/python -m pip install --quiet -r requirements.txt
+	$(BIN)/python -m pip install --quiet -c constraints.txt -r requirements.txt
 	touch $(STAMP)
 
 venv: $(STAMP)
@@ -28,6 +29,24 @@ book: $(STAMP) kernel-setup
 
 ## test: lint; unit tests and every chapter (nbmake); the strict book build of those runs; the browser test of it
 test: lint pytest book-check browser
+
+## unit: the quick loop while editing the package: the unit tests not marked slow, no chapters, no book, no browser
+## (`make test` runs them all)
+unit: $(STAMP)
+	$(BIN)/pytest tests -m "not slow and not browser"
+
+# In one make, even `make -j`: the book is built only after pytest has executed the chapters into $(STAGE), and the
+# browser reads it only after it is built. CHAIN is pytest, book-check, browser (all three for `make test`), those
+# of them asked for, in that order; each waits for the one before it. Alone, `make book-check` builds the staged
+# chapters as they are, and `make browser` reads the last build.
+ORDER := pytest book-check browser
+CHAIN := $(filter $(if $(filter test,$(MAKECMDGOALS)),$(ORDER),$(MAKECMDGOALS)),$(ORDER))
+ifneq ($(word 2,$(CHAIN)),)
+$(word 2,$(CHAIN)): | $(word 1,$(CHAIN))
+endif
+ifneq ($(word 3,$(CHAIN)),)
+$(word 3,$(CHAIN)): | $(word 2,$(CHAIN))
+endif
 
 ## test-offline: the unit tests and every chapter on the offline 5,000-digit sample, whatever MNIST files are in
 ## the data root (the learner's path without a network); no book

@@ -1,31 +1,25 @@
-"""Smoke tests: each benchmark runs end to end for a few iterations, so it cannot rot. No timings are asserted."""
+"""Smoke tests: each benchmark runs end to end for a few iterations, so it cannot rot. No timings are asserted.
 
-import importlib.util
+They run on the offline sample, as every test here does (``conftest.py``), the chapter kernels they start included.
+"""
+
 import json
-import sys
 from pathlib import Path
 
 import nbformat
 import pytest
 import torch
+from scripts import load_script
 
-BENCHMARKS = Path(__file__).resolve().parents[1] / "benchmarks"
-sys.path.insert(0, str(BENCHMARKS))  # the scripts import their shared loops.py, as `python benchmarks/x.py` does
 needs_cuda = pytest.mark.skipif(not torch.cuda.is_available(),
                                 reason="needs a CUDA GPU; the CPU run of the same code is tested")
 
 
-def load(name: str):
-    spec = importlib.util.spec_from_file_location(name, BENCHMARKS / f"{name}.py")
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
-
 def run_throughput(tmp_path: Path, device: str) -> dict:
     out = tmp_path / "throughput.json"
-    load("dcgan_throughput").main(["--steps", "2", "--warmup", "1", "--repeats", "1", "--batch-size", "8",
-                                   "--device", device, "--workers", "0", "--json", str(out)])
+    throughput = load_script("benchmarks/dcgan_throughput.py")
+    throughput.main(["--steps", "2", "--warmup", "1", "--repeats", "1", "--batch-size", "8",
+                     "--device", device, "--workers", "0", "--json", str(out)])
     return json.loads(out.read_text())
 
 
@@ -37,12 +31,14 @@ def check_rows(result: dict) -> None:
     assert result["machine"]["torch"] == torch.__version__
 
 
+@pytest.mark.slow
 def test_throughput_benchmark_runs_on_cpu(tmp_path, capsys):
     result = run_throughput(tmp_path, "cpu")
     check_rows(result)
     assert "| keras | 8 |" in capsys.readouterr().out
 
 
+@pytest.mark.slow
 @needs_cuda
 def test_throughput_benchmark_runs_on_cuda(tmp_path):
     result = run_throughput(tmp_path, "cuda")
@@ -51,29 +47,27 @@ def test_throughput_benchmark_runs_on_cuda(tmp_path):
 
 
 def test_baseline_data_pipeline_gives_the_trainers_values():
-    from loops import EightBitDigits, to_unit_range
-
+    loops = load_script("benchmarks/loops.py")
     pixels = torch.randint(0, 256, (5, 28, 28), dtype=torch.uint8, generator=torch.Generator().manual_seed(0))
-    decoded = torch.stack([EightBitDigits(pixels)[i][0] for i in range(5)])
-    assert decoded.shape == (5, 1, 28, 28) and torch.allclose(decoded, to_unit_range(pixels), atol=1e-6)
+    decoded = torch.stack([loops.EightBitDigits(pixels)[i][0] for i in range(5)])
+    assert decoded.shape == (5, 1, 28, 28) and torch.allclose(decoded, loops.to_unit_range(pixels), atol=1e-6)
     assert decoded.min() >= -1 and decoded.max() <= 1
 
 
 def test_unknown_loop_is_refused():
-    from loops import make_loop
-
     with pytest.raises(ValueError, match="unknown loop 'fastest'"):
-        make_loop("fastest", None, None, None, 8, torch.device("cpu"))
+        load_script("benchmarks/loops.py").make_loop("fastest", None, None, None, 8, torch.device("cpu"))
 
 
-def run_time_to_bar(tmp_path: Path, monkeypatch, *options: str) -> list[dict]:
-    monkeypatch.setenv("GANCOURSE_OFFLINE", "1")
-    return load("time_to_bar").main(["--batch-size", "8", "--every", "1", "--max-steps", "2", "--workers", "0",
-                                     "--json", str(tmp_path / "bar.json"), *options])
+def run_time_to_bar(tmp_path: Path, *options: str) -> list[dict]:
+    time_to_bar = load_script("benchmarks/time_to_bar.py")
+    return time_to_bar.main(["--batch-size", "8", "--every", "1", "--max-steps", "2", "--workers", "0",
+                             "--json", str(tmp_path / "bar.json"), *options])
 
 
-def test_time_to_bar_runs_and_reports_a_bar_not_reached(tmp_path, capsys, monkeypatch):
-    rows = run_time_to_bar(tmp_path, monkeypatch, "--device", "cpu", "--no-bfloat16")
+@pytest.mark.slow
+def test_time_to_bar_runs_and_reports_a_bar_not_reached(tmp_path, capsys):
+    rows = run_time_to_bar(tmp_path, "--device", "cpu", "--no-bfloat16")
     out = tmp_path / "bar.json"
     assert [r["loop"] for r in rows] == ["baseline", "gancourse", "gancourse fast"]
     assert all(r["iterations"] == 2 and not r["reached"] and r["report"]["FD"] > 40 for r in rows)
@@ -82,15 +76,16 @@ def test_time_to_bar_runs_and_reports_a_bar_not_reached(tmp_path, capsys, monkey
     assert "| baseline | no | 2 |" in capsys.readouterr().out
 
 
+@pytest.mark.slow
 @needs_cuda
-def test_time_to_bar_runs_on_cuda_with_every_fast_option(tmp_path, monkeypatch):
-    rows = run_time_to_bar(tmp_path, monkeypatch, "--device", "cuda")
+def test_time_to_bar_runs_on_cuda_with_every_fast_option(tmp_path):
+    rows = run_time_to_bar(tmp_path, "--device", "cuda")
     assert len(rows) == 3 and all(r["iterations"] == 2 for r in rows)
     assert json.loads((tmp_path / "bar.json").read_text())["settings"]["fast_options"]["fused_adam"] is True
 
 
 def test_chapter_timer_runs_a_notebook_in_a_fresh_kernel(tmp_path):
-    times = load("chapter_times")
+    times = load_script("benchmarks/chapter_times.py")
     notebook = tmp_path / "99_tiny.ipynb"
     cells = [nbformat.v4.new_code_cell(source) for source in ("x = sum(range(10))\nx", "import time\ntime.sleep(1)")]
     nbformat.write(nbformat.v4.new_notebook(cells=cells), notebook)
@@ -106,11 +101,11 @@ def test_chapter_timer_runs_a_notebook_in_a_fresh_kernel(tmp_path):
 
 
 def test_reference_workload_times_the_baseline_loop():
-    assert 0 < load("chapter_times").reference_seconds(steps=3) < 30
+    assert 0 < load_script("benchmarks/chapter_times.py").reference_seconds(steps=3) < 30
 
 
 def test_chapter_timer_reports_a_failing_notebook(tmp_path):
-    times = load("chapter_times")
+    times = load_script("benchmarks/chapter_times.py")
     notebook = tmp_path / "98_broken.ipynb"
     nbformat.write(nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell("assert 1 == 2, 'claim broken'")]),
                    notebook)
@@ -120,10 +115,12 @@ def test_chapter_timer_reports_a_failing_notebook(tmp_path):
         times.time_notebook(tmp_path / "missing.ipynb")
 
 
+@pytest.mark.slow
 def test_chapter_seeds_reruns_a_chapter_with_shifted_seeds(tmp_path, capsys):
-    seeds = load("chapter_seeds")
+    seeds = load_script("benchmarks/chapter_seeds.py")
     notebook = tmp_path / "97_seeded.ipynb"
-    code = ("from gancourse.runtime import seed_offset, setup\nsetup(seed=0, quiet=True)\n"
+    code = ("from gancourse.data import load_mnist\nfrom gancourse.runtime import seed_offset, setup\n"
+            "setup(seed=0, quiet=True)\nload_mnist(train=False)\n"
             "print(f'offset is {seed_offset()}')\nassert seed_offset() < 1, 'holds on the first seed only'")
     nbformat.write(nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell(code)]), notebook)
     seeds.HEADLINES["97_seeded"] = r"^offset is"
@@ -131,14 +128,19 @@ def test_chapter_seeds_reruns_a_chapter_with_shifted_seeds(tmp_path, capsys):
     assert [(r["seed offset"], r["passed"]) for r in rows] == [(0, True), (1, False)]
     assert rows[0]["headlines"] == ["offset is 0"] and rows[1]["headlines"] == ["offset is 1"]
     assert "holds on the first seed only" in rows[1]["failure"]
+    # each run records the data its kernel loaded: the tests' offline sample (its 1,000 reference digits), since the
+    # kernels inherit the tests' environment
+    assert all(len(r["data"]) == 1 and r["data"][0].startswith("MNIST: 1,000 digits from") for r in rows), rows
     assert "| 97_seeded | 1 | **no** |" in capsys.readouterr().out
     assert len(json.loads((tmp_path / "seeds.json").read_text())["runs"]) == 2
 
 
+@pytest.mark.slow
 def test_remedies_mnist_benchmark_runs(tmp_path, capsys):
     out = tmp_path / "remedies.json"
-    rows = load("remedies_mnist").main(["--steps", "10", "--seeds", "0", "--remedies", "SN + hinge", "WGAN-GP",
-                                        "--device", "cpu", "--json", str(out)])
+    remedies = load_script("benchmarks/remedies_mnist.py")
+    rows = remedies.main(["--steps", "10", "--seeds", "0", "--remedies", "SN + hinge", "WGAN-GP",
+                          "--device", "cpu", "--json", str(out)])
     assert [row["remedy"] for row in rows] == ["SN + hinge", "SN + hinge + EMA", "WGAN-GP", "WGAN-GP + EMA"]
     result = json.loads(out.read_text())
     assert len(result["rows"]) == 4 and result["rows"][0]["FD"] > 0

@@ -7,7 +7,9 @@ buttons point at the chapter's `.ipynb`, and every exercise solution and hidden 
 
 Needs a built book (`make test` builds it before running this file; `make book` does too) and a Chromium: the
 system's (`apt-get install chromium fonts-noto-cjk`), driven by Playwright without its own browser download. It is
-skipped, with the reason in pytest's summary, when either is missing. Run it alone with `make browser`.
+skipped, with the reason in pytest's summary, when either is missing, unless ``$GANCOURSE_REQUIRE_BROWSER`` is set
+(CI sets it in `.ci/run`): then a missing book, Chromium or Playwright fails the test with the same reason. Run it
+alone with `make browser`.
 """
 
 from __future__ import annotations
@@ -61,6 +63,17 @@ PAGES = _toc_pages()
 CHAPTERS = [page for page in PAGES if page.startswith("notebooks/")]
 
 
+REQUIRED = "GANCOURSE_REQUIRE_BROWSER"  # set (to anything but "" or "0"): this test must run, never be skipped
+
+
+def skip_unless_required(reason: str) -> None:
+    """Skip with ``reason`` on a reader's machine; fail with it where ``$GANCOURSE_REQUIRE_BROWSER`` is set (CI)."""
+    if os.environ.get(REQUIRED, "") not in ("", "0"):
+        pytest.fail(f"browser test of the book cannot run: {reason}; ${REQUIRED} is set (CI), so it must run here "
+                    "rather than be skipped", pytrace=False)
+    pytest.skip(f"browser test of the book skipped: {reason}")
+
+
 def _find_chromium() -> str | None:
     """The system's Chromium: $CHROMIUM when set, else the first of BROWSERS on the PATH."""
     if os.environ.get("CHROMIUM"):
@@ -77,7 +90,7 @@ class _QuietHandler(http.server.SimpleHTTPRequestHandler):
 def site():
     """`_build/html` served on 127.0.0.1 (a random free port) for the module's duration; yields its base URL."""
     if not (HTML / "index.html").exists():
-        pytest.skip(f"no built book in {HTML.relative_to(ROOT)}: run `make test` or `make book` first")
+        skip_unless_required(f"no built book in {HTML.relative_to(ROOT)}: run `make test` or `make book` first")
     handler = functools.partial(_QuietHandler, directory=str(HTML))
     server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
     thread = threading.Thread(target=server.serve_forever, daemon=True)
@@ -91,14 +104,14 @@ def site():
 def browser():
     executable = _find_chromium()
     if executable is None:
-        pytest.skip(
-            "browser test of the book skipped: no Chromium found (looked for $CHROMIUM, "
+        skip_unless_required(
+            "no Chromium found (looked for $CHROMIUM, "
             f"{', '.join(BROWSERS)}); install it with `apt-get install chromium fonts-noto-cjk`"
         )
     try:
         from playwright.sync_api import sync_playwright
     except ImportError:
-        pytest.skip("browser test of the book skipped: the `playwright` package is not installed (requirements.txt)")
+        skip_unless_required("the `playwright` package is not installed (`pip install -e .[dev]`)")
     with sync_playwright() as playwright:
         chromium = playwright.chromium.launch(executable_path=executable, headless=True, args=CHROMIUM_ARGS)
         yield chromium

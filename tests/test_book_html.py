@@ -2,15 +2,10 @@
 
 from __future__ import annotations
 
-import importlib.util
-from pathlib import Path
-
+from scripts import load_script
 from sphinx.builders.html._assets import _JavaScript
 
-ROOT = Path(__file__).resolve().parents[1]
-_spec = importlib.util.spec_from_file_location("book_html", ROOT / "book" / "_ext" / "book_html.py")
-book_html = importlib.util.module_from_spec(_spec)
-_spec.loader.exec_module(book_html)
+book_html = load_script("book/_ext/book_html.py")
 
 
 def test_duplicate_scripts_are_dropped_in_place():

@@ -47,5 +47,11 @@ def test_stable_where_bceloss_breaks():
     loss.backward()
     assert torch.isfinite(loss) and loss.item() == pytest.approx(40.0, rel=1e-4)
     assert fake.grad.item() == pytest.approx(1.0, rel=1e-4)  # d/dl softplus(l) = sigmoid(l)
+
+
+def test_canary_bceloss_clamps_log_zero_at_minus_100():
+    """Canary for PyTorch's ``nn.BCELoss``: on a probability that rounds to exactly 1.0 it returns log(0) clamped
+    at -100, a wrong value (the true loss is 40), which is why the losses take logits. Chapter 2 states and
+    asserts it ("Why logits, not `BCELoss` after a sigmoid"): if this fails, PyTorch changed the clamp."""
     clamped = nn.BCELoss()(torch.sigmoid(torch.tensor([40.0])), torch.zeros(1))
-    assert clamped.item() == pytest.approx(100.0)  # BCELoss clamps log(0) at -100: wrong value
+    assert clamped.item() == pytest.approx(100.0)

@@ -1,14 +1,19 @@
-"""Checks on the repository itself: chapter pairs in sync, no outputs committed, toc complete, one URL."""
+"""Checks on the repository itself: chapter pairs in sync, no outputs committed, toc complete, one URL, the
+versions CI pins."""
 
 from __future__ import annotations
 
 import json
 import re
+import tomllib
 from pathlib import Path
 
 import jupytext
 import pytest
 import yaml
+from packaging.requirements import Requirement
+from packaging.utils import canonicalize_name
+from packaging.version import Version
 
 ROOT = Path(__file__).resolve().parents[1]
 CHAPTER_SOURCES = sorted((ROOT / "notebooks").glob("[0-9][0-9]_*.py"))
@@ -95,3 +100,28 @@ def test_bibliography_is_wired():
     texts = [p.read_text() for p in CHAPTER_SOURCES] + [p.read_text() for p in (ROOT / "book").glob("*.md")]
     cited = {k.strip() for t in texts for group in re.findall(r"\{cite[:a-z]*\}`([^`]+)`", t) for k in group.split(",")}
     assert cited <= keys, f"cited but not in references.bib: {sorted(cited - keys)}"
+
+
+def _pins() -> dict[str, str]:
+    lines = (ROOT / "constraints.txt").read_text().splitlines()
+    pairs = [line.split("==") for line in lines if line.strip() and not line.startswith("#")]
+    return {canonicalize_name(name): version.strip() for name, version in pairs}
+
+
+def test_constraints_pin_every_dependency_at_its_floor():
+    """CI installs constraints.txt; pyproject.toml's ranges start at the pinned major.minor, so the lowest version
+    a user may get is one CI has tested."""
+    project = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]
+    pins = _pins()
+    declared = [Requirement(r) for r in project["dependencies"] + project["optional-dependencies"]["dev"]]
+    for requirement in declared:
+        name = canonicalize_name(requirement.name)
+        assert name in pins, f"constraints.txt pins no version of {requirement.name}"
+        pinned = Version(pins[name])
+        assert requirement.specifier.contains(pinned, prereleases=True), f"{name}=={pinned} is outside {requirement}"
+        floors = [Version(s.version) for s in requirement.specifier if s.operator in (">=", "==")]
+        assert floors, f"{requirement}: no lower bound"
+        assert all(f.release[:2] == pinned.release[:2] for f in floors), (
+            f"{requirement}: raise the floor to the tested {pinned.major}.{pinned.minor} (constraints.txt)"
+        )
+    assert "mlxtend" not in pins and "gancourse" not in pins

@@ -48,13 +48,21 @@ def test_machine_info_names_the_software_and_device():
     assert info["python"] == platform.python_version() and info["torch_threads"] == torch.get_num_threads()
 
 
-def test_fast_bfloat16_answers_for_each_device_type():
+def test_fast_bfloat16_answers_for_each_device_type(monkeypatch):
     from gancourse.runtime import cpu_model, fast_bfloat16
 
-    assert isinstance(fast_bfloat16("cpu"), bool)
     assert fast_bfloat16("meta") is False
     if not torch.cuda.is_available():
         assert fast_bfloat16("cuda") is False
+    # the CPU's answer is oneDNN's, through a private op: its answer as a bool, and False where torch lacks the op
+    monkeypatch.setattr(torch.ops.mkldnn, "_is_mkldnn_bf16_supported", lambda: 1, raising=False)
+    assert fast_bfloat16("cpu") is True
+
+    def no_such_op():
+        raise RuntimeError("no such operator")
+
+    monkeypatch.setattr(torch.ops.mkldnn, "_is_mkldnn_bf16_supported", no_such_op, raising=False)
+    assert fast_bfloat16("cpu") is False
     assert cpu_model()
 
 

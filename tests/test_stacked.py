@@ -114,10 +114,10 @@ def test_minibatch_discrimination_layer_shapes():
         stacked(torch.randn(8, 10))
 
 
-def test_minibatch_kernel_defaults_agree():
-    # the layer and the discriminator that builds it default to the same kernels of 3 numbers
-    assert MinibatchDiscrimination(10).kernel_dim == 3
-    assert StackedDiscriminator(2, minibatch_kernels=5).minibatch.kernel_dim == 3
+def test_the_discriminator_builds_its_minibatch_layer_with_its_own_kernels():
+    D = StackedDiscriminator(2, minibatch_kernels=5, kernel_dim=4)
+    assert (D.minibatch.n_kernels, D.minibatch.kernel_dim) == (5, 4) and D.minibatch.T.shape[-1] == 5 * 4
+    assert D(torch.randn(2 * 8, 2)).shape == (16,)
 
 
 def test_discriminator_variants_shapes_and_errors():
