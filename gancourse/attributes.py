@@ -18,24 +18,12 @@ from __future__ import annotations
 
 import torch
 
-
-def _check_images(images: torch.Tensor) -> None:
-    if not isinstance(images, torch.Tensor) or not images.is_floating_point():
-        raise TypeError(f"images must be a floating-point tensor, got {type(images).__name__}")
-    if images.ndim != 4 or images.shape[1] != 1:
-        raise ValueError(f"images must have shape (N, 1, H, W), got {tuple(images.shape)}")
-    if images.shape[0] == 0:
-        raise ValueError("images is empty")
-    if not torch.isfinite(images).all():
-        raise ValueError("images contain NaN or inf")
-    low, high = images.min().item(), images.max().item()
-    if low < -1 - 1e-5 or high > 1 + 1e-5:
-        raise ValueError(f"images span [{low:.3g}, {high:.3g}]; expected [-1, 1] (background -1, ink +1)")
+from gancourse.images import check_images
 
 
 def ink(images: torch.Tensor) -> torch.Tensor:
     """(N, 1, H, W) in [-1, 1] -> ink (N, H, W) in [0, 1], float64 (moments of 784 pixels need the precision)."""
-    _check_images(images)
+    check_images(images, channels=1, min_count=1, in_range=True)
     return ((images.detach().double() + 1) / 2).clamp(0, 1).squeeze(1)
 
 
@@ -90,7 +78,7 @@ def shear(images: torch.Tensor, amount: float) -> torch.Tensor:
 
     The inverse of what ``slant`` measures: a vertical bar sheared by s has slant s (up to resampling).
     """
-    _check_images(images)
+    check_images(images, channels=1, min_count=1, in_range=True)
     n = images.shape[0]
     h, w = images.shape[2:]
     # affine_grid maps output coordinates to input ones in [-1, 1] units; y there points down, and the pixel

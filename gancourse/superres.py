@@ -29,6 +29,7 @@ from torchmetrics.functional.image import peak_signal_noise_ratio, structural_si
 from tqdm.auto import tqdm
 
 from gancourse.classifier import load_classifier
+from gancourse.images import check_images
 from gancourse.losses import discriminator_loss, generator_loss_nonsaturating
 from gancourse.metrics import classifier_outputs, frechet_distance
 from gancourse.models import LeanDCGANDiscriminator
@@ -38,18 +39,12 @@ from gancourse.train import frozen
 DATA_RANGE = 2.0  # images live in [-1, 1]: max - min = 2, the range PSNR and SSIM must be told
 
 
-def _check_images(images: torch.Tensor, name: str = "images") -> None:
-    if not isinstance(images, torch.Tensor) or not images.is_floating_point() or images.ndim != 4:
-        shape = tuple(images.shape) if isinstance(images, torch.Tensor) else type(images).__name__
-        raise ValueError(f"{name} must be a float tensor (N, C, H, W), got {shape}")
-
-
 def downsample(images: torch.Tensor, factor: int = 4) -> torch.Tensor:
     """(N, C, H, W) -> (N, C, H / factor, W / factor) by area averaging (``F.interpolate(mode="area")``).
 
     H and W must be multiples of ``factor``; the values stay in the input's range (means of pixels).
     """
-    _check_images(images)
+    check_images(images)
     if factor < 1 or images.shape[-1] % factor or images.shape[-2] % factor:
         raise ValueError(f"image size {tuple(images.shape[-2:])} is not a multiple of factor {factor}")
     return F.interpolate(images, scale_factor=1 / factor, mode="area")
@@ -61,7 +56,7 @@ def upsample(images: torch.Tensor, factor: int = 4, mode: str = "bicubic") -> to
     Bicubic weights are negative at distance 1-2 pixels, so at a sharp edge it overshoots the input's range;
     the clamp keeps outputs valid images (it can only bring them closer to any target in [-1, 1]).
     """
-    _check_images(images)
+    check_images(images)
     if mode not in ("nearest", "bicubic"):
         raise ValueError(f"mode must be 'nearest' or 'bicubic', got {mode!r}")
     kwargs = {"align_corners": False} if mode == "bicubic" else {}
@@ -184,8 +179,8 @@ def super_resolve(net: SRNet, low: torch.Tensor, batch_size: int = 500) -> torch
 
 
 def _check_pair(pred: torch.Tensor, target: torch.Tensor) -> None:
-    _check_images(pred, "pred")
-    _check_images(target, "target")
+    check_images(pred, "pred")
+    check_images(target, "target")
     if pred.shape != target.shape:
         raise ValueError(f"pred {tuple(pred.shape)} and target {tuple(target.shape)} differ in shape")
 
