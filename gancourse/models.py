@@ -7,6 +7,8 @@ from collections.abc import Sequence
 import torch
 from torch import nn
 
+from gancourse.objectives import judge
+
 
 def mlp(
     in_dim: int, hidden: Sequence[int], out_dim: int, slope: float = 0.2, out_activation: nn.Module | None = None
@@ -246,11 +248,11 @@ class LeanDCGANDiscriminator(nn.Module):
 @torch.no_grad()
 def generate(generator: nn.Module, z: torch.Tensor, condition: torch.Tensor | None = None) -> torch.Tensor:
     """G(z) (or G(z, condition) for a conditional G) in eval mode (batch norm uses its running statistics),
-    without gradients; G's mode is restored."""
+    without gradients; G's mode is restored. The course's one way to run a network for its outputs."""
     was_training = generator.training
     generator.eval()
     try:
-        return generator(z) if condition is None else generator(z, condition)
+        return judge(generator, z, condition)
     finally:
         generator.train(was_training)
 

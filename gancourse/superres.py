@@ -32,7 +32,7 @@ from gancourse.classifier import load_classifier
 from gancourse.images import check_images
 from gancourse.losses import discriminator_loss, generator_loss_nonsaturating
 from gancourse.metrics import classifier_outputs, frechet_distance
-from gancourse.models import LeanDCGANDiscriminator
+from gancourse.models import LeanDCGANDiscriminator, generate
 from gancourse.runtime import seed_offset
 from gancourse.train import frozen
 
@@ -167,15 +167,9 @@ def srgan_step(
     return {"D": d_loss.item(), "content": content_loss.item(), "adversarial": adversarial.item()}
 
 
-@torch.no_grad()
 def super_resolve(net: SRNet, low: torch.Tensor, batch_size: int = 500) -> torch.Tensor:
-    """net(low) in eval mode, in batches, without gradients; the network's mode is restored."""
-    was_training = net.training
-    net.eval()
-    try:
-        return torch.cat([net(low[i : i + batch_size]) for i in range(0, len(low), batch_size)])
-    finally:
-        net.train(was_training)
+    """net(low) in batches, each by ``generate``: in eval mode, without gradients, the network's mode restored."""
+    return torch.cat([generate(net, low[i : i + batch_size]) for i in range(0, len(low), batch_size)])
 
 
 def _check_pair(pred: torch.Tensor, target: torch.Tensor) -> None:
