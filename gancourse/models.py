@@ -176,16 +176,21 @@ class KerasDCGANDiscriminator(nn.Module):
 N_CLASSES = 10  # digits
 
 
+def one_hot_digits(digits: torch.Tensor) -> torch.Tensor:
+    """Digits int64 in [0, 10), any shape S -> one-hot float (*S, 10): the class part of every condition."""
+    if digits.numel() and (digits.min() < 0 or digits.max() >= N_CLASSES):
+        raise ValueError(f"digits must lie in [0, {N_CLASSES}), got [{digits.min().item()}, {digits.max().item()}]")
+    return nn.functional.one_hot(digits, N_CLASSES).float()
+
+
 def as_condition(y: torch.Tensor, condition_dim: int) -> torch.Tensor:
-    """A network's condition input: labels (B,) int64 in [0, 10) -> one-hot float (B, 10); a float
+    """A network's condition input: digits (B,) int64 in [0, 10) -> one-hot float (B, 10); a float
     (B, condition_dim) condition (a one-hot digit, then any attributes) passes through."""
     if not y.is_floating_point():
         if y.ndim != 1 or condition_dim != N_CLASSES:
-            raise ValueError(f"integer labels must be (B,) for a {N_CLASSES}-class condition, got "
+            raise ValueError(f"integer conditions (digits) must be (B,) for a {N_CLASSES}-class condition, got "
                              f"{tuple(y.shape)} for condition_dim {condition_dim}")
-        if y.numel() and (y.min() < 0 or y.max() >= N_CLASSES):
-            raise ValueError(f"labels must lie in [0, {N_CLASSES}), got [{y.min().item()}, {y.max().item()}]")
-        return nn.functional.one_hot(y, N_CLASSES).float()
+        return one_hot_digits(y)
     if y.ndim != 2 or y.shape[1] != condition_dim:
         raise ValueError(f"a float condition must have shape (B, {condition_dim}), got {tuple(y.shape)}")
     return y
@@ -198,7 +203,7 @@ class LeanDCGANGenerator(nn.Module):
     -> ConvTranspose 4x4 s2 -> (B, 1, 28, 28) -> tanh. About a tenth of the Keras model's compute per step.
 
     With ``condition_dim`` C > 0 it is conditional (Mirza & Osindero 2014), called ``G(z, y)``: the first layer
-    reads cat(z, y) for y (B, C) float or (B,) labels (see ``as_condition``). For a one-hot y that layer's
+    reads cat(z, y) for y (B, C) float or (B,) digits (see ``as_condition``). For a one-hot y that layer's
     columns for y are a learned class embedding added to the projection of z, so a separate ``nn.Embedding``
     before it would be a second linear map in a row and add nothing.
     """

@@ -20,10 +20,11 @@ from dataclasses import dataclass
 import torch
 
 from gancourse.attributes import attribute_ranks
+from gancourse.models import N_CLASSES, one_hot_digits
 
 DIGITS = {
     **{word: d for d, word in enumerate("zero one two three four five six seven eight nine".split())},
-    **{str(d): d for d in range(10)},
+    **{str(d): d for d in range(N_CLASSES)},
     **{char: d for d, char in enumerate("零一二三四五六七八九")},
     "〇": 0,
 }
@@ -128,5 +129,5 @@ def condition(request: Request, training_attributes: torch.Tensor) -> torch.Tens
         slant_rank = attribute_ranks(upright, training_attributes)[0, 1].item()
     else:
         slant_rank = SLANT_RANK[request.slant]
-    one_hot = torch.nn.functional.one_hot(torch.tensor(request.digit), 10).float()
-    return torch.cat([one_hot, torch.tensor([THICKNESS_RANK[request.thickness], slant_rank])])
+    ranks = torch.tensor([THICKNESS_RANK[request.thickness], slant_rank])
+    return torch.cat([one_hot_digits(torch.tensor(request.digit)), ranks])

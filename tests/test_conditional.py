@@ -54,7 +54,7 @@ def test_bad_conditions_are_named():
         as_condition(torch.zeros(3, 10), 12)
     with pytest.raises(ValueError, match=r"\[0, 10\)"):
         as_condition(torch.tensor([3, 10]), 10)
-    with pytest.raises(ValueError, match="integer labels"):
+    with pytest.raises(ValueError, match="integer conditions"):
         as_condition(torch.tensor([3, 1]), 12)
     with pytest.raises(ValueError, match="takes a condition"):
         LeanDCGANGenerator(8, condition_dim=10)(torch.randn(2, 8))
