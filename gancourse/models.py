@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
 import torch
 from torch import nn
@@ -11,17 +11,22 @@ from gancourse.objectives import judge
 
 
 def mlp(
-    in_dim: int, hidden: Sequence[int], out_dim: int, slope: float = 0.2, out_activation: nn.Module | None = None
+    in_dim: int, hidden: Sequence[int], out_dim: int, out_activation: nn.Module | None = None,
+    linear: Callable[[int, int], nn.Module] = nn.Linear,
 ) -> nn.Sequential:
-    """Linear -> LeakyReLU(slope) per hidden width, then a final Linear (and ``out_activation`` if given)."""
+    """Linear -> LeakyReLU(0.2) per hidden width, then a final Linear (and ``out_activation`` if given).
+
+    ``linear(in, out)`` builds each linear layer, in order: ``nn.Linear``, or M models' stacked layers
+    (``gancourse.stacked``). The last layer is ``[-1]`` (without ``out_activation``), the body before it ``[:-1]``.
+    """
     if in_dim < 1 or out_dim < 1 or any(h < 1 for h in hidden):
         raise ValueError(f"layer widths must be positive, got in={in_dim}, hidden={list(hidden)}, out={out_dim}")
     layers: list[nn.Module] = []
     width = in_dim
     for h in hidden:
-        layers += [nn.Linear(width, h), nn.LeakyReLU(slope)]
+        layers += [linear(width, h), nn.LeakyReLU(0.2)]
         width = h
-    layers.append(nn.Linear(width, out_dim))
+    layers.append(linear(width, out_dim))
     if out_activation is not None:
         layers.append(out_activation)
     return nn.Sequential(*layers)
@@ -58,6 +63,14 @@ class MLPDiscriminator(nn.Module):
         return self.net(x.flatten(1)).squeeze(1)
 
 
+def pack_samples(x: torch.Tensor, pack: int) -> torch.Tensor:
+    """PacGAN's input (Lin et al. 2018): samples (..., B, d) -> (..., B / pack, pack d), each row ``pack``
+    consecutive samples side by side."""
+    if x.shape[-2] % pack:
+        raise ValueError(f"batch size {x.shape[-2]} is not a multiple of pack = {pack}")
+    return x.reshape(*x.shape[:-2], x.shape[-2] // pack, pack * x.shape[-1])
+
+
 class PackedDiscriminator(nn.Module):
     """PacGAN (Lin et al. 2018): judge ``pack`` samples at once, concatenated, so D can see a lack of variety.
 
@@ -74,9 +87,7 @@ class PackedDiscriminator(nn.Module):
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         if tuple(x.shape[1:]) != self.in_shape:
             raise ValueError(f"expected x of shape (B, {', '.join(map(str, self.in_shape))}), got {tuple(x.shape)}")
-        if x.shape[0] % self.pack:
-            raise ValueError(f"batch size {x.shape[0]} is not a multiple of pack = {self.pack}")
-        return self.net(x.reshape(x.shape[0] // self.pack, -1)).squeeze(1)
+        return self.net(pack_samples(x.flatten(1), self.pack)).squeeze(1)
 
 
 # --------------------------------------------------------------------------------------------- DCGAN
