@@ -9,8 +9,9 @@ Conventions: 0 log 0 = 0; natural logarithms (nats), so JSD lies in [0, log 2].
 from __future__ import annotations
 
 import numpy as np
-from scipy.integrate import trapezoid
+from scipy.integrate import cumulative_trapezoid, trapezoid
 from scipy.special import xlogy
+from scipy.stats import gaussian_kde
 
 DENSITY_TOL = 1e-3
 NEGLIGIBLE = 1e-12  # density values below this fraction of the density's peak are left out of V (see value_function)
@@ -61,8 +62,6 @@ def js_divergence(p: np.ndarray, q: np.ndarray, x: np.ndarray) -> float:
 
 def wasserstein1(p: np.ndarray, q: np.ndarray, x: np.ndarray) -> float:
     """Earth mover's distance in 1-D: W1(p, q) = integral |F_p(x) - F_q(x)| dx with F the CDFs."""
-    from scipy.integrate import cumulative_trapezoid
-
     p, q = check_density(p, x, "p"), check_density(q, x, "q")
     cdf_gap = cumulative_trapezoid(p - q, x, initial=0.0)
     return float(trapezoid(np.abs(cdf_gap), x))
@@ -101,8 +100,6 @@ def density_from_samples(samples: np.ndarray, x: np.ndarray) -> np.ndarray:
     more than 1% of its mass off the grid (widen the grid), or a grid spacing wider than the bandwidth (refine
     the grid: coarser grids can still integrate to 1 while missing the estimate's peaks between points).
     """
-    from scipy.stats import gaussian_kde
-
     samples = np.asarray(samples, dtype=np.float64).ravel()
     if samples.size < 2 or not np.all(np.isfinite(samples)):
         raise ValueError("need at least 2 finite samples for a density estimate")

@@ -61,6 +61,7 @@ from gancourse.metrics import (  # noqa: E402
     frechet_distance,
     gaussian_frechet_distance,
     kid,
+    nearest_neighbours,
     polynomial_mmd2,
     precision_recall,
 )
@@ -149,8 +150,6 @@ def test_bad_digit_input(split):
 
 
 def test_nearest_neighbours_finds_copies_and_their_index():
-    from gancourse.metrics import nearest_neighbours
-
     data = torch.rand(50, 1, 28, 28, generator=torch.Generator().manual_seed(0)) * 2 - 1
     queries = data[[3, 17, 41]]
     distance, index = nearest_neighbours(queries, data, batch_size=2)
