@@ -23,6 +23,7 @@ import tempfile
 from pathlib import Path
 
 import torch
+from machine import fast_bfloat16, machine_info
 from PIL import Image
 from torch import nn
 from torch.utils.data import DataLoader, Dataset
@@ -30,7 +31,6 @@ from torchvision import transforms
 from torchvision.utils import save_image
 
 from gancourse.fast import FastConfig, FastGANTrainer
-from gancourse.runtime import fast_bfloat16, machine_info
 from gancourse.train import GANTrainer
 
 

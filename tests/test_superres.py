@@ -345,6 +345,7 @@ def test_sr_report_counts_confident_misreadings_against_the_labels():
 
 def test_seed_benchmark_runs(tmp_path, monkeypatch, capsys):
     monkeypatch.setenv("GANCOURSE_OFFLINE", "1")
+    monkeypatch.syspath_prepend(str(ROOT / "benchmarks"))  # the script imports its neighbour machine.py
     spec = importlib.util.spec_from_file_location("superres_seeds", ROOT / "benchmarks" / "superres_seeds.py")
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
