@@ -23,6 +23,8 @@ from torch import nn
 from gancourse.checkpoint import save_atomic
 from gancourse.data import load_mnist_sample
 
+__all__ = ["FEATURE_DIM", "DigitClassifier", "accuracy", "load_classifier", "main"]
+
 WEIGHTS_NAME = "digit_classifier.pt"
 WEIGHTS_SHA256 = "79af290fc961c4a3c1cafce79e34fb4c56135585a2578b93d380ec2846916f51"
 FEATURE_DIM = 64

@@ -27,6 +27,10 @@ from gancourse.attributes import attribute_ranks, measure
 from gancourse.metrics import classifier_outputs, digit_report, frechet_distance
 from gancourse.models import N_CLASSES, LeanDCGANDiscriminator, as_condition, one_hot_digits
 
+__all__ = [
+    "ConcatDiscriminator", "ProjectionDiscriminator", "conditional_report", "conditions_per_class", "style_conditions",
+]
+
 
 class ConcatDiscriminator(nn.Module):
     """(x (B, 1, 28, 28), y) -> logits (B,): y stacked onto x as ``condition_dim`` constant 28x28 maps, then
@@ -93,7 +97,7 @@ def conditions_per_class(conditions: torch.Tensor, labels: torch.Tensor, per_cla
     return conditions[torch.cat(rows).to(conditions.device)]
 
 
-def recognised(probabilities: torch.Tensor, asked: torch.Tensor) -> torch.Tensor:
+def _recognised(probabilities: torch.Tensor, asked: torch.Tensor) -> torch.Tensor:
     """Per digit, the share of samples asked for that digit that the classifier reads as it: (10,) in [0, 1].
 
     ``probabilities`` (N, 10) of the frozen classifier, ``asked`` (N,) int64 digits.
@@ -124,7 +128,7 @@ def conditional_report(samples: torch.Tensor, conditions: torch.Tensor, referenc
     asked = asked.cpu()
     report = digit_report(samples, reference)
     _, probabilities = classifier_outputs(samples)
-    report["recognised"] = recognised(torch.from_numpy(probabilities), asked)
+    report["recognised"] = _recognised(torch.from_numpy(probabilities), asked)
     report["min recognised"] = float(report["recognised"].min())
     ref_labels = reference_labels.cpu()
     report["class FD"] = torch.tensor([

@@ -26,15 +26,17 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
+__all__ = ["DiracGAN", "simulate"]
+
 _QUADRATURE_POINTS = 20
 
 
-def gan_f(t: torch.Tensor) -> torch.Tensor:
+def _gan_f(t: torch.Tensor) -> torch.Tensor:
     """f(t) = -log(1 + exp(-t)) = log sigmoid(t): the GAN's f, with f'(0) = 1/2 and f''(0) = -1/4."""
     return F.logsigmoid(t)
 
 
-def wgan_f(t: torch.Tensor) -> torch.Tensor:
+def _wgan_f(t: torch.Tensor) -> torch.Tensor:
     """f(t) = t: the Wasserstein GAN's f, with f'(0) = 1 and f''(0) = 0."""
     return t
 
@@ -62,7 +64,7 @@ class DiracGAN:
 
     @property
     def f(self):
-        return gan_f if self.loss == "gan" else wgan_f
+        return _gan_f if self.loss == "gan" else _wgan_f
 
     def value(self, theta: torch.Tensor, psi: torch.Tensor) -> torch.Tensor:
         """L(theta, psi), elementwise; the expectation over instance noise by Gauss-Hermite quadrature."""

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import torch
 
+__all__ = ["lerp", "slerp"]
+
 
 def _check_pair(z0: torch.Tensor, z1: torch.Tensor) -> None:
     if z0.shape != z1.shape or z0.ndim != 1:

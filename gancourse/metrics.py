@@ -31,6 +31,13 @@ from gancourse.classifier import FEATURE_DIM, DigitClassifier, load_classifier
 from gancourse.data import FULL_MNIST, OFFLINE_SAMPLE, GaussianMixture2D
 from gancourse.images import check_images
 
+__all__ = [
+    "DCGAN_MNIST_BAR", "DCGAN_MNIST_FD_RANGE", "DCGAN_MNIST_TARGET", "KID", "ClassCoverage", "ModeCoverage",
+    "PrecisionRecall", "QualityBar", "class_coverage", "classifier_outputs", "classifier_score", "confidence",
+    "digit_report", "feature_frechet_distance", "frechet_distance", "kid", "mode_coverage", "nearest_neighbours",
+    "polynomial_mmd2", "precision_recall",
+]
+
 
 @dataclass(frozen=True)
 class ModeCoverage:
@@ -113,7 +120,7 @@ def _sqrt_psd(matrix: np.ndarray) -> np.ndarray:
     return (vectors * np.sqrt(np.clip(values, 0, None))) @ vectors.T
 
 
-def gaussian_frechet_distance(mu1: np.ndarray, cov1: np.ndarray, mu2: np.ndarray, cov2: np.ndarray) -> float:
+def _gaussian_frechet_distance(mu1: np.ndarray, cov1: np.ndarray, mu2: np.ndarray, cov2: np.ndarray) -> float:
     """||mu1 - mu2||^2 + tr(cov1 + cov2 - 2 (cov1 cov2)^(1/2)), the squared Frechet (W2) distance of Gaussians.
 
     tr (cov1 cov2)^(1/2) is computed as tr (S cov2 S)^(1/2) with S = cov1^(1/2): a symmetric PSD matrix, so its
@@ -134,7 +141,7 @@ def feature_frechet_distance(f1: np.ndarray, f2: np.ndarray) -> float:
     for name, f in (("f1", f1), ("f2", f2)):
         if len(f) <= f.shape[1]:
             raise ValueError(f"{name} has {len(f)} rows; at least {f.shape[1] + 1} (features + 1) are needed here")
-    return gaussian_frechet_distance(f1.mean(0), np.cov(f1, rowvar=False), f2.mean(0), np.cov(f2, rowvar=False))
+    return _gaussian_frechet_distance(f1.mean(0), np.cov(f1, rowvar=False), f2.mean(0), np.cov(f2, rowvar=False))
 
 
 def frechet_distance(samples: torch.Tensor, reference: torch.Tensor) -> float:

@@ -9,6 +9,12 @@ from torch import nn
 
 from gancourse.objectives import judge
 
+__all__ = [
+    "N_CLASSES", "KerasDCGANDiscriminator", "KerasDCGANGenerator", "LeanDCGANCritic", "LeanDCGANDiscriminator",
+    "LeanDCGANGenerator", "MLPDiscriminator", "MLPGenerator", "PackedDiscriminator", "as_condition", "dcgan_init_",
+    "generate", "keras_init_", "mlp", "one_hot_digits", "pack_samples",
+]
+
 
 def mlp(
     in_dim: int, hidden: Sequence[int], out_dim: int, out_activation: nn.Module | None = None,
@@ -17,7 +23,7 @@ def mlp(
     """Linear -> LeakyReLU(0.2) per hidden width, then a final Linear (and ``out_activation`` if given).
 
     ``linear(in, out)`` builds each linear layer, in order: ``nn.Linear``, or M models' stacked layers
-    (``gancourse.stacked``). The last layer is ``[-1]`` (without ``out_activation``), the body before it ``[:-1]``.
+    (``gancourse.stacked``). Without ``out_activation`` the last layer is ``[-1]`` and the body before it ``[:-1]``.
     """
     if in_dim < 1 or out_dim < 1 or any(h < 1 for h in hidden):
         raise ValueError(f"layer widths must be positive, got in={in_dim}, hidden={list(hidden)}, out={out_dim}")

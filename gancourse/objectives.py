@@ -25,6 +25,10 @@ from torch.nn.modules.batchnorm import _BatchNorm
 
 from gancourse.losses import discriminator_loss, generator_loss_nonsaturating, generator_loss_saturating
 
+__all__ = [
+    "Hinge", "Minimax", "NonSaturating", "Objective", "Wasserstein", "WassersteinGP", "gradient_penalty", "judge",
+]
+
 
 def judge(network: nn.Module, x: torch.Tensor, condition: torch.Tensor | None = None) -> torch.Tensor:
     """``network(x)``, or ``network(x, condition)`` for a conditional network."""
@@ -62,7 +66,7 @@ def gradient_penalty(
     return ((norms - 1) ** 2).mean()
 
 
-def r1_penalty(
+def _r1_penalty(
     discriminator: nn.Module, real: torch.Tensor, condition: torch.Tensor | None = None
 ) -> torch.Tensor:
     """E_x ||grad_x D(x)||^2 on real data only (Mescheder et al. 2018), without the gamma / 2 weight."""
@@ -100,7 +104,7 @@ class _R1:
     def penalty(self, discriminator, real, fake, condition=None):
         if self.r1_gamma == 0:
             return None
-        return self.r1_gamma / 2 * r1_penalty(discriminator, real, condition)
+        return self.r1_gamma / 2 * _r1_penalty(discriminator, real, condition)
 
 
 @dataclass(frozen=True)

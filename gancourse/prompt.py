@@ -22,6 +22,8 @@ import torch
 from gancourse.attributes import attribute_ranks
 from gancourse.models import N_CLASSES, one_hot_digits
 
+__all__ = ["THICKNESS", "VOCABULARY", "PromptError", "Request", "condition", "parse_prompt", "tokenize"]
+
 DIGITS = {
     **{word: d for d, word in enumerate("zero one two three four five six seven eight nine".split())},
     **{str(d): d for d in range(N_CLASSES)},
@@ -61,7 +63,7 @@ class Request:
     slant: str | None = None
 
 
-def vocabulary_text() -> str:
+def _vocabulary_text() -> str:
     """The vocabulary grouped by role, one line per role."""
     lines = []
     for role in ("digit", "thickness", "slant", "filler"):
@@ -71,7 +73,7 @@ def vocabulary_text() -> str:
 
 
 def _fail(message: str) -> PromptError:
-    return PromptError(f"{message}\nThe words I know:\n{vocabulary_text()}")
+    return PromptError(f"{message}\nThe words I know:\n{_vocabulary_text()}")
 
 
 def tokenize(text: str) -> list[str]:

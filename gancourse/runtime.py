@@ -9,6 +9,8 @@ import warnings
 import numpy as np
 import torch
 
+__all__ = ["SEED_OFFSET_VARIABLE", "make_deterministic", "pick_device", "seed_everything", "seed_offset", "setup"]
+
 
 def pick_device(prefer: str | None = None) -> torch.device:
     """Return the best available device: CUDA, then Apple's MPS, then the CPU.

@@ -12,10 +12,12 @@ scaled by 1 / M, to which Adam and RMSprop are invariant (up to their epsilon), 
 would alone.
 
 Also here, because the toy benchmarks need them per model:
-    ``StackedLinear(spectral=True)``  spectral normalisation (Miyato et al. 2018) with one power iteration per
-                                      training forward pass, the scheme of ``torch.nn.utils.parametrizations
-                                      .spectral_norm``, for each model's matrix separately;
-    ``MinibatchDiscrimination``       Salimans et al. (2016): kernels of L1 distances between samples of a batch.
+    ``StackedDiscriminator(spectral=True)``  spectral normalisation (Miyato et al. 2018) with one power
+                                             iteration per training forward pass, the scheme of
+                                             ``torch.nn.utils.parametrizations.spectral_norm``, for each model's
+                                             matrix separately;
+    ``MinibatchDiscrimination``              Salimans et al. (2016): kernels of L1 distances between samples of a
+                                             batch.
 """
 
 from __future__ import annotations
@@ -29,6 +31,8 @@ import torch.nn.functional as F
 from torch import nn
 
 from gancourse.models import mlp, pack_samples
+
+__all__ = ["MinibatchDiscrimination", "StackedDiscriminator", "StackedGenerator", "minibatch_similarity"]
 
 
 def minibatch_similarity(m: torch.Tensor) -> torch.Tensor:
@@ -61,7 +65,7 @@ class MinibatchDiscrimination(nn.Module):
         return torch.cat([features, minibatch_similarity(m)], dim=-1)
 
 
-class StackedLinear(nn.Module):
+class _StackedLinear(nn.Module):
     """M independent linear layers: x (M, B, in) -> (M, B, out), initialised as ``nn.Linear`` is.
 
     ``spectral=True`` divides each model's weight by its largest singular value, estimated by one step of power
@@ -115,7 +119,7 @@ class StackedGenerator(nn.Module):
     def __init__(self, n_models: int, latent_dim: int, out_dim: int = 2, hidden: Sequence[int] = (128, 128)):
         super().__init__()
         self.n_models, self.latent_dim, self.out_dim = n_models, latent_dim, out_dim
-        self.net = mlp(latent_dim, hidden, out_dim, linear=functools.partial(StackedLinear, n_models))
+        self.net = mlp(latent_dim, hidden, out_dim, linear=functools.partial(_StackedLinear, n_models))
 
     def forward(self, z: torch.Tensor) -> torch.Tensor:
         return self.net(_unstack(z, self.n_models, self.latent_dim)).reshape(-1, self.out_dim)
@@ -136,7 +140,7 @@ class StackedDiscriminator(nn.Module):
         if pack < 1:
             raise ValueError(f"pack must be >= 1, got {pack}")
         self.n_models, self.in_dim, self.pack = n_models, in_dim, pack
-        linear = functools.partial(StackedLinear, n_models, spectral=spectral)
+        linear = functools.partial(_StackedLinear, n_models, spectral=spectral)
         self.net = mlp(pack * in_dim, hidden, 1, linear=linear)
         self.minibatch = None
         if minibatch_kernels:

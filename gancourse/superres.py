@@ -36,6 +36,11 @@ from gancourse.models import LeanDCGANDiscriminator, generate
 from gancourse.runtime import seed_offset
 from gancourse.train import frozen
 
+__all__ = [
+    "FeatureContent", "SRNet", "SRSetting", "downsample", "finetune_srgan", "pixel_step", "psnr", "sr_report",
+    "srgan_step", "ssim", "super_resolve", "train_pixel", "upsample",
+]
+
 DATA_RANGE = 2.0  # images live in [-1, 1]: max - min = 2, the range PSNR and SSIM must be told
 
 
@@ -63,7 +68,7 @@ def upsample(images: torch.Tensor, factor: int = 4, mode: str = "bicubic") -> to
     return F.interpolate(images, scale_factor=factor, mode=mode, **kwargs).clamp(-1, 1)
 
 
-class ResidualBlock(nn.Module):
+class _ResidualBlock(nn.Module):
     """x + conv(prelu(conv(x))): two 3x3 convolutions and a PReLU (a ReLU with a learned slope for negative
     inputs) at constant shape (B, C, h, w)."""
 
@@ -102,7 +107,7 @@ class SRNet(nn.Module):
             stages += [nn.Conv2d(channels, 4 * channels, 3, padding=1), nn.PixelShuffle(2), nn.PReLU()]
         self.net = nn.Sequential(
             nn.Conv2d(1, channels, 3, padding=1), nn.PReLU(),  # (B, C, h, w)
-            *[ResidualBlock(channels) for _ in range(blocks)],  # (B, C, h, w)
+            *[_ResidualBlock(channels) for _ in range(blocks)],  # (B, C, h, w)
             *stages,  # (B, C, factor h, factor w)
             nn.Conv2d(channels, 1, 3, padding=1),  # (B, 1, factor h, factor w): the correction
         )
@@ -229,7 +234,7 @@ class SRSetting:
     gan_weight: float = 1e-2  # the sweep's point the chapter calls "the GAN"
 
 
-def random_batches(images: torch.Tensor, steps: int, batch_size: int, seed: int) -> Iterator[torch.Tensor]:
+def _random_batches(images: torch.Tensor, steps: int, batch_size: int, seed: int) -> Iterator[torch.Tensor]:
     """``steps`` batches of ``batch_size`` images drawn uniformly with replacement, from their own generator."""
     generator = torch.Generator().manual_seed(seed)
     for _ in range(steps):
@@ -245,13 +250,13 @@ def train_pixel(images: torch.Tensor, setting: SRSetting, seed: int, desc: str =
     torch.manual_seed(seed)
     net = SRNet(setting.factor).to(images.device)
     optimiser = torch.optim.Adam(net.parameters(), lr=setting.pixel_lr)
-    batches = random_batches(images, setting.pixel_steps, setting.batch_size, seed)
+    batches = _random_batches(images, setting.pixel_steps, setting.batch_size, seed)
     for hr in tqdm(batches, total=setting.pixel_steps, desc=desc, leave=False):
         pixel_step(net, optimiser, hr)
     return net
 
 
-def content_loss(setting: SRSetting, device: torch.device | str = "cpu") -> Callable:
+def _content_loss(setting: SRSetting, device: torch.device | str = "cpu") -> Callable:
     """``FeatureContent(setting.content_layers)``, or the pixel MSE when ``content_layers`` is 0."""
     return FeatureContent(setting.content_layers, device) if setting.content_layers else F.mse_loss
 
@@ -266,8 +271,8 @@ def finetune_srgan(
     discriminator = LeanDCGANDiscriminator().to(images.device)
     opt_g = torch.optim.Adam(generator.parameters(), lr=setting.g_lr, betas=(0.5, 0.999))
     opt_d = torch.optim.Adam(discriminator.parameters(), lr=setting.d_lr, betas=(0.5, 0.999))
-    content = content_loss(setting, images.device)
-    batches = random_batches(images, setting.finetune_steps, setting.batch_size, seed + 1)
+    content = _content_loss(setting, images.device)
+    batches = _random_batches(images, setting.finetune_steps, setting.batch_size, seed + 1)
     for hr in tqdm(batches, total=setting.finetune_steps, desc=desc, leave=False):
         srgan_step(generator, discriminator, opt_g, opt_d, hr, content, adv_weight)
     return generator

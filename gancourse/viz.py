@@ -13,6 +13,11 @@ from torchvision.utils import make_grid
 
 from gancourse.images import check_images
 
+__all__ = [
+    "BLACK", "BLUE", "GREEN", "ORANGE", "PURPLE", "VERMILLION", "animate_grids", "image_grid", "plot_curves",
+    "plot_figure1_panel", "show_grid",
+]
+
 BLACK, BLUE, GREEN, ORANGE, VERMILLION, PURPLE = "#000000", "#0072B2", "#009E73", "#E69F00", "#D55E00", "#CC79A7"
 
 
