@@ -99,8 +99,8 @@ class SRNet(nn.Module):
 
     def __init__(self, factor: int = 4, channels: int = 32, blocks: int = 2) -> None:
         super().__init__()
-        if factor not in (2, 4, 8):
-            raise ValueError(f"factor must be 2, 4 or 8, got {factor}")
+        if factor not in (2, 4):
+            raise ValueError(f"factor must be 2 or 4, got {factor}")
         self.factor = factor
         stages = []
         for _ in range(factor.bit_length() - 1):  # log2(factor) stages of x2

@@ -106,9 +106,10 @@ def test_pixel_shuffle_is_the_chapters_equation():
         assert shuffled[0, c, 2 * i + a, 2 * j + b] == t[0, 4 * c + 2 * a + b, i, j]
 
 
-def test_srnet_refuses_an_odd_factor():
-    with pytest.raises(ValueError, match="factor must be 2, 4 or 8"):
-        SRNet(3)
+@pytest.mark.parametrize("factor", [3, 8])
+def test_srnet_refuses_a_factor_other_than_2_or_4(factor):
+    with pytest.raises(ValueError, match="factor must be 2 or 4"):
+        SRNet(factor)
 
 
 def test_super_resolve_matches_eval_forward_and_restores_mode():
