@@ -217,7 +217,7 @@ class LeanDCGANGenerator(nn.Module):
     """A smaller DCGAN generator (Radford et al. 2015 style): z (B, latent_dim) -> (B, 1, 28, 28) in [-1, 1].
 
     Linear -> (B, 2w, 7, 7) -> BN, ReLU -> ConvTranspose 4x4 s2 -> (B, w, 14, 14) -> BN, ReLU
-    -> ConvTranspose 4x4 s2 -> (B, 1, 28, 28) -> tanh. About a tenth of the Keras model's compute per step.
+    -> ConvTranspose 4x4 s2 -> (B, 1, 28, 28) -> tanh. About a tenth of the Keras model's compute per iteration.
 
     With ``condition_dim`` C > 0 it is conditional (Mirza & Osindero 2014), called ``G(z, y)``: the first layer
     reads cat(z, y) for y (B, C) float or (B,) digits (see ``as_condition``). For a one-hot y that layer's

@@ -8,7 +8,7 @@ the Wasserstein ones; any shape, averaged over the batch) and gives
 - ``g_loss(fake_scores)``: what G minimises;
 - ``penalty(discriminator, real, fake, condition=None)``: a regulariser added to D's loss, already weighted
   (``None`` when the objective has none);
-- ``after_d_step(discriminator)``: what happens to D's weights after its optimiser step (weight clipping).
+- ``after_d_step(discriminator)``: what happens to D's weights after each of its updates (weight clipping).
 
 A network is called ``net(x)``, or ``net(x, condition)`` when a condition (class labels, attributes) is given.
 The BCE formulas live in ``gancourse.losses``; the objectives here call them.
@@ -75,7 +75,7 @@ def _r1_penalty(
 
 @dataclass(frozen=True)
 class Objective:
-    """The interface (see the module docstring); no penalty and nothing after D's step by default."""
+    """The interface (see the module docstring); no penalty and nothing after D's update by default."""
 
     def d_loss(self, real_scores: torch.Tensor, fake_scores: torch.Tensor) -> torch.Tensor:
         raise NotImplementedError
@@ -171,8 +171,9 @@ class _Critic(Objective):
 
 @dataclass(frozen=True)
 class Wasserstein(_Critic):
-    """WGAN (Arjovsky et al. 2017): the critic's losses of ``_Critic``; after every critic step each weight is
-    clipped to [-clip, clip], a crude way to keep f Lipschitz (the paper: c = 0.01, RMSprop 5e-5, 5 critic steps)."""
+    """WGAN (Arjovsky et al. 2017): the critic's losses of ``_Critic``; after every critic update each weight is
+    clipped to [-clip, clip], a crude way to keep f Lipschitz (the paper: c = 0.01, RMSprop 5e-5, 5 critic updates
+    per generator update)."""
 
     clip: float = 0.01
 

@@ -1,6 +1,6 @@
 """Many small GANs trained as one: M independent MLPs held as stacked weights, run with batched matmuls.
 
-A 2-D toy GAN costs microseconds of arithmetic per step and about a millisecond of Python; M runs (seeds,
+A 2-D toy GAN costs microseconds of arithmetic per iteration and about a millisecond of Python; M runs (seeds,
 datasets) as M separate models would pay the Python M times. Here layer l of model m has its own weight
 W[m] (in, out) and bias b[m], and one ``torch.baddbmm`` computes the layer for all M models.
 

@@ -11,7 +11,7 @@ Images are float tensors (N, 1, H, W) in [-1, 1], as everywhere in the course.
                         convolutions (``nn.PixelShuffle``, Shi et al. 2016), as SRGAN's generator does (Ledig
                         et al. 2017);
     ``FeatureContent``  the "perceptual" content loss on the frozen digit classifier's feature maps;
-    ``pixel_step``, ``srgan_step``  one optimiser step of each training (the chapter writes them out first);
+    ``pixel_step``, ``srgan_step``  one iteration (one batch) of each training (the chapter writes them out first);
     ``psnr``, ``ssim``  per-image PSNR (``data_range=2``, the span of [-1, 1]) and SSIM (on the images mapped
                         to [0, 1], ``data_range=1``) from torchmetrics.
 """
@@ -137,7 +137,8 @@ class FeatureContent(nn.Module):
 
 
 def pixel_step(net: SRNet, optimiser: torch.optim.Optimizer, hr: torch.Tensor) -> float:
-    """One step of the pixel loss mean((G(down(hr)) - hr)^2) on a batch ``hr`` (B, 1, H, W); returns the loss."""
+    """One iteration of the pixel loss mean((G(down(hr)) - hr)^2): one update of ``net`` on a batch ``hr``
+    (B, 1, H, W); returns the loss."""
     sr = net(downsample(hr, net.factor))
     loss = F.mse_loss(sr, hr)
     optimiser.zero_grad(set_to_none=True)
@@ -155,7 +156,7 @@ def srgan_step(
     content: Callable[[torch.Tensor, torch.Tensor], torch.Tensor],
     adv_weight: float,
 ) -> dict[str, float]:
-    """One SRGAN step on a batch ``hr``: a discriminator step, then a generator step on
+    """One SRGAN iteration on a batch ``hr``: a discriminator update, then a generator update on
     content(sr, hr) + adv_weight * (-log D(sr)). Returns the three losses as floats."""
     sr = generator(downsample(hr, generator.factor))
     d_loss = discriminator_loss(discriminator(hr), discriminator(sr.detach()))
@@ -234,10 +235,10 @@ class SRSetting:
     gan_weight: float = 1e-2  # the sweep's point the chapter calls "the GAN"
 
 
-def _random_batches(images: torch.Tensor, steps: int, batch_size: int, seed: int) -> Iterator[torch.Tensor]:
-    """``steps`` batches of ``batch_size`` images drawn uniformly with replacement, from their own generator."""
+def _random_batches(images: torch.Tensor, count: int, batch_size: int, seed: int) -> Iterator[torch.Tensor]:
+    """``count`` batches of ``batch_size`` images drawn uniformly with replacement, from their own generator."""
     generator = torch.Generator().manual_seed(seed)
-    for _ in range(steps):
+    for _ in range(count):
         yield images[torch.randint(len(images), (batch_size,), generator=generator).to(images.device)]
 
 
