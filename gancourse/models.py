@@ -55,6 +55,11 @@ class MLPGenerator(nn.Module):
         return self.net(z).view(z.shape[0], *self.out_shape)
 
 
+def _check_samples(x: torch.Tensor, in_shape: tuple[int, ...]) -> None:
+    if tuple(x.shape[1:]) != in_shape:
+        raise ValueError(f"expected x of shape (B, {', '.join(map(str, in_shape))}), got {tuple(x.shape)}")
+
+
 class MLPDiscriminator(nn.Module):
     """x (B, *in_shape) -> logits (B,)."""
 
@@ -64,8 +69,7 @@ class MLPDiscriminator(nn.Module):
         self.net = mlp(int(torch.Size(self.in_shape).numel()), hidden, 1)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        if tuple(x.shape[1:]) != self.in_shape:
-            raise ValueError(f"expected x of shape (B, {', '.join(map(str, self.in_shape))}), got {tuple(x.shape)}")
+        _check_samples(x, self.in_shape)
         return self.net(x.flatten(1)).squeeze(1)
 
 
@@ -91,8 +95,7 @@ class PackedDiscriminator(nn.Module):
         self.net = mlp(pack * int(torch.Size(self.in_shape).numel()), hidden, 1)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        if tuple(x.shape[1:]) != self.in_shape:
-            raise ValueError(f"expected x of shape (B, {', '.join(map(str, self.in_shape))}), got {tuple(x.shape)}")
+        _check_samples(x, self.in_shape)
         return self.net(pack_samples(x.flatten(1), self.pack)).squeeze(1)
 
 
