@@ -49,6 +49,7 @@ import torch
 from IPython.display import HTML
 from torch import nn
 
+from gancourse.checkpoint import load_checkpoint
 from gancourse.claims import Claims
 from gancourse.data import load_mnist
 from gancourse.latent import lerp, slerp
@@ -70,7 +71,7 @@ from gancourse.models import (
     generate,
 )
 from gancourse.runtime import seed_everything, setup
-from gancourse.train import GANTrainer, TrainConfig, load_checkpoint, training_flops
+from gancourse.train import GANTrainer, TrainConfig, training_flops
 from gancourse.viz import BLUE, VERMILLION, animate_grids, image_grid, show_grid
 
 device = setup(seed=0)
