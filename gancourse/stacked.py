@@ -148,8 +148,10 @@ class StackedDiscriminator(nn.Module):
             self.net[-1] = linear(hidden[-1] + minibatch_kernels, 1)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        packed = pack_samples(_unstack(x, self.n_models, self.in_dim), self.pack)  # (M, B / pack, pack d)
-        h = self.net[:-1](packed)  # (M, B / pack, H)
+        h = pack_samples(_unstack(x, self.n_models, self.in_dim), self.pack)  # (M, B / pack, pack d)
+        *body, out = self.net  # not self.net[:-1], which builds a new nn.Sequential on every call
+        for layer in body:
+            h = layer(h)  # (M, B / pack, H) after the last hidden layer
         if self.minibatch is not None:
             h = self.minibatch(h)
-        return self.net[-1](h).reshape(-1)
+        return out(h).reshape(-1)
