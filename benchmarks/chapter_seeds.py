@@ -28,8 +28,9 @@ from pathlib import Path
 
 import nbformat
 from chapter_times import ROOT, time_notebook
+from machine import machine_info
 
-from gancourse.runtime import SEED_OFFSET_VARIABLE, machine_info
+from gancourse.runtime import SEED_OFFSET_VARIABLE
 
 # The printed lines that carry each chapter's asserted figures (a regular expression per chapter).
 HEADLINES = {

@@ -27,10 +27,10 @@ from pathlib import Path
 import nbformat
 import torch
 from loops import BaselineLoop
+from machine import machine_info
 
 from gancourse.data import mnist_files_present
 from gancourse.models import LeanDCGANDiscriminator, LeanDCGANGenerator
-from gancourse.runtime import machine_info
 
 ROOT = Path(__file__).resolve().parents[1]
 

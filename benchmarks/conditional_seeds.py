@@ -18,6 +18,7 @@ from pathlib import Path
 
 import numpy as np
 import torch
+from machine import machine_info
 
 from gancourse.attributes import measure
 from gancourse.conditional import (
@@ -30,7 +31,7 @@ from gancourse.conditional import (
 from gancourse.data import load_mnist
 from gancourse.metrics import digit_report
 from gancourse.models import LeanDCGANDiscriminator, LeanDCGANGenerator, dcgan_init_, generate
-from gancourse.runtime import machine_info, seed_everything
+from gancourse.runtime import seed_everything
 from gancourse.train import GANTrainer, TrainConfig
 
 ROOT = Path(__file__).resolve().parents[1]

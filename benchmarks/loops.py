@@ -23,13 +23,13 @@ import tempfile
 from pathlib import Path
 
 import torch
+from machine import fast_bfloat16, machine_info
 from PIL import Image
 from torch import nn
 from torch.utils.data import DataLoader, Dataset
 from torchvision import transforms
 from torchvision.utils import save_image
 
-from gancourse.runtime import fast_bfloat16, machine_info
 from gancourse.train import GANTrainer, TrainConfig
 
 

@@ -23,6 +23,7 @@ from pathlib import Path
 
 import numpy as np
 import torch
+from machine import machine_info
 from torch import nn
 from torch.optim.swa_utils import AveragedModel, get_ema_multi_avg_fn
 
@@ -30,7 +31,7 @@ from gancourse.data import load_mnist
 from gancourse.metrics import DCGAN_MNIST_BAR, QualityBar, digit_report
 from gancourse.models import LeanDCGANCritic, LeanDCGANDiscriminator, LeanDCGANGenerator, dcgan_init_, generate
 from gancourse.objectives import Hinge, NonSaturating, WassersteinGP
-from gancourse.runtime import machine_info, pick_device, seed_everything
+from gancourse.runtime import pick_device, seed_everything
 from gancourse.train import GANTrainer, TrainConfig
 
 ROOT = Path(__file__).resolve().parents[1]

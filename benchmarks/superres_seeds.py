@@ -22,9 +22,10 @@ from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 
 import torch
+from machine import machine_info
 
 from gancourse.data import load_mnist
-from gancourse.runtime import machine_info, seed_everything
+from gancourse.runtime import seed_everything
 from gancourse.superres import (
     SRSetting,
     downsample,

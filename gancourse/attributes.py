@@ -18,28 +18,18 @@ from __future__ import annotations
 
 import torch
 
+from gancourse.images import check_images
 
-def _check_images(images: torch.Tensor) -> None:
-    if not isinstance(images, torch.Tensor) or not images.is_floating_point():
-        raise TypeError(f"images must be a floating-point tensor, got {type(images).__name__}")
-    if images.ndim != 4 or images.shape[1] != 1:
-        raise ValueError(f"images must have shape (N, 1, H, W), got {tuple(images.shape)}")
-    if images.shape[0] == 0:
-        raise ValueError("images is empty")
-    if not torch.isfinite(images).all():
-        raise ValueError("images contain NaN or inf")
-    low, high = images.min().item(), images.max().item()
-    if low < -1 - 1e-5 or high > 1 + 1e-5:
-        raise ValueError(f"images span [{low:.3g}, {high:.3g}]; expected [-1, 1] (background -1, ink +1)")
+__all__ = ["attribute_ranks", "measure", "shear", "slant", "thickness"]
 
 
-def ink(images: torch.Tensor) -> torch.Tensor:
+def _ink(images: torch.Tensor) -> torch.Tensor:
     """(N, 1, H, W) in [-1, 1] -> ink (N, H, W) in [0, 1], float64 (moments of 784 pixels need the precision)."""
-    _check_images(images)
+    check_images(images, channels=1, min_count=1, in_range=True)
     return ((images.detach().double() + 1) / 2).clamp(0, 1).squeeze(1)
 
 
-def total_variation(amount: torch.Tensor) -> torch.Tensor:
+def _total_variation(amount: torch.Tensor) -> torch.Tensor:
     """Isotropic total variation of (N, H, W) images: sum of |grad| by forward differences, zero-padded so
     outlines at the border count. A straight axis-aligned unit step of length L gives exactly L, also for a
     line one pixel wide (central differences would count its two edges as one).
@@ -55,8 +45,8 @@ def thickness(images: torch.Tensor) -> torch.Tensor:
 
     A blank image (no ink) raises ``ValueError``: its stroke width is undefined.
     """
-    amount = ink(images)
-    outline = total_variation(amount)
+    amount = _ink(images)
+    outline = _total_variation(amount)
     if (outline <= 0).any():
         blank = (outline <= 0).nonzero()[0].item()
         raise ValueError(f"image {blank} has no ink: its thickness is undefined")
@@ -65,7 +55,7 @@ def thickness(images: torch.Tensor) -> torch.Tensor:
 
 def slant(images: torch.Tensor) -> torch.Tensor:
     """Shear mu11 / mu02 of the ink (x right, y up): (N, 1, H, W) in [-1, 1] -> (N,) float64; > 0 leans right."""
-    amount = ink(images)
+    amount = _ink(images)
     mass = amount.sum(dim=(1, 2))
     if (mass <= 0).any():
         raise ValueError(f"image {(mass <= 0).nonzero()[0].item()} has no ink: its slant is undefined")
@@ -90,7 +80,7 @@ def shear(images: torch.Tensor, amount: float) -> torch.Tensor:
 
     The inverse of what ``slant`` measures: a vertical bar sheared by s has slant s (up to resampling).
     """
-    _check_images(images)
+    check_images(images, channels=1, min_count=1, in_range=True)
     n = images.shape[0]
     h, w = images.shape[2:]
     # affine_grid maps output coordinates to input ones in [-1, 1] units; y there points down, and the pixel

@@ -8,6 +8,8 @@ from pathlib import Path
 
 import torch
 
+__all__ = ["CheckpointError", "load_checkpoint", "save_atomic"]
+
 
 class CheckpointError(RuntimeError):
     """A checkpoint file is missing, truncated or not a checkpoint."""

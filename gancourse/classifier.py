@@ -18,7 +18,11 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+from gancourse.checkpoint import save_atomic
+from gancourse.data import load_mnist_sample
 from gancourse.shipped import asset_path, checked, sha256
+
+__all__ = ["FEATURE_DIM", "DigitClassifier", "accuracy", "load_classifier", "main"]
 
 WEIGHTS_NAME = "digit_classifier.pt"
 WEIGHTS_SHA256 = "79af290fc961c4a3c1cafce79e34fb4c56135585a2578b93d380ec2846916f51"
@@ -60,8 +64,6 @@ class Split:
 
 def offline_split() -> Split:
     """The split ``load_mnist`` uses offline: the last ``HELD_OUT_PER_CLASS`` digits of each class held out."""
-    from gancourse.data import load_mnist_sample
-
     train, held = load_mnist_sample(train=True), load_mnist_sample(train=False)
     return Split(train.images, train.labels, held.images, held.labels)
 
@@ -130,8 +132,6 @@ def main() -> None:
     args = parser.parse_args()
     started = time.perf_counter()
     model, held_out = train_classifier(epochs=args.epochs)
-    from gancourse.train import save_atomic
-
     path = save_atomic(model.state_dict(), weights_path())
     record = {
         "sha256": sha256(path),

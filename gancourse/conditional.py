@@ -1,8 +1,8 @@
 """Conditional GANs on digits: G(z, y) and D(x, y) for a condition y (Mirza & Osindero 2014).
 
 A condition is a float vector (B, C): a one-hot digit (10 numbers) optionally followed by continuous attributes
-(Chapter 7 adds thickness and slant ranks, C = 12). Integer class labels (B,) are accepted and one-hot encoded
-(``gancourse.models.as_condition``).
+(Chapter 7 adds thickness and slant ranks, C = 12). Integer digits (B,) are accepted as conditions and one-hot
+encoded (``gancourse.models.as_condition``).
 
 - The generator is ``LeanDCGANGenerator(condition_dim=C)``, and training is ``GANTrainer(..., conditions=...)``:
   real batches travel with their conditions, fake conditions are those of other, randomly drawn training digits.
@@ -19,9 +19,16 @@ from __future__ import annotations
 
 import numpy as np
 import torch
+from scipy.stats import spearmanr
 from torch import nn
 
-from gancourse.models import N_CLASSES, LeanDCGANDiscriminator, as_condition
+from gancourse.attributes import attribute_ranks, measure
+from gancourse.metrics import classifier_outputs, digit_report, frechet_distance
+from gancourse.models import N_CLASSES, LeanDCGANDiscriminator, as_condition, one_hot_digits
+
+__all__ = [
+    "ConcatDiscriminator", "ProjectionDiscriminator", "conditional_report", "conditions_per_class", "style_conditions",
+]
 
 
 class ConcatDiscriminator(nn.Module):
@@ -66,10 +73,8 @@ def style_conditions(labels: torch.Tensor, attributes: torch.Tensor,
     ``labels`` (N,) int64 digits; ``attributes`` (N, A) measured on those digits (``attributes.measure``);
     ``training_attributes`` (M, A) the training digits' own. Returns (N, 10 + A) float in [0, 1].
     """
-    from gancourse.attributes import attribute_ranks
-
-    one_hot = nn.functional.one_hot(labels.cpu(), N_CLASSES).float()
-    return torch.cat([one_hot, attribute_ranks(attributes.cpu(), training_attributes.cpu()).float()], dim=1)
+    ranks = attribute_ranks(attributes.cpu(), training_attributes.cpu()).float()
+    return torch.cat([one_hot_digits(labels.cpu()), ranks], dim=1)
 
 
 # ------------------------------------------------------------------------------------------------ measuring
@@ -91,7 +96,7 @@ def conditions_per_class(conditions: torch.Tensor, labels: torch.Tensor, per_cla
     return conditions[torch.cat(rows).to(conditions.device)]
 
 
-def recognised(probabilities: torch.Tensor, asked: torch.Tensor) -> torch.Tensor:
+def _recognised(probabilities: torch.Tensor, asked: torch.Tensor) -> torch.Tensor:
     """Per digit, the share of samples asked for that digit that the classifier reads as it: (10,) in [0, 1].
 
     ``probabilities`` (N, 10) of the frozen classifier, ``asked`` (N,) int64 digits.
@@ -108,7 +113,7 @@ def conditional_report(samples: torch.Tensor, conditions: torch.Tensor, referenc
                        reference_labels: torch.Tensor) -> dict:
     """How well samples follow their conditions, judged by the frozen classifier against held-out digits.
 
-    ``samples`` (N, 1, 28, 28) in [-1, 1] made from ``conditions`` (N, 10 + A) (or labels (N,)); ``reference``
+    ``samples`` (N, 1, 28, 28) in [-1, 1] made from ``conditions`` (N, 10 + A) (or digits (N,)); ``reference``
     (M, 1, 28, 28) real digits with ``reference_labels`` (M,). Keys: everything ``digit_report`` gives;
     "recognised" (10,) per asked-for digit and its "min recognised"; "class FD" (10,), each digit's samples
     against the reference digits of that class (at 100 per class this is biased upwards, so compare it only
@@ -118,16 +123,11 @@ def conditional_report(samples: torch.Tensor, conditions: torch.Tensor, referenc
     the samples asked for that digit (the pooled one is also raised by digits differing in typical style; the
     within-digit one is not); the same for slant.
     """
-    from scipy.stats import spearmanr
-
-    from gancourse.attributes import measure
-    from gancourse.metrics import classifier_outputs, digit_report, frechet_distance
-
     asked = conditions[:, :N_CLASSES].argmax(1) if conditions.is_floating_point() else conditions
     asked = asked.cpu()
     report = digit_report(samples, reference)
     _, probabilities = classifier_outputs(samples)
-    report["recognised"] = recognised(torch.from_numpy(probabilities), asked)
+    report["recognised"] = _recognised(torch.from_numpy(probabilities), asked)
     report["min recognised"] = float(report["recognised"].min())
     ref_labels = reference_labels.cpu()
     report["class FD"] = torch.tensor([

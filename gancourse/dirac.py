@@ -12,7 +12,7 @@ field against autograd too), so the regularisers are written as losses, as a tra
 
     R1 (real data only)     gamma / 2 * (dD/dx)^2 = gamma / 2 * psi^2
     WGAN-GP                 lambda * (|dD/dx| - 1)^2 = lambda * (|psi| - 1)^2
-    WGAN weight clipping    psi <- clamp(psi, -c, c) after each D step
+    WGAN weight clipping    psi <- clamp(psi, -c, c) after each D update
 
 Expectations over Gaussian instance noise use Gauss-Hermite quadrature (exact for polynomials of degree < 2n).
 Every function takes tensors of any (equal) shape, so a whole grid of points or many trajectories run at once.
@@ -26,15 +26,17 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
+__all__ = ["DiracGAN", "simulate"]
+
 _QUADRATURE_POINTS = 20
 
 
-def gan_f(t: torch.Tensor) -> torch.Tensor:
+def _gan_f(t: torch.Tensor) -> torch.Tensor:
     """f(t) = -log(1 + exp(-t)) = log sigmoid(t): the GAN's f, with f'(0) = 1/2 and f''(0) = -1/4."""
     return F.logsigmoid(t)
 
 
-def wgan_f(t: torch.Tensor) -> torch.Tensor:
+def _wgan_f(t: torch.Tensor) -> torch.Tensor:
     """f(t) = t: the Wasserstein GAN's f, with f'(0) = 1 and f''(0) = 0."""
     return t
 
@@ -62,7 +64,7 @@ class DiracGAN:
 
     @property
     def f(self):
-        return gan_f if self.loss == "gan" else wgan_f
+        return _gan_f if self.loss == "gan" else _wgan_f
 
     def value(self, theta: torch.Tensor, psi: torch.Tensor) -> torch.Tensor:
         """L(theta, psi), elementwise; the expectation over instance noise by Gauss-Hermite quadrature."""
@@ -127,10 +129,11 @@ class DiracGAN:
 def simulate(
     game: DiracGAN, theta: torch.Tensor, psi: torch.Tensor, lr: float, steps: int, alternating: bool = False
 ) -> torch.Tensor:
-    """Gradient steps of size ``lr`` from starting points ``theta``, ``psi`` (tensors of one shape S).
+    """``steps`` iterations of gradient updates of size ``lr`` from starting points ``theta``, ``psi`` (tensors
+    of one shape S).
 
-    Simultaneous: both players step from the same point. Alternating (Algorithm 1): D steps first, then G
-    steps against the updated D. Clipping, when the game has it, follows each D step.
+    Simultaneous: both players move from the same point. Alternating (Algorithm 1): D moves first, then G
+    against the updated D. Clipping, when the game has it, follows each D update.
     Returns the trajectory, float64 of shape (steps + 1, 2, *S): [:, 0] is theta, [:, 1] is psi.
     """
     if steps < 0 or lr <= 0:

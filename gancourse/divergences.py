@@ -2,15 +2,21 @@
 
 All functions take densities sampled on the same uniform grid ``x`` (1-D, increasing) and integrate with the
 trapezoidal rule. They check their input: a density must be finite, non-negative, and integrate to 1 within
-``tol`` on the grid (so a grid that cuts off part of the mass is caught, not silently wrong).
+``DENSITY_TOL`` on the grid (so a grid that cuts off part of the mass is caught, not silently wrong).
 Conventions: 0 log 0 = 0; natural logarithms (nats), so JSD lies in [0, log 2].
 """
 
 from __future__ import annotations
 
 import numpy as np
-from scipy.integrate import trapezoid
+from scipy.integrate import cumulative_trapezoid, trapezoid
 from scipy.special import xlogy
+from scipy.stats import gaussian_kde
+
+__all__ = [
+    "density_from_samples", "js_divergence", "kl_divergence", "mixture_mean_abs_gap", "optimal_discriminator",
+    "value_function", "wasserstein1",
+]
 
 DENSITY_TOL = 1e-3
 NEGLIGIBLE = 1e-12  # density values below this fraction of the density's peak are left out of V (see value_function)
@@ -25,7 +31,7 @@ def _check_grid(x: np.ndarray) -> np.ndarray:
     return x
 
 
-def check_density(p: np.ndarray, x: np.ndarray, name: str = "density", tol: float = DENSITY_TOL) -> np.ndarray:
+def _check_density(p: np.ndarray, x: np.ndarray, name: str = "density") -> np.ndarray:
     """Return ``p`` as float64 after checking it is a density on grid ``x``; raise ``ValueError`` otherwise."""
     x = _check_grid(x)
     p = np.asarray(p, dtype=np.float64)
@@ -36,16 +42,16 @@ def check_density(p: np.ndarray, x: np.ndarray, name: str = "density", tol: floa
     if np.any(p < 0):
         raise ValueError(f"{name} has negative values (min {p.min():.3g})")
     mass = trapezoid(p, x)
-    if abs(mass - 1.0) > tol:
+    if abs(mass - 1.0) > DENSITY_TOL:
         raise ValueError(
-            f"{name} integrates to {mass:.6f} on the grid, not 1 (tolerance {tol}): widen or refine the grid"
+            f"{name} integrates to {mass:.6f} on the grid, not 1 (tolerance {DENSITY_TOL}): widen or refine the grid"
         )
     return p
 
 
 def kl_divergence(p: np.ndarray, q: np.ndarray, x: np.ndarray) -> float:
     """KL(p || q) = integral p log(p / q) dx; ``inf`` when q = 0 somewhere p > 0."""
-    p, q = check_density(p, x, "p"), check_density(q, x, "q")
+    p, q = _check_density(p, x, "p"), _check_density(q, x, "q")
     if np.any((q == 0) & (p > 0)):
         return float("inf")
     ratio = np.divide(p, q, out=np.ones_like(p), where=p > 0)
@@ -54,16 +60,14 @@ def kl_divergence(p: np.ndarray, q: np.ndarray, x: np.ndarray) -> float:
 
 def js_divergence(p: np.ndarray, q: np.ndarray, x: np.ndarray) -> float:
     """JSD(p || q) = 1/2 KL(p || m) + 1/2 KL(q || m) with the mixture m = (p + q) / 2; in [0, log 2]."""
-    p, q = check_density(p, x, "p"), check_density(q, x, "q")
+    p, q = _check_density(p, x, "p"), _check_density(q, x, "q")
     m = 0.5 * (p + q)
     return 0.5 * kl_divergence(p, m, x) + 0.5 * kl_divergence(q, m, x)
 
 
 def wasserstein1(p: np.ndarray, q: np.ndarray, x: np.ndarray) -> float:
     """Earth mover's distance in 1-D: W1(p, q) = integral |F_p(x) - F_q(x)| dx with F the CDFs."""
-    from scipy.integrate import cumulative_trapezoid
-
-    p, q = check_density(p, x, "p"), check_density(q, x, "q")
+    p, q = _check_density(p, x, "p"), _check_density(q, x, "q")
     cdf_gap = cumulative_trapezoid(p - q, x, initial=0.0)
     return float(trapezoid(np.abs(cdf_gap), x))
 
@@ -81,7 +85,7 @@ def optimal_discriminator(p_data: np.ndarray, p_g: np.ndarray) -> np.ndarray:
 
 def value_function(d: np.ndarray, p_data: np.ndarray, p_g: np.ndarray, x: np.ndarray) -> float:
     """V(D, G) = integral [p_data log D + p_g log(1 - D)] dx for a discriminator D given on the grid, in (0, 1)."""
-    p_data, p_g = check_density(p_data, x, "p_data"), check_density(p_g, x, "p_g")
+    p_data, p_g = _check_density(p_data, x, "p_data"), _check_density(p_g, x, "p_g")
     d = np.asarray(d, dtype=np.float64)
     if d.shape != p_data.shape:
         raise ValueError(f"D has shape {d.shape} but the densities have shape {p_data.shape}")
@@ -101,8 +105,6 @@ def density_from_samples(samples: np.ndarray, x: np.ndarray) -> np.ndarray:
     more than 1% of its mass off the grid (widen the grid), or a grid spacing wider than the bandwidth (refine
     the grid: coarser grids can still integrate to 1 while missing the estimate's peaks between points).
     """
-    from scipy.stats import gaussian_kde
-
     samples = np.asarray(samples, dtype=np.float64).ravel()
     if samples.size < 2 or not np.all(np.isfinite(samples)):
         raise ValueError("need at least 2 finite samples for a density estimate")
@@ -125,5 +127,5 @@ def density_from_samples(samples: np.ndarray, x: np.ndarray) -> np.ndarray:
 
 def mixture_mean_abs_gap(f: np.ndarray, g: np.ndarray, p: np.ndarray, q: np.ndarray, x: np.ndarray) -> float:
     """E_{x ~ m} |f(x) - g(x)| with m = (p + q) / 2: a gap between two functions where the samples actually are."""
-    p, q = check_density(p, x, "p"), check_density(q, x, "q")
+    p, q = _check_density(p, x, "p"), _check_density(q, x, "q")
     return float(trapezoid(0.5 * (p + q) * np.abs(np.asarray(f) - np.asarray(g)), x))

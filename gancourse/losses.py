@@ -10,6 +10,8 @@ from __future__ import annotations
 import torch
 import torch.nn.functional as F
 
+__all__ = ["discriminator_loss", "generator_loss_nonsaturating", "generator_loss_saturating"]
+
 
 def discriminator_loss(
     real_logits: torch.Tensor, fake_logits: torch.Tensor, real_label: float = 1.0

@@ -29,6 +29,14 @@ import torch
 
 from gancourse.classifier import FEATURE_DIM, DigitClassifier, load_classifier
 from gancourse.data import FULL_MNIST, OFFLINE_SAMPLE, GaussianMixture2D
+from gancourse.images import check_images
+
+__all__ = [
+    "DCGAN_MNIST_BAR", "DCGAN_MNIST_FD_RANGE", "DCGAN_MNIST_TARGET", "KID", "ClassCoverage", "ModeCoverage",
+    "PrecisionRecall", "QualityBar", "class_coverage", "classifier_outputs", "classifier_score", "confidence",
+    "digit_report", "feature_frechet_distance", "frechet_distance", "kid", "mode_coverage", "nearest_neighbours",
+    "polynomial_mmd2", "precision_recall",
+]
 
 
 @dataclass(frozen=True)
@@ -65,19 +73,8 @@ def mode_coverage(
 # --------------------------------------------------------------------------------------------- digits
 
 
-def check_digit_images(images: torch.Tensor, name: str = "images", min_count: int = 1) -> None:
-    """Raise one clear error unless ``images`` is a finite float tensor (N >= min_count, 1, 28, 28) in [-1, 1]."""
-    if not isinstance(images, torch.Tensor) or not images.is_floating_point():
-        raise TypeError(f"{name} must be a floating-point tensor, got {type(images).__name__}")
-    if images.ndim != 4 or tuple(images.shape[1:]) != (1, 28, 28):
-        raise ValueError(f"{name} must have shape (N, 1, 28, 28), got {tuple(images.shape)}")
-    if images.shape[0] < min_count:
-        raise ValueError(f"{name} has {images.shape[0]} samples; at least {min_count} are needed here")
-    if not torch.isfinite(images).all():
-        raise ValueError(f"{name} contain NaN or inf")
-    low, high = images.min().item(), images.max().item()
-    if low < -1 - 1e-5 or high > 1 + 1e-5:
-        raise ValueError(f"{name} span [{low:.3g}, {high:.3g}]; expected [-1, 1] (a tanh generator's range)")
+# digits as the frozen classifier reads them; ``min_count`` where a measure needs more
+_check_digits = functools.partial(check_images, channels=1, size=(28, 28), min_count=1, in_range=True)
 
 
 @functools.lru_cache(maxsize=4)
@@ -88,7 +85,7 @@ def _classifier(device: str) -> DigitClassifier:
 @torch.no_grad()
 def classifier_outputs(images: torch.Tensor, batch_size: int = 1000) -> tuple[np.ndarray, np.ndarray]:
     """Features (N, 64) and class probabilities (N, 10) of the frozen classifier, as float64 arrays."""
-    check_digit_images(images)
+    _check_digits(images)
     model = _classifier(str(images.device))
     features, probs = [], []
     for start in range(0, len(images), batch_size):
@@ -105,8 +102,8 @@ def nearest_neighbours(
     """For each of N samples, the Euclidean pixel distance to its nearest image in ``data`` (M, 1, 28, 28), and
     that image's index: two (N,) tensors.
     """
-    check_digit_images(samples, "samples")
-    check_digit_images(data, "data")
+    _check_digits(samples, "samples")
+    _check_digits(data, "data")
     flat_data = data.flatten(1).float()
     distances, indices = [], []
     for start in range(0, len(samples), batch_size):
@@ -123,7 +120,7 @@ def _sqrt_psd(matrix: np.ndarray) -> np.ndarray:
     return (vectors * np.sqrt(np.clip(values, 0, None))) @ vectors.T
 
 
-def gaussian_frechet_distance(mu1: np.ndarray, cov1: np.ndarray, mu2: np.ndarray, cov2: np.ndarray) -> float:
+def _gaussian_frechet_distance(mu1: np.ndarray, cov1: np.ndarray, mu2: np.ndarray, cov2: np.ndarray) -> float:
     """||mu1 - mu2||^2 + tr(cov1 + cov2 - 2 (cov1 cov2)^(1/2)), the squared Frechet (W2) distance of Gaussians.
 
     tr (cov1 cov2)^(1/2) is computed as tr (S cov2 S)^(1/2) with S = cov1^(1/2): a symmetric PSD matrix, so its
@@ -144,7 +141,7 @@ def feature_frechet_distance(f1: np.ndarray, f2: np.ndarray) -> float:
     for name, f in (("f1", f1), ("f2", f2)):
         if len(f) <= f.shape[1]:
             raise ValueError(f"{name} has {len(f)} rows; at least {f.shape[1] + 1} (features + 1) are needed here")
-    return gaussian_frechet_distance(f1.mean(0), np.cov(f1, rowvar=False), f2.mean(0), np.cov(f2, rowvar=False))
+    return _gaussian_frechet_distance(f1.mean(0), np.cov(f1, rowvar=False), f2.mean(0), np.cov(f2, rowvar=False))
 
 
 def frechet_distance(samples: torch.Tensor, reference: torch.Tensor) -> float:
@@ -153,8 +150,8 @@ def frechet_distance(samples: torch.Tensor, reference: torch.Tensor) -> float:
     Both need more images than the feature dimension (64); use 1,000 or more for numbers worth comparing (the
     estimate is biased upwards at small N: Chapter 5 plots how much).
     """
-    check_digit_images(samples, "samples", FEATURE_DIM + 1)
-    check_digit_images(reference, "reference", FEATURE_DIM + 1)
+    _check_digits(samples, "samples", min_count=FEATURE_DIM + 1)
+    _check_digits(reference, "reference", min_count=FEATURE_DIM + 1)
     return feature_frechet_distance(classifier_outputs(samples)[0], classifier_outputs(reference)[0])
 
 
@@ -311,8 +308,8 @@ def digit_report(samples: torch.Tensor, reference: torch.Tensor) -> dict[str, fl
     """Every digit measure at once: FD to ``reference``, classes present, KL to uniform, max/min class ratio,
     confidence and classifier score (keys "FD", "classes", "KL to uniform", "max/min", "confidence", "score").
     """
-    check_digit_images(samples, "samples", FEATURE_DIM + 1)
-    check_digit_images(reference, "reference", FEATURE_DIM + 1)
+    _check_digits(samples, "samples", min_count=FEATURE_DIM + 1)
+    _check_digits(reference, "reference", min_count=FEATURE_DIM + 1)
     features, probs = classifier_outputs(samples)  # one classifier pass over the samples serves every measure
     coverage = class_coverage(probs)
     return {

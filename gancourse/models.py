@@ -2,24 +2,37 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
 import torch
 from torch import nn
 
+from gancourse.objectives import call_network
+
+__all__ = [
+    "N_CLASSES", "KerasDCGANDiscriminator", "KerasDCGANGenerator", "LeanDCGANCritic", "LeanDCGANDiscriminator",
+    "LeanDCGANGenerator", "MLPDiscriminator", "MLPGenerator", "PackedDiscriminator", "as_condition", "dcgan_init_",
+    "generate", "keras_init_", "mlp", "one_hot_digits", "pack_samples",
+]
+
 
 def mlp(
-    in_dim: int, hidden: Sequence[int], out_dim: int, slope: float = 0.2, out_activation: nn.Module | None = None
+    in_dim: int, hidden: Sequence[int], out_dim: int, out_activation: nn.Module | None = None,
+    linear: Callable[[int, int], nn.Module] = nn.Linear,
 ) -> nn.Sequential:
-    """Linear -> LeakyReLU(slope) per hidden width, then a final Linear (and ``out_activation`` if given)."""
+    """Linear -> LeakyReLU(0.2) per hidden width, then a final Linear (and ``out_activation`` if given).
+
+    ``linear(in, out)`` builds each linear layer, in order: ``nn.Linear``, or M models' stacked layers
+    (``gancourse.stacked``). Without ``out_activation`` the last layer is ``[-1]`` and the body before it ``[:-1]``.
+    """
     if in_dim < 1 or out_dim < 1 or any(h < 1 for h in hidden):
         raise ValueError(f"layer widths must be positive, got in={in_dim}, hidden={list(hidden)}, out={out_dim}")
     layers: list[nn.Module] = []
     width = in_dim
     for h in hidden:
-        layers += [nn.Linear(width, h), nn.LeakyReLU(slope)]
+        layers += [linear(width, h), nn.LeakyReLU(0.2)]
         width = h
-    layers.append(nn.Linear(width, out_dim))
+    layers.append(linear(width, out_dim))
     if out_activation is not None:
         layers.append(out_activation)
     return nn.Sequential(*layers)
@@ -42,6 +55,11 @@ class MLPGenerator(nn.Module):
         return self.net(z).view(z.shape[0], *self.out_shape)
 
 
+def _check_samples(x: torch.Tensor, in_shape: tuple[int, ...]) -> None:
+    if tuple(x.shape[1:]) != in_shape:
+        raise ValueError(f"expected x of shape (B, {', '.join(map(str, in_shape))}), got {tuple(x.shape)}")
+
+
 class MLPDiscriminator(nn.Module):
     """x (B, *in_shape) -> logits (B,)."""
 
@@ -51,9 +69,16 @@ class MLPDiscriminator(nn.Module):
         self.net = mlp(int(torch.Size(self.in_shape).numel()), hidden, 1)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        if tuple(x.shape[1:]) != self.in_shape:
-            raise ValueError(f"expected x of shape (B, {', '.join(map(str, self.in_shape))}), got {tuple(x.shape)}")
+        _check_samples(x, self.in_shape)
         return self.net(x.flatten(1)).squeeze(1)
+
+
+def pack_samples(x: torch.Tensor, pack: int) -> torch.Tensor:
+    """PacGAN's input (Lin et al. 2018): samples (..., B, d) -> (..., B / pack, pack d), each row ``pack``
+    consecutive samples side by side."""
+    if x.shape[-2] % pack:
+        raise ValueError(f"batch size {x.shape[-2]} is not a multiple of pack = {pack}")
+    return x.reshape(*x.shape[:-2], x.shape[-2] // pack, pack * x.shape[-1])
 
 
 class PackedDiscriminator(nn.Module):
@@ -70,11 +95,8 @@ class PackedDiscriminator(nn.Module):
         self.net = mlp(pack * int(torch.Size(self.in_shape).numel()), hidden, 1)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        if tuple(x.shape[1:]) != self.in_shape:
-            raise ValueError(f"expected x of shape (B, {', '.join(map(str, self.in_shape))}), got {tuple(x.shape)}")
-        if x.shape[0] % self.pack:
-            raise ValueError(f"batch size {x.shape[0]} is not a multiple of pack = {self.pack}")
-        return self.net(x.reshape(x.shape[0] // self.pack, -1)).squeeze(1)
+        _check_samples(x, self.in_shape)
+        return self.net(pack_samples(x.flatten(1), self.pack)).squeeze(1)
 
 
 # --------------------------------------------------------------------------------------------- DCGAN
@@ -174,16 +196,21 @@ class KerasDCGANDiscriminator(nn.Module):
 N_CLASSES = 10  # digits
 
 
+def one_hot_digits(digits: torch.Tensor) -> torch.Tensor:
+    """Digits int64 in [0, 10), any shape S -> one-hot float (*S, 10): the class part of every condition."""
+    if digits.numel() and (digits.min() < 0 or digits.max() >= N_CLASSES):
+        raise ValueError(f"digits must lie in [0, {N_CLASSES}), got [{digits.min().item()}, {digits.max().item()}]")
+    return nn.functional.one_hot(digits, N_CLASSES).float()
+
+
 def as_condition(y: torch.Tensor, condition_dim: int) -> torch.Tensor:
-    """A network's condition input: labels (B,) int64 in [0, 10) -> one-hot float (B, 10); a float
+    """A network's condition input: digits (B,) int64 in [0, 10) -> one-hot float (B, 10); a float
     (B, condition_dim) condition (a one-hot digit, then any attributes) passes through."""
     if not y.is_floating_point():
         if y.ndim != 1 or condition_dim != N_CLASSES:
-            raise ValueError(f"integer labels must be (B,) for a {N_CLASSES}-class condition, got "
+            raise ValueError(f"integer conditions (digits) must be (B,) for a {N_CLASSES}-class condition, got "
                              f"{tuple(y.shape)} for condition_dim {condition_dim}")
-        if y.numel() and (y.min() < 0 or y.max() >= N_CLASSES):
-            raise ValueError(f"labels must lie in [0, {N_CLASSES}), got [{y.min().item()}, {y.max().item()}]")
-        return nn.functional.one_hot(y, N_CLASSES).float()
+        return one_hot_digits(y)
     if y.ndim != 2 or y.shape[1] != condition_dim:
         raise ValueError(f"a float condition must have shape (B, {condition_dim}), got {tuple(y.shape)}")
     return y
@@ -193,10 +220,10 @@ class LeanDCGANGenerator(nn.Module):
     """A smaller DCGAN generator (Radford et al. 2015 style): z (B, latent_dim) -> (B, 1, 28, 28) in [-1, 1].
 
     Linear -> (B, 2w, 7, 7) -> BN, ReLU -> ConvTranspose 4x4 s2 -> (B, w, 14, 14) -> BN, ReLU
-    -> ConvTranspose 4x4 s2 -> (B, 1, 28, 28) -> tanh. About a tenth of the Keras model's compute per step.
+    -> ConvTranspose 4x4 s2 -> (B, 1, 28, 28) -> tanh. About a tenth of the Keras model's compute per iteration.
 
     With ``condition_dim`` C > 0 it is conditional (Mirza & Osindero 2014), called ``G(z, y)``: the first layer
-    reads cat(z, y) for y (B, C) float or (B,) labels (see ``as_condition``). For a one-hot y that layer's
+    reads cat(z, y) for y (B, C) float or (B,) digits (see ``as_condition``). For a one-hot y that layer's
     columns for y are a learned class embedding added to the projection of z, so a separate ``nn.Embedding``
     before it would be a second linear map in a row and add nothing.
     """
@@ -246,11 +273,11 @@ class LeanDCGANDiscriminator(nn.Module):
 @torch.no_grad()
 def generate(generator: nn.Module, z: torch.Tensor, condition: torch.Tensor | None = None) -> torch.Tensor:
     """G(z) (or G(z, condition) for a conditional G) in eval mode (batch norm uses its running statistics),
-    without gradients; G's mode is restored."""
+    without gradients; G's mode is restored. The course's one way to run a network for its outputs."""
     was_training = generator.training
     generator.eval()
     try:
-        return generator(z) if condition is None else generator(z, condition)
+        return call_network(generator, z, condition)
     finally:
         generator.train(was_training)
 

@@ -8,7 +8,7 @@ the Wasserstein ones; any shape, averaged over the batch) and gives
 - ``g_loss(fake_scores)``: what G minimises;
 - ``penalty(discriminator, real, fake, condition=None)``: a regulariser added to D's loss, already weighted
   (``None`` when the objective has none);
-- ``after_d_step(discriminator)``: what happens to D's weights after its optimiser step (weight clipping).
+- ``after_d_step(discriminator)``: what happens to D's weights after each of its updates (weight clipping).
 
 A network is called ``net(x)``, or ``net(x, condition)`` when a condition (class labels, attributes) is given.
 The BCE formulas live in ``gancourse.losses``; the objectives here call them.
@@ -24,6 +24,9 @@ from torch import nn
 from torch.nn.modules.batchnorm import _BatchNorm
 
 from gancourse.losses import discriminator_loss, generator_loss_nonsaturating, generator_loss_saturating
+
+__all__ = ["Hinge", "Minimax", "NonSaturating", "Objective", "PenaltyOn", "Wasserstein", "WassersteinGP",
+           "call_network", "gradient_penalty"]
 
 
 def call_network(network: nn.Module, inputs: torch.Tensor, condition: torch.Tensor | None = None) -> torch.Tensor:
@@ -62,7 +65,7 @@ def gradient_penalty(
     return ((norms - 1) ** 2).mean()
 
 
-def r1_penalty(
+def _r1_penalty(
     discriminator: nn.Module, real: torch.Tensor, condition: torch.Tensor | None = None
 ) -> torch.Tensor:
     """E_x ||grad_x D(x)||^2 on real data only (Mescheder et al. 2018), without the gamma / 2 weight."""
@@ -71,7 +74,7 @@ def r1_penalty(
 
 @dataclass(frozen=True)
 class Objective:
-    """The interface (see the module docstring); no penalty and nothing after D's step by default."""
+    """The interface (see the module docstring); no penalty and nothing after D's update by default."""
 
     def d_loss(self, real_scores: torch.Tensor, fake_scores: torch.Tensor) -> torch.Tensor:
         raise NotImplementedError
@@ -100,7 +103,7 @@ class _R1:
     def penalty(self, discriminator, real, fake, condition=None):
         if self.r1_gamma == 0:
             return None
-        return self.r1_gamma / 2 * r1_penalty(discriminator, real, condition)
+        return self.r1_gamma / 2 * _r1_penalty(discriminator, real, condition)
 
 
 @dataclass(frozen=True)
@@ -167,8 +170,9 @@ class _Critic(Objective):
 
 @dataclass(frozen=True)
 class Wasserstein(_Critic):
-    """WGAN (Arjovsky et al. 2017): the critic's losses of ``_Critic``; after every critic step each weight is
-    clipped to [-clip, clip], a crude way to keep f Lipschitz (the paper: c = 0.01, RMSprop 5e-5, 5 critic steps)."""
+    """WGAN (Arjovsky et al. 2017): the critic's losses of ``_Critic``; after every critic update each weight is
+    clipped to [-clip, clip], a crude way to keep f Lipschitz (the paper: c = 0.01, RMSprop 5e-5, 5 critic updates
+    per generator update)."""
 
     clip: float = 0.01
 

@@ -20,10 +20,13 @@ from dataclasses import dataclass
 import torch
 
 from gancourse.attributes import attribute_ranks
+from gancourse.models import N_CLASSES, one_hot_digits
+
+__all__ = ["THICKNESS", "VOCABULARY", "PromptError", "Request", "condition", "parse_prompt", "tokenize"]
 
 DIGITS = {
     **{word: d for d, word in enumerate("zero one two three four five six seven eight nine".split())},
-    **{str(d): d for d in range(10)},
+    **{str(d): d for d in range(N_CLASSES)},
     **{char: d for d, char in enumerate("零一二三四五六七八九")},
     "〇": 0,
 }
@@ -60,7 +63,7 @@ class Request:
     slant: str | None = None
 
 
-def vocabulary_text() -> str:
+def _vocabulary_text() -> str:
     """The vocabulary grouped by role, one line per role."""
     lines = []
     for role in ("digit", "thickness", "slant", "filler"):
@@ -70,7 +73,7 @@ def vocabulary_text() -> str:
 
 
 def _fail(message: str) -> PromptError:
-    return PromptError(f"{message}\nThe words I know:\n{vocabulary_text()}")
+    return PromptError(f"{message}\nThe words I know:\n{_vocabulary_text()}")
 
 
 def tokenize(text: str) -> list[str]:
@@ -128,5 +131,5 @@ def condition(request: Request, training_attributes: torch.Tensor) -> torch.Tens
         slant_rank = attribute_ranks(upright, training_attributes)[0, 1].item()
     else:
         slant_rank = SLANT_RANK[request.slant]
-    one_hot = torch.nn.functional.one_hot(torch.tensor(request.digit), 10).float()
-    return torch.cat([one_hot, torch.tensor([THICKNESS_RANK[request.thickness], slant_rank])])
+    ranks = torch.tensor([THICKNESS_RANK[request.thickness], slant_rank])
+    return torch.cat([one_hot_digits(torch.tensor(request.digit)), ranks])

@@ -1,6 +1,6 @@
 """Many small GANs trained as one: M independent MLPs held as stacked weights, run with batched matmuls.
 
-A 2-D toy GAN costs microseconds of arithmetic per step and about a millisecond of Python; M runs (seeds,
+A 2-D toy GAN costs microseconds of arithmetic per iteration and about a millisecond of Python; M runs (seeds,
 datasets) as M separate models would pay the Python M times. Here layer l of model m has its own weight
 W[m] (in, out) and bias b[m], and one ``torch.baddbmm`` computes the layer for all M models.
 
@@ -12,20 +12,27 @@ scaled by 1 / M, to which Adam and RMSprop are invariant (up to their epsilon), 
 would alone.
 
 Also here, because the toy benchmarks need them per model:
-    ``StackedLinear(spectral=True)``  spectral normalisation (Miyato et al. 2018) with one power iteration per
-                                      training forward pass, the scheme of ``torch.nn.utils.parametrizations
-                                      .spectral_norm``, for each model's matrix separately;
-    ``MinibatchDiscrimination``       Salimans et al. (2016): kernels of L1 distances between samples of a batch.
+    ``StackedDiscriminator(spectral=True)``  spectral normalisation (Miyato et al. 2018) with one power
+                                             iteration per training forward pass, the scheme of
+                                             ``torch.nn.utils.parametrizations.spectral_norm``, for each model's
+                                             matrix separately;
+    ``MinibatchDiscrimination``              Salimans et al. (2016): kernels of L1 distances between samples of a
+                                             batch.
 """
 
 from __future__ import annotations
 
+import functools
 import math
 from collections.abc import Sequence
 
 import torch
 import torch.nn.functional as F
 from torch import nn
+
+from gancourse.models import mlp, pack_samples
+
+__all__ = ["MinibatchDiscrimination", "StackedDiscriminator", "StackedGenerator", "minibatch_similarity"]
 
 
 def minibatch_similarity(m: torch.Tensor) -> torch.Tensor:
@@ -42,25 +49,23 @@ def minibatch_similarity(m: torch.Tensor) -> torch.Tensor:
 class MinibatchDiscrimination(nn.Module):
     """Append to each sample's features how close it is to the other samples of its batch, per kernel.
 
-    features (B, A) -> (B, A + K), or with ``n_models``: (M, B, A) -> (M, B, A + K), one tensor T per model.
-    T (A, K * C) projects the features to K kernels of C numbers, initialised N(0, 0.05^2) as in the authors' code.
+    features (M, B, A) -> (M, B, A + K), one tensor T per model: T[m] (A, K * C) projects model m's features to
+    K kernels of C numbers, initialised N(0, 0.05^2) as in the authors' code.
     """
 
-    def __init__(self, in_features: int, n_kernels: int = 5, kernel_dim: int = 3, n_models: int | None = None):
+    def __init__(self, n_models: int, in_features: int, n_kernels: int = 5, kernel_dim: int = 3):
         super().__init__()
         self.n_kernels, self.kernel_dim = n_kernels, kernel_dim
-        shape = (in_features, n_kernels * kernel_dim) if n_models is None else (n_models, in_features,
-                                                                                n_kernels * kernel_dim)
-        self.T = nn.Parameter(torch.randn(shape) * 0.05)
+        self.T = nn.Parameter(torch.randn(n_models, in_features, n_kernels * kernel_dim) * 0.05)
 
     def forward(self, features: torch.Tensor) -> torch.Tensor:
-        if features.ndim != self.T.ndim:
-            raise ValueError(f"expected features with {self.T.ndim} dimensions, got {tuple(features.shape)}")
-        m = (features @ self.T).unflatten(-1, (self.n_kernels, self.kernel_dim))  # (..., B, K, C)
+        if features.ndim != 3:
+            raise ValueError(f"expected features (M, B, A), got {tuple(features.shape)}")
+        m = (features @ self.T).unflatten(-1, (self.n_kernels, self.kernel_dim))  # (M, B, K, C)
         return torch.cat([features, minibatch_similarity(m)], dim=-1)
 
 
-class StackedLinear(nn.Module):
+class _StackedLinear(nn.Module):
     """M independent linear layers: x (M, B, in) -> (M, B, out), initialised as ``nn.Linear`` is.
 
     ``spectral=True`` divides each model's weight by its largest singular value, estimated by one step of power
@@ -101,28 +106,6 @@ class StackedLinear(nn.Module):
         return torch.baddbmm(self.bias, x, self.effective_weight())
 
 
-class StackedMLP(nn.Module):
-    """M independent MLPs, Linear -> LeakyReLU(slope) per hidden width, then Linear: (M, B, in) -> (M, B, out)."""
-
-    def __init__(self, n_models: int, in_dim: int, hidden: Sequence[int], out_dim: int, slope: float = 0.2,
-                 spectral: bool = False) -> None:
-        super().__init__()
-        widths = [in_dim, *hidden]
-        self.hidden = nn.ModuleList(StackedLinear(n_models, a, b, spectral) for a, b in zip(widths, widths[1:],
-                                                                                             strict=False))
-        self.out = StackedLinear(n_models, widths[-1], out_dim, spectral)
-        self.slope = slope
-
-    def features(self, x: torch.Tensor) -> torch.Tensor:
-        """The last hidden layer's activations, (M, B, hidden[-1])."""
-        for layer in self.hidden:
-            x = F.leaky_relu(layer(x), self.slope)
-        return x
-
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
-        return self.out(self.features(x))
-
-
 def _unstack(x: torch.Tensor, n_models: int, dim: int) -> torch.Tensor:
     """(M * B, dim) -> (M, B, dim), with one clear error for a batch that does not split into M models."""
     if x.ndim != 2 or x.shape[1] != dim or x.shape[0] % n_models:
@@ -136,7 +119,7 @@ class StackedGenerator(nn.Module):
     def __init__(self, n_models: int, latent_dim: int, out_dim: int = 2, hidden: Sequence[int] = (128, 128)):
         super().__init__()
         self.n_models, self.latent_dim, self.out_dim = n_models, latent_dim, out_dim
-        self.net = StackedMLP(n_models, latent_dim, hidden, out_dim)
+        self.net = mlp(latent_dim, hidden, out_dim, linear=functools.partial(_StackedLinear, n_models))
 
     def forward(self, z: torch.Tensor) -> torch.Tensor:
         return self.net(_unstack(z, self.n_models, self.latent_dim)).reshape(-1, self.out_dim)
@@ -157,17 +140,18 @@ class StackedDiscriminator(nn.Module):
         if pack < 1:
             raise ValueError(f"pack must be >= 1, got {pack}")
         self.n_models, self.in_dim, self.pack = n_models, in_dim, pack
-        self.net = StackedMLP(n_models, pack * in_dim, hidden, 1, spectral=spectral)
+        linear = functools.partial(_StackedLinear, n_models, spectral=spectral)
+        self.net = mlp(pack * in_dim, hidden, 1, linear=linear)
         self.minibatch = None
         if minibatch_kernels:
-            self.minibatch = MinibatchDiscrimination(hidden[-1], minibatch_kernels, kernel_dim, n_models)
-            self.net.out = StackedLinear(n_models, hidden[-1] + minibatch_kernels, 1, spectral)
+            self.minibatch = MinibatchDiscrimination(n_models, hidden[-1], minibatch_kernels, kernel_dim)
+            self.net[-1] = linear(hidden[-1] + minibatch_kernels, 1)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        x = _unstack(x, self.n_models, self.in_dim)  # (M, B, d)
-        if x.shape[1] % self.pack:
-            raise ValueError(f"batch per model {x.shape[1]} is not a multiple of pack = {self.pack}")
-        h = self.net.features(x.reshape(self.n_models, -1, self.pack * self.in_dim))  # (M, B / pack, H)
+        h = pack_samples(_unstack(x, self.n_models, self.in_dim), self.pack)  # (M, B / pack, pack d)
+        *body, out = self.net  # not self.net[:-1], which builds a new nn.Sequential on every call
+        for layer in body:
+            h = layer(h)  # (M, B / pack, H) after the last hidden layer
         if self.minibatch is not None:
             h = self.minibatch(h)
-        return self.net.out(h).reshape(-1)
+        return out(h).reshape(-1)

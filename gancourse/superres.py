@@ -11,7 +11,7 @@ Images are float tensors (N, 1, H, W) in [-1, 1], as everywhere in the course.
                         convolutions (``nn.PixelShuffle``, Shi et al. 2016), as SRGAN's generator does (Ledig
                         et al. 2017);
     ``FeatureContent``  the "perceptual" content loss on the frozen digit classifier's feature maps;
-    ``pixel_step``, ``srgan_step``  one optimiser step of each training (the chapter writes them out first);
+    ``pixel_step``, ``srgan_step``  one iteration (one batch) of each training (the chapter writes them out first);
     ``psnr``, ``ssim``  per-image PSNR (``data_range=2``, the span of [-1, 1]) and SSIM (on the images mapped
                         to [0, 1], ``data_range=1``) from torchmetrics.
 """
@@ -29,19 +29,19 @@ from torchmetrics.functional.image import peak_signal_noise_ratio, structural_si
 from tqdm.auto import tqdm
 
 from gancourse.classifier import load_classifier
+from gancourse.images import check_images
 from gancourse.losses import discriminator_loss, generator_loss_nonsaturating
 from gancourse.metrics import classifier_outputs, frechet_distance
-from gancourse.models import LeanDCGANDiscriminator
+from gancourse.models import LeanDCGANDiscriminator, generate
 from gancourse.runtime import seed_offset
 from gancourse.train import frozen
 
+__all__ = [
+    "FeatureContent", "SRNet", "SRSetting", "downsample", "finetune_srgan", "pixel_step", "psnr", "sr_report",
+    "srgan_step", "ssim", "super_resolve", "train_pixel", "upsample",
+]
+
 DATA_RANGE = 2.0  # images live in [-1, 1]: max - min = 2, the range PSNR and SSIM must be told
-
-
-def _check_images(images: torch.Tensor, name: str = "images") -> None:
-    if not isinstance(images, torch.Tensor) or not images.is_floating_point() or images.ndim != 4:
-        shape = tuple(images.shape) if isinstance(images, torch.Tensor) else type(images).__name__
-        raise ValueError(f"{name} must be a float tensor (N, C, H, W), got {shape}")
 
 
 def downsample(images: torch.Tensor, factor: int = 4) -> torch.Tensor:
@@ -49,7 +49,7 @@ def downsample(images: torch.Tensor, factor: int = 4) -> torch.Tensor:
 
     H and W must be multiples of ``factor``; the values stay in the input's range (means of pixels).
     """
-    _check_images(images)
+    check_images(images)
     if factor < 1 or images.shape[-1] % factor or images.shape[-2] % factor:
         raise ValueError(f"image size {tuple(images.shape[-2:])} is not a multiple of factor {factor}")
     return F.interpolate(images, scale_factor=1 / factor, mode="area")
@@ -61,14 +61,14 @@ def upsample(images: torch.Tensor, factor: int = 4, mode: str = "bicubic") -> to
     Bicubic weights are negative at distance 1-2 pixels, so at a sharp edge it overshoots the input's range;
     the clamp keeps outputs valid images (it can only bring them closer to any target in [-1, 1]).
     """
-    _check_images(images)
+    check_images(images)
     if mode not in ("nearest", "bicubic"):
         raise ValueError(f"mode must be 'nearest' or 'bicubic', got {mode!r}")
     kwargs = {"align_corners": False} if mode == "bicubic" else {}
     return F.interpolate(images, scale_factor=factor, mode=mode, **kwargs).clamp(-1, 1)
 
 
-class ResidualBlock(nn.Module):
+class _ResidualBlock(nn.Module):
     """x + conv(prelu(conv(x))): two 3x3 convolutions and a PReLU (a ReLU with a learned slope for negative
     inputs) at constant shape (B, C, h, w)."""
 
@@ -99,15 +99,15 @@ class SRNet(nn.Module):
 
     def __init__(self, factor: int = 4, channels: int = 32, blocks: int = 2) -> None:
         super().__init__()
-        if factor not in (2, 4, 8):
-            raise ValueError(f"factor must be 2, 4 or 8, got {factor}")
+        if factor not in (2, 4):
+            raise ValueError(f"factor must be 2 or 4, got {factor}")
         self.factor = factor
         stages = []
         for _ in range(factor.bit_length() - 1):  # log2(factor) stages of x2
             stages += [nn.Conv2d(channels, 4 * channels, 3, padding=1), nn.PixelShuffle(2), nn.PReLU()]
         self.net = nn.Sequential(
             nn.Conv2d(1, channels, 3, padding=1), nn.PReLU(),  # (B, C, h, w)
-            *[ResidualBlock(channels) for _ in range(blocks)],  # (B, C, h, w)
+            *[_ResidualBlock(channels) for _ in range(blocks)],  # (B, C, h, w)
             *stages,  # (B, C, factor h, factor w)
             nn.Conv2d(channels, 1, 3, padding=1),  # (B, 1, factor h, factor w): the correction
         )
@@ -137,7 +137,8 @@ class FeatureContent(nn.Module):
 
 
 def pixel_step(net: SRNet, optimiser: torch.optim.Optimizer, hr: torch.Tensor) -> float:
-    """One step of the pixel loss mean((G(down(hr)) - hr)^2) on a batch ``hr`` (B, 1, H, W); returns the loss."""
+    """One iteration of the pixel loss mean((G(down(hr)) - hr)^2): one update of ``net`` on a batch ``hr``
+    (B, 1, H, W); returns the loss."""
     sr = net(downsample(hr, net.factor))
     loss = F.mse_loss(sr, hr)
     optimiser.zero_grad(set_to_none=True)
@@ -155,7 +156,7 @@ def srgan_step(
     content: Callable[[torch.Tensor, torch.Tensor], torch.Tensor],
     adv_weight: float,
 ) -> dict[str, float]:
-    """One SRGAN step on a batch ``hr``: a discriminator step, then a generator step on
+    """One SRGAN iteration on a batch ``hr``: a discriminator update, then a generator update on
     content(sr, hr) + adv_weight * (-log D(sr)). Returns the three losses as floats."""
     sr = generator(downsample(hr, generator.factor))
     d_loss = discriminator_loss(discriminator(hr), discriminator(sr.detach()))
@@ -172,20 +173,14 @@ def srgan_step(
     return {"D": d_loss.item(), "content": content_loss.item(), "adversarial": adversarial.item()}
 
 
-@torch.no_grad()
 def super_resolve(net: SRNet, low: torch.Tensor, batch_size: int = 500) -> torch.Tensor:
-    """net(low) in eval mode, in batches, without gradients; the network's mode is restored."""
-    was_training = net.training
-    net.eval()
-    try:
-        return torch.cat([net(low[i : i + batch_size]) for i in range(0, len(low), batch_size)])
-    finally:
-        net.train(was_training)
+    """net(low) in batches, each by ``generate``: in eval mode, without gradients, the network's mode restored."""
+    return torch.cat([generate(net, low[i : i + batch_size]) for i in range(0, len(low), batch_size)])
 
 
 def _check_pair(pred: torch.Tensor, target: torch.Tensor) -> None:
-    _check_images(pred, "pred")
-    _check_images(target, "target")
+    check_images(pred, "pred")
+    check_images(target, "target")
     if pred.shape != target.shape:
         raise ValueError(f"pred {tuple(pred.shape)} and target {tuple(target.shape)} differ in shape")
 
@@ -240,10 +235,10 @@ class SRSetting:
     gan_weight: float = 1e-2  # the sweep's point the chapter calls "the GAN"
 
 
-def random_batches(images: torch.Tensor, steps: int, batch_size: int, seed: int) -> Iterator[torch.Tensor]:
-    """``steps`` batches of ``batch_size`` images drawn uniformly with replacement, from their own generator."""
+def _random_batches(images: torch.Tensor, count: int, batch_size: int, seed: int) -> Iterator[torch.Tensor]:
+    """``count`` batches of ``batch_size`` images drawn uniformly with replacement, from their own generator."""
     generator = torch.Generator().manual_seed(seed)
-    for _ in range(steps):
+    for _ in range(count):
         yield images[torch.randint(len(images), (batch_size,), generator=generator).to(images.device)]
 
 
@@ -256,13 +251,13 @@ def train_pixel(images: torch.Tensor, setting: SRSetting, seed: int, desc: str =
     torch.manual_seed(seed)
     net = SRNet(setting.factor).to(images.device)
     optimiser = torch.optim.Adam(net.parameters(), lr=setting.pixel_lr)
-    batches = random_batches(images, setting.pixel_steps, setting.batch_size, seed)
+    batches = _random_batches(images, setting.pixel_steps, setting.batch_size, seed)
     for hr in tqdm(batches, total=setting.pixel_steps, desc=desc, leave=False):
         pixel_step(net, optimiser, hr)
     return net
 
 
-def content_loss(setting: SRSetting, device: torch.device | str = "cpu") -> Callable:
+def _content_loss(setting: SRSetting, device: torch.device | str = "cpu") -> Callable:
     """``FeatureContent(setting.content_layers)``, or the pixel MSE when ``content_layers`` is 0."""
     return FeatureContent(setting.content_layers, device) if setting.content_layers else F.mse_loss
 
@@ -277,8 +272,8 @@ def finetune_srgan(
     discriminator = LeanDCGANDiscriminator().to(images.device)
     opt_g = torch.optim.Adam(generator.parameters(), lr=setting.g_lr, betas=(0.5, 0.999))
     opt_d = torch.optim.Adam(discriminator.parameters(), lr=setting.d_lr, betas=(0.5, 0.999))
-    content = content_loss(setting, images.device)
-    batches = random_batches(images, setting.finetune_steps, setting.batch_size, seed + 1)
+    content = _content_loss(setting, images.device)
+    batches = _random_batches(images, setting.finetune_steps, setting.batch_size, seed + 1)
     for hr in tqdm(batches, total=setting.finetune_steps, desc=desc, leave=False):
         srgan_step(generator, discriminator, opt_g, opt_d, hr, content, adv_weight)
     return generator

@@ -11,13 +11,19 @@ import torch
 from matplotlib.animation import FuncAnimation
 from torchvision.utils import make_grid
 
+from gancourse.images import check_images
+
+__all__ = [
+    "BLACK", "BLUE", "GREEN", "ORANGE", "PURPLE", "VERMILLION", "animate_grids", "image_grid", "plot_curves",
+    "plot_figure1_panel", "show_grid",
+]
+
 BLACK, BLUE, GREEN, ORANGE, VERMILLION, PURPLE = "#000000", "#0072B2", "#009E73", "#E69F00", "#D55E00", "#CC79A7"
 
 
 def image_grid(images: torch.Tensor, nrow: int = 8) -> np.ndarray:
     """Images (N, C, H, W) in [-1, 1] -> one (H', W', C) array in [0, 1] tiled ``nrow`` per row."""
-    if images.ndim != 4:
-        raise ValueError(f"expected images of shape (N, C, H, W), got {tuple(images.shape)}")
+    check_images(images)
     grid = make_grid(images.detach().cpu().float(), nrow=nrow, normalize=True, value_range=(-1, 1), pad_value=1)
     return grid.permute(1, 2, 0).numpy()
 

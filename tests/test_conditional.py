@@ -4,8 +4,8 @@ import torch
 from gancourse.conditional import (
     ConcatDiscriminator,
     ProjectionDiscriminator,
+    _recognised,
     conditions_per_class,
-    recognised,
     style_conditions,
 )
 from gancourse.models import LeanDCGANDiscriminator, LeanDCGANGenerator, as_condition, generate
@@ -54,7 +54,7 @@ def test_bad_conditions_are_named():
         as_condition(torch.zeros(3, 10), 12)
     with pytest.raises(ValueError, match=r"\[0, 10\)"):
         as_condition(torch.tensor([3, 10]), 10)
-    with pytest.raises(ValueError, match="integer labels"):
+    with pytest.raises(ValueError, match="integer conditions"):
         as_condition(torch.tensor([3, 1]), 12)
     with pytest.raises(ValueError, match="takes a condition"):
         LeanDCGANGenerator(8, condition_dim=10)(torch.randn(2, 8))
@@ -94,9 +94,9 @@ def test_conditions_per_class_and_recognised():
         conditions_per_class(labels, labels, per_class=31)
     probabilities = torch.nn.functional.one_hot(torch.tensor([0, 0, 1, 2, 2, 3, 4, 5, 6, 7, 8, 9]), 10).float()
     asked = torch.tensor([0, 1, 1, 2, 2, 3, 4, 5, 6, 7, 8, 9])
-    assert recognised(probabilities, asked).tolist() == [1.0, 0.5] + [1.0] * 8
+    assert _recognised(probabilities, asked).tolist() == [1.0, 0.5] + [1.0] * 8
     with pytest.raises(ValueError, match="at least once"):
-        recognised(probabilities[:3], asked[:3])
+        _recognised(probabilities[:3], asked[:3])
 
 
 def test_style_conditions_are_the_digit_then_ranks_among_the_training_digits():

@@ -5,7 +5,7 @@ import math
 import pytest
 import torch
 
-from gancourse.dirac import DiracGAN, gan_f, simulate
+from gancourse.dirac import DiracGAN, _gan_f, simulate
 
 F1, F2 = 0.5, -0.25  # f'(0) and f''(0) for the GAN's f(t) = -log(1 + e^-t)
 
@@ -17,7 +17,7 @@ def eigenvalues(game: DiracGAN) -> torch.Tensor:
 
 def test_gan_f_derivatives_at_zero():
     t = torch.zeros((), dtype=torch.float64, requires_grad=True)
-    (first,) = torch.autograd.grad(gan_f(t), t, create_graph=True)
+    (first,) = torch.autograd.grad(_gan_f(t), t, create_graph=True)
     (second,) = torch.autograd.grad(first, t)
     assert first.item() == pytest.approx(F1) and second.item() == pytest.approx(F2)
 

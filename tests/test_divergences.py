@@ -6,7 +6,7 @@ from scipy.stats import wasserstein_distance
 
 from gancourse.data import GaussianMixture1D
 from gancourse.divergences import (
-    check_density,
+    _check_density,
     density_from_samples,
     js_divergence,
     kl_divergence,
@@ -67,13 +67,13 @@ def test_wasserstein_against_scipy_and_closed_form():
 
 def test_bad_densities_are_rejected():
     with pytest.raises(ValueError, match="integrates to"):
-        check_density(2 * gauss(0, 1), X)
+        _check_density(2 * gauss(0, 1), X)
     with pytest.raises(ValueError, match="negative"):
-        check_density(gauss(0, 1) - 0.01, X)
+        _check_density(gauss(0, 1) - 0.01, X)
     with pytest.raises(ValueError, match="shape"):
         js_divergence(gauss(0, 1)[:-1], gauss(0, 1), X)
     with pytest.raises(ValueError, match="increasing"):
-        check_density(gauss(0, 1), X[::-1])
+        _check_density(gauss(0, 1), X[::-1])
     with pytest.raises(ValueError, match=r"\[0, 1\]"):
         value_function(np.full_like(X, 1.5), gauss(0, 1), gauss(0, 1), X)
 

@@ -52,6 +52,7 @@ from gancourse.classifier import (  # noqa: E402
 from gancourse.metrics import (  # noqa: E402
     DCGAN_MNIST_BAR,
     QualityBar,
+    _gaussian_frechet_distance,
     class_coverage,
     classifier_outputs,
     classifier_score,
@@ -59,8 +60,8 @@ from gancourse.metrics import (  # noqa: E402
     digit_report,
     feature_frechet_distance,
     frechet_distance,
-    gaussian_frechet_distance,
     kid,
+    nearest_neighbours,
     polynomial_mmd2,
     precision_recall,
 )
@@ -83,14 +84,14 @@ def test_held_out_accuracy_at_least_97_percent(split):
 def test_gaussian_frechet_closed_form_and_scipy_reference():
     a, b = np.array([1.0, 4.0, 9.0]), np.array([4.0, 1.0, 1.0])
     closed = 3.0 + np.sum((np.sqrt(a) - np.sqrt(b)) ** 2)  # diagonal covariances, mean gap sqrt(3)
-    assert gaussian_frechet_distance(np.zeros(3), np.diag(a), np.ones(3), np.diag(b)) == pytest.approx(closed)
+    assert _gaussian_frechet_distance(np.zeros(3), np.diag(a), np.ones(3), np.diag(b)) == pytest.approx(closed)
     rng = np.random.default_rng(0)
     x, y = rng.normal(size=(5, 5)), rng.normal(size=(5, 5))
     c1, c2 = x @ x.T + 0.1 * np.eye(5), y @ y.T
     mu1, mu2 = rng.normal(size=5), rng.normal(size=5)
     reference = np.sum((mu1 - mu2) ** 2) + np.trace(c1 + c2 - 2 * sqrtm(c1 @ c2).real)
-    assert gaussian_frechet_distance(mu1, c1, mu2, c2) == pytest.approx(reference, rel=1e-6)
-    assert gaussian_frechet_distance(mu1, c1, mu1, c1) == pytest.approx(0.0, abs=1e-9)
+    assert _gaussian_frechet_distance(mu1, c1, mu2, c2) == pytest.approx(reference, rel=1e-6)
+    assert _gaussian_frechet_distance(mu1, c1, mu1, c1) == pytest.approx(0.0, abs=1e-9)
 
 
 def test_baselines_are_ordered(split):
@@ -149,8 +150,6 @@ def test_bad_digit_input(split):
 
 
 def test_nearest_neighbours_finds_copies_and_their_index():
-    from gancourse.metrics import nearest_neighbours
-
     data = torch.rand(50, 1, 28, 28, generator=torch.Generator().manual_seed(0)) * 2 - 1
     queries = data[[3, 17, 41]]
     distance, index = nearest_neighbours(queries, data, batch_size=2)

@@ -2,7 +2,19 @@ import numpy as np
 import pytest
 import torch
 
-from gancourse.models import MLPDiscriminator, MLPGenerator, mlp
+from gancourse.models import (
+    KerasDCGANDiscriminator,
+    KerasDCGANGenerator,
+    LeanDCGANCritic,
+    LeanDCGANDiscriminator,
+    LeanDCGANGenerator,
+    MLPDiscriminator,
+    MLPGenerator,
+    PackedDiscriminator,
+    dcgan_init_,
+    generate,
+    mlp,
+)
 
 
 def test_shapes_and_ranges():
@@ -31,8 +43,6 @@ def test_parameter_count():
 
 
 def test_packed_discriminator_sees_samples_together():
-    from gancourse.models import PackedDiscriminator
-
     d = PackedDiscriminator((2,), pack=2, hidden=(8,))
     x = torch.randn(6, 2)
     assert d(x).shape == (3,)
@@ -51,8 +61,6 @@ def keras_param_count(module: torch.nn.Module) -> int:
 
 
 def test_keras_dcgan_matches_keras_layer_arithmetic():
-    from gancourse.models import KerasDCGANDiscriminator, KerasDCGANGenerator
-
     def conv(k, c_in, c_out):
         return k * k * c_in * c_out + c_out
 
@@ -76,8 +84,6 @@ def test_keras_dcgan_matches_keras_layer_arithmetic():
 
 
 def test_lean_dcgan_shapes_and_init():
-    from gancourse.models import LeanDCGANDiscriminator, LeanDCGANGenerator, dcgan_init_
-
     g, d = dcgan_init_(LeanDCGANGenerator(latent_dim=64)), dcgan_init_(LeanDCGANDiscriminator())
     images = g(torch.randn(5, 64))
     assert images.shape == (5, 1, 28, 28) and images.abs().max() <= 1
@@ -87,8 +93,6 @@ def test_lean_dcgan_shapes_and_init():
 
 
 def test_generate_uses_running_statistics_and_restores_the_mode():
-    from gancourse.models import LeanDCGANGenerator, generate
-
     g = LeanDCGANGenerator(latent_dim=8, width=4)
     z = torch.randn(6, 8)
     for mode in (True, False):
@@ -119,8 +123,6 @@ def keras_same_conv2d(x: np.ndarray, weight: np.ndarray, bias: np.ndarray, strid
 def test_keras_discriminator_convolutions_pad_as_keras_does(index, size, stride):
     """Each convolution of the port, with the padding layer before it, equals Keras' "same" on its input size
     (28, 14, 8 after the source's ZeroPadding2D, and 4)."""
-    from gancourse.models import KerasDCGANDiscriminator
-
     layers = list(KerasDCGANDiscriminator().net)
     start = [i for i, m in enumerate(layers) if isinstance(m, torch.nn.Conv2d)][index]
     conv = layers[start].double()
@@ -139,8 +141,6 @@ def test_keras_discriminator_convolutions_pad_as_keras_does(index, size, stride)
 
 
 def test_keras_models_start_from_glorot_uniform():
-    from gancourse.models import KerasDCGANDiscriminator, KerasDCGANGenerator
-
     for model in (KerasDCGANGenerator(), KerasDCGANDiscriminator()):
         for m in model.modules():
             if isinstance(m, torch.nn.Conv2d | torch.nn.Linear):
@@ -151,8 +151,6 @@ def test_keras_models_start_from_glorot_uniform():
 
 
 def test_lean_dcgan_critic_spectral_layers_have_unit_norm():
-    from gancourse.models import LeanDCGANCritic
-
     torch.manual_seed(0)
     critic = LeanDCGANCritic(spectral=True)
     assert not any(isinstance(m, torch.nn.BatchNorm2d) for m in critic.modules())

@@ -11,8 +11,8 @@ from gancourse.objectives import (
     NonSaturating,
     Wasserstein,
     WassersteinGP,
+    _r1_penalty,
     gradient_penalty,
-    r1_penalty,
 )
 
 OBJECTIVES = [NonSaturating(), NonSaturating(real_label=0.9, r1_gamma=1.0), Minimax(), Hinge(), Hinge(r1_gamma=2.0),
@@ -86,9 +86,9 @@ def test_gradient_penalty_refuses_batch_norm_and_mismatched_shapes():
 
 def test_r1_on_a_linear_discriminator_is_the_squared_norm_of_w():
     D = Linear((1, 28, 28))
-    assert r1_penalty(D, torch.randn(10, 1, 28, 28)).item() == pytest.approx(D.w.pow(2).sum().item(), rel=1e-5)
+    assert _r1_penalty(D, torch.randn(10, 1, 28, 28)).item() == pytest.approx(D.w.pow(2).sum().item(), rel=1e-5)
     D.zero_grad()
-    r1_penalty(D, torch.randn(3, 1, 28, 28)).backward()
+    _r1_penalty(D, torch.randn(3, 1, 28, 28)).backward()
     assert torch.allclose(D.w.grad, 2 * D.w.detach())
 
 
@@ -103,7 +103,7 @@ def test_conditional_penalties_pass_the_condition():
 
     D, y = Conditional(), torch.tensor([1.0, 2.0])
     x = torch.randn(2, 2)
-    assert r1_penalty(D, x, y).item() == pytest.approx((25 * (1 + 4)) / 2)
+    assert _r1_penalty(D, x, y).item() == pytest.approx((25 * (1 + 4)) / 2)
     assert gradient_penalty(D, x, x.flip(0), y).item() == pytest.approx(((5 - 1) ** 2 + (10 - 1) ** 2) / 2)
 
 

@@ -3,7 +3,7 @@ import os
 import pytest
 import torch
 
-from gancourse.runtime import pick_device, seed_everything, setup
+from gancourse.runtime import make_deterministic, pick_device, seed_everything, setup
 
 
 def test_pick_device_prefers_what_exists():
@@ -38,34 +38,6 @@ def test_setup_prints_and_returns_device(capsys):
         seed_everything(-1)
 
 
-def test_machine_info_names_the_software_and_device():
-    import platform
-
-    from gancourse.runtime import machine_info
-
-    info = machine_info("cpu")
-    assert info["device"] == "cpu" and info["torch"] == torch.__version__
-    assert info["python"] == platform.python_version() and info["torch_threads"] == torch.get_num_threads()
-
-
-def test_fast_bfloat16_answers_for_each_device_type(monkeypatch):
-    from gancourse.runtime import cpu_model, fast_bfloat16
-
-    assert fast_bfloat16("meta") is False
-    if not torch.cuda.is_available():
-        assert fast_bfloat16("cuda") is False
-    # the CPU's answer is oneDNN's, through a private op: its answer as a bool, and False where torch lacks the op
-    monkeypatch.setattr(torch.ops.mkldnn, "_is_mkldnn_bf16_supported", lambda: 1, raising=False)
-    assert fast_bfloat16("cpu") is True
-
-    def no_such_op():
-        raise RuntimeError("no such operator")
-
-    monkeypatch.setattr(torch.ops.mkldnn, "_is_mkldnn_bf16_supported", no_such_op, raising=False)
-    assert fast_bfloat16("cpu") is False
-    assert cpu_model()
-
-
 def test_seed_offset_shifts_every_seed(monkeypatch, capsys):
     seed_everything(5)
     five = torch.randn(3)
@@ -95,8 +67,6 @@ def short_run(device: str) -> torch.Tensor:
 
 
 def test_deterministic_setup_sets_what_cuda_needs_and_can_be_undone(monkeypatch, capsys):
-    from gancourse.runtime import make_deterministic
-
     monkeypatch.delenv("CUBLAS_WORKSPACE_CONFIG", raising=False)
     try:
         setup(seed=0, device="cpu", deterministic=True)

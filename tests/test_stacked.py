@@ -1,35 +1,40 @@
 """Stacked toy GANs against one ``nn.Linear`` model at a time, PyTorch's spectral_norm and hand formulas."""
 
+import functools
+
 import pytest
 import torch
 from torch import nn
 
-from gancourse.objectives import gradient_penalty, r1_penalty
+from gancourse.models import mlp
+from gancourse.objectives import _r1_penalty, gradient_penalty
 from gancourse.stacked import (
     MinibatchDiscrimination,
     StackedDiscriminator,
     StackedGenerator,
-    StackedLinear,
-    StackedMLP,
+    _StackedLinear,
     minibatch_similarity,
 )
 
 
-def single_model(stack: StackedMLP, m: int) -> nn.Sequential:
-    """Model m of a (non-spectral) stack as an ordinary nn.Sequential with copied weights."""
+def single_model(stack: nn.Sequential, m: int) -> nn.Sequential:
+    """Model m of a (non-spectral) stacked MLP as an ordinary nn.Sequential with copied weights."""
     layers: list[nn.Module] = []
-    for layer in [*stack.hidden, stack.out]:
-        linear = nn.Linear(*layer.weight.shape[1:])
-        with torch.no_grad():
-            linear.weight.copy_(layer.weight[m].T)
-            linear.bias.copy_(layer.bias[m, 0])
-        layers += [linear, nn.LeakyReLU(stack.slope)]
-    return nn.Sequential(*layers[:-1])
+    for layer in stack:
+        if isinstance(layer, _StackedLinear):
+            linear = nn.Linear(*layer.weight.shape[1:])
+            with torch.no_grad():
+                linear.weight.copy_(layer.weight[m].T)
+                linear.bias.copy_(layer.bias[m, 0])
+            layers.append(linear)
+        else:
+            layers.append(layer)
+    return nn.Sequential(*layers)
 
 
 def test_stacked_mlp_is_m_independent_mlps():
     torch.manual_seed(0)
-    stack = StackedMLP(3, 2, (16, 8), 1)
+    stack = mlp(2, (16, 8), 1, linear=functools.partial(_StackedLinear, 3))
     x = torch.randn(3, 10, 2)
     out = stack(x)
     for m in range(3):
@@ -50,8 +55,8 @@ def test_models_do_not_mix_rows_and_input_gradients_are_per_model():
         assert torch.allclose(scores[m * 6 : (m + 1) * 6], own, atol=1e-6)
         assert torch.allclose(grad[m * 6 : (m + 1) * 6], own_grad, atol=1e-6)
     # so R1 on the stack is the mean of the models' own R1, as the objectives compute it
-    per_model = [r1_penalty(single_model(D.net, m), x[m * 6 : (m + 1) * 6].detach()) for m in range(2)]
-    assert r1_penalty(D, x.detach()).item() == pytest.approx(sum(per_model).item() / 2, rel=1e-5)
+    per_model = [_r1_penalty(single_model(D.net, m), x[m * 6 : (m + 1) * 6].detach()) for m in range(2)]
+    assert _r1_penalty(D, x.detach()).item() == pytest.approx(sum(per_model).item() / 2, rel=1e-5)
     assert gradient_penalty(D, x.detach(), torch.randn(12, 2)).ndim == 0
 
 
@@ -69,12 +74,12 @@ def test_adam_trains_each_model_as_if_alone():
         opt_alone.zero_grad()
         alone(z[:5]).pow(2).mean().backward()
         opt_alone.step()
-    assert torch.allclose(G.net.out.weight[0].T, alone[-1].weight, atol=1e-5)
+    assert torch.allclose(G.net[-1].weight[0].T, alone[-1].weight, atol=1e-5)
 
 
 def test_spectral_normalisation_matches_pytorch():
     torch.manual_seed(3)
-    layer = StackedLinear(4, 12, 7, spectral=True)
+    layer = _StackedLinear(4, 12, 7, spectral=True)
     x = torch.randn(4, 5, 12)
     for _ in range(30):  # training forward passes refine the power iteration
         layer(x)
@@ -106,11 +111,9 @@ def test_minibatch_similarity_closed_forms():
 
 
 def test_minibatch_discrimination_layer_shapes():
-    layer = MinibatchDiscrimination(10, n_kernels=5, kernel_dim=3)
-    assert layer(torch.randn(8, 10)).shape == (8, 15)
-    stacked = MinibatchDiscrimination(10, n_kernels=5, kernel_dim=3, n_models=2)
+    stacked = MinibatchDiscrimination(2, 10, n_kernels=5, kernel_dim=3)
     assert stacked(torch.randn(2, 8, 10)).shape == (2, 8, 15)
-    with pytest.raises(ValueError, match="dimensions"):
+    with pytest.raises(ValueError, match=r"\(M, B, A\)"):
         stacked(torch.randn(8, 10))
 
 

@@ -6,7 +6,7 @@ import numpy as np  # noqa: E402
 import pytest  # noqa: E402
 import torch  # noqa: E402
 
-from gancourse.viz import image_grid, plot_curves, plot_figure1_panel, show_grid  # noqa: E402
+from gancourse.viz import animate_grids, image_grid, plot_curves, plot_figure1_panel, show_grid  # noqa: E402
 
 
 def test_image_grid_maps_minus_one_one_to_unit_range():
@@ -30,8 +30,6 @@ def test_figure1_panel_draws_three_curves_and_mapping():
 
 
 def test_animate_grids_has_one_frame_per_snapshot_in_step_order():
-    from gancourse.viz import animate_grids
-
     snapshots = {50: torch.ones(4, 1, 6, 6), 1: -torch.ones(4, 1, 6, 6)}
     animation = animate_grids(snapshots, nrow=2)
     frames = []
