@@ -19,11 +19,6 @@ SMALL = ["--model", "mlp", "--data", "sample", "--batch-size", "8", "--eval-samp
          "--checkpoint-every", "2", "--log-every", "1"]
 
 
-@pytest.fixture(autouse=True)
-def offline(monkeypatch):
-    monkeypatch.setenv("GANCOURSE_OFFLINE", "1")
-
-
 def weights(state: dict) -> list[torch.Tensor]:
     return [*state["generator"].values(), *state["discriminator"].values()]
 

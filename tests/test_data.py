@@ -166,8 +166,7 @@ def _shared_images(a: torch.Tensor, b: torch.Tensor) -> int:
     return sum(image.numpy().tobytes() in seen for image in a)
 
 
-def test_offline_reference_digits_are_never_training_digits(tmp_path, monkeypatch):
-    monkeypatch.setenv("GANCOURSE_OFFLINE", "1")
+def test_offline_reference_digits_are_never_training_digits(tmp_path):
     train = load_mnist(tmp_path / "empty", train=True, quiet=True)
     reference = load_mnist(tmp_path / "empty", train=False, quiet=True)
     assert _shared_images(reference.images, train.images) == 0

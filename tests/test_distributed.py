@@ -14,6 +14,8 @@ from ddp_worker import GLOBAL_BATCH, OBJECTIVES, STEPS, build, parameters
 from gancourse.checkpoint import load_checkpoint
 from gancourse.train import GANTrainer
 
+pytestmark = pytest.mark.slow  # torchrun starts two processes per experiment
+
 TESTS = Path(__file__).resolve().parent
 TORCHRUN = shutil.which("torchrun", path=os.path.dirname(sys.executable)) or shutil.which("torchrun")
 
@@ -21,7 +23,7 @@ TORCHRUN = shutil.which("torchrun", path=os.path.dirname(sys.executable)) or shu
 def torchrun(*arguments: str, cwd: Path) -> subprocess.CompletedProcess:
     """``torchrun --standalone --nproc_per_node=2 ...`` with this checkout first on the path, one thread a process."""
     env = os.environ | {"PYTHONPATH": os.pathsep.join([str(TESTS.parent), os.environ.get("PYTHONPATH", "")]),
-                        "OMP_NUM_THREADS": "1", "GANCOURSE_OFFLINE": "1"}
+                        "OMP_NUM_THREADS": "1"}  # the data setting comes with os.environ (conftest.py)
     result = subprocess.run([TORCHRUN, "--standalone", "--nproc_per_node=2", *arguments], cwd=cwd, env=env,
                             capture_output=True, text=True, timeout=600)
     assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
