@@ -2,6 +2,8 @@
 # book and test tools (requirements.txt: `-e .[dev]`) at the exact versions CI tests (constraints.txt).
 VENV   ?= .venv
 PYTHON ?= python3
+# constraints-lowest.txt: the lowest versions pyproject.toml allows for the package (`make test-lowest`)
+CONSTRAINTS ?= constraints.txt
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-stamp
 # `make test` executes the chapters once, in this copy of the book's sources (never in notebooks/, whose .ipynb
@@ -13,11 +15,11 @@ STAGE  := _executed
 IPYDIR := _build/ipython
 KERNEL := env -u MPLBACKEND IPYTHONDIR=$(CURDIR)/$(IPYDIR)
 
-.PHONY: venv book test unit test-offline pytest lint stage kernel-setup book-check browser sync bench clean
+.PHONY: venv book test unit test-lowest test-offline pytest lint stage kernel-setup book-check browser sync bench clean
 
-$(STAMP): requirements.txt pyproject.toml constraints.txt
+$(STAMP): requirements.txt pyproject.toml $(CONSTRAINTS)
 	$(PYTHON) -m venv $(VENV)
-	$(BIN)/python -m pip install --quiet -c constraints.txt -r requirements.txt
+	$(BIN)/python -m pip install --quiet -c $(CONSTRAINTS) -r requirements.txt
 	touch $(STAMP)
 
 venv: $(STAMP)
@@ -34,6 +36,12 @@ test: lint pytest book-check browser
 ## (`make test` runs them all)
 unit: $(STAMP)
 	$(BIN)/pytest tests -m "not slow and not browser"
+
+## test-lowest: the unit tests (slow ones included) in .venv-lowest, where the package's dependencies are the lowest
+## versions pyproject.toml allows (constraints-lowest.txt); CI runs it after `make test`
+test-lowest:
+	$(MAKE) VENV=.venv-lowest CONSTRAINTS=constraints-lowest.txt venv
+	.venv-lowest/bin/pytest tests -m "not browser" -p no:cacheprovider
 
 # In one make, even `make -j`: the book is built only after pytest has executed the chapters into $(STAGE), and the
 # browser reads it only after it is built. CHAIN is pytest, book-check, browser (all three for `make test`), those

@@ -102,26 +102,33 @@ def test_bibliography_is_wired():
     assert cited <= keys, f"cited but not in references.bib: {sorted(cited - keys)}"
 
 
-def _pins() -> dict[str, str]:
-    lines = (ROOT / "constraints.txt").read_text().splitlines()
+def _pins(name: str) -> dict[str, str]:
+    lines = (ROOT / name).read_text().splitlines()
     pairs = [line.split("==") for line in lines if line.strip() and not line.startswith("#")]
     return {canonicalize_name(name): version.strip() for name, version in pairs}
 
 
-def test_constraints_pin_every_dependency_at_its_floor():
-    """CI installs constraints.txt; pyproject.toml's ranges start at the pinned major.minor, so the lowest version
-    a user may get is one CI has tested."""
-    project = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]
-    pins = _pins()
-    declared = [Requirement(r) for r in project["dependencies"] + project["optional-dependencies"]["dev"]]
-    for requirement in declared:
+def _check_floors(requirements: list[str], pins: dict[str, str], source: str) -> None:
+    """Each requirement's floor is the major.minor of its pin in ``source``, and the pin is inside the range."""
+    for requirement in map(Requirement, requirements):
         name = canonicalize_name(requirement.name)
-        assert name in pins, f"constraints.txt pins no version of {requirement.name}"
+        assert name in pins, f"{source} pins no version of {requirement.name}"
         pinned = Version(pins[name])
         assert requirement.specifier.contains(pinned, prereleases=True), f"{name}=={pinned} is outside {requirement}"
         floors = [Version(s.version) for s in requirement.specifier if s.operator in (">=", "==")]
         assert floors, f"{requirement}: no lower bound"
         assert all(f.release[:2] == pinned.release[:2] for f in floors), (
-            f"{requirement}: raise the floor to the tested {pinned.major}.{pinned.minor} (constraints.txt)"
+            f"{requirement}: its floor is not the {pinned.major}.{pinned.minor} that {source} tests"
         )
+
+
+def test_every_declared_floor_is_a_tested_version():
+    """CI installs constraints.txt (the book and test tools' floors are its versions) and runs the unit tests again
+    with constraints-lowest.txt, which pins the package's own dependencies at pyproject.toml's floors."""
+    project = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]
+    pins, lowest = _pins("constraints.txt"), _pins("constraints-lowest.txt")
+    _check_floors(project["optional-dependencies"]["dev"], pins, "constraints.txt")
+    _check_floors(project["dependencies"], lowest, "constraints-lowest.txt")
+    for requirement in map(Requirement, project["dependencies"]):  # the pinned set is inside the ranges too
+        assert requirement.specifier.contains(pins[canonicalize_name(requirement.name)], prereleases=True)
     assert "mlxtend" not in pins and "gancourse" not in pins
