@@ -30,6 +30,8 @@ from gancourse.models import generate
 from gancourse.runtime import make_deterministic, seed_everything
 from gancourse.train import GANTrainer, TrainConfig
 
+__all__ = ["build_parser", "main"]
+
 MODELS = ("lean", "keras", "mlp")
 OBJECTIVES = ("nonsaturating", "minimax", "hinge", "wgan", "wgan-gp")
 CRITICS = ("wgan", "wgan-gp")

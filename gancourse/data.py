@@ -27,8 +27,13 @@ from urllib.parse import urlparse
 
 import numpy as np
 import torch
+from torchvision.datasets import MNIST
 
 from gancourse.shipped import asset_path, checked, sha256
+
+__all__ = ["FULL_MNIST", "HELD_OUT_PER_CLASS", "OFFLINE_SAMPLE", "Digits", "GaussianMixture1D", "GaussianMixture2D",
+           "MNISTFileError", "check_idx_file", "default_data_root", "grid_of_gaussians", "install_mnist", "load_mnist",
+           "load_mnist_sample", "mnist_files_present", "network_reachable", "ring_of_gaussians"]
 
 # --------------------------------------------------------------------------------------------- toy 1-D
 
@@ -219,8 +224,6 @@ def _to_unit_range(pixels: torch.Tensor) -> torch.Tensor:
 
 
 def _load_torchvision(root: Path, train: bool, download: bool) -> Digits:
-    from torchvision.datasets import MNIST
-
     raw = root / "MNIST" / "raw"
     if not download or mnist_files_present(root):
         for name in _MNIST_FILES[train]:
@@ -276,8 +279,6 @@ def install_mnist(source: str | Path | None = None, root: str | Path | None = No
     root = Path(root) if root is not None else default_data_root()
     raw = root / "MNIST" / "raw"
     if source is None:
-        from torchvision.datasets import MNIST
-
         for train in (True, False):
             MNIST(str(root), train=train, download=True)
     else:
@@ -316,8 +317,6 @@ def load_mnist(
     if mnist_files_present(root):
         digits = _load_torchvision(root, train, download=False)
     elif download and not os.environ.get("GANCOURSE_OFFLINE"):
-        from torchvision.datasets import MNIST
-
         if network_reachable(MNIST.mirrors[0]):
             digits = _load_torchvision(root, train, download=True)
     if digits is None:

@@ -11,6 +11,8 @@ import hashlib
 from importlib import resources
 from pathlib import Path
 
+__all__ = ["ShippedFileError", "asset_path", "checked", "sha256"]
+
 
 class ShippedFileError(RuntimeError):
     """A shipped file whose SHA-256 is not the one recorded for it: corrupt or replaced."""
