@@ -210,6 +210,10 @@ def train(args: argparse.Namespace, parser: argparse.ArgumentParser) -> dict | N
         except CheckpointError as error:
             fail(parser, str(error))
         saved = state.get("settings", {})
+        lacking = [name for name in RUN_SETTINGS if name not in saved]
+        if lacking:
+            fail(parser, f"--resume: {path} lacks the settings {', '.join(lacking)}: it was not written by this "
+                         "version of python -m gancourse train; start a new run in another --out")
         changed = [f"{name} {saved.get(name)!r} -> {run[name]!r}" for name in RUN_SETTINGS
                    if saved.get(name) != run[name]]
         if changed:

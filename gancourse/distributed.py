@@ -119,8 +119,6 @@ class DistributedGANTrainer(GANTrainer):
             raise RuntimeError("no process group: launch with torchrun and call gancourse.distributed.init() first")
         super().__init__(*args, **kwargs)  # its input checks draw as one process does
         self.rank, self.world_size = dist.get_rank(), dist.get_world_size()
-        if self.rank != 0:  # one progress bar; the caller's config object is left as it was
-            self.config = dataclasses.replace(self.config, progress=False)
         device_ids = [self.device] if self.device.type == "cuda" else None
         # DDP broadcasts rank 0's parameters and buffers here, so all ranks start equal. G's step calls D without
         # DDP (``frozen_discriminator`` stays as it was); penalties run on the plain D too.
@@ -128,6 +126,9 @@ class DistributedGANTrainer(GANTrainer):
             self.called, generator=DistributedDataParallel(self.called.generator, device_ids=device_ids),
             discriminator=DistributedDataParallel(self.called.discriminator, device_ids=device_ids),
             objective=PenaltyOn(self.config.objective, self.D))
+
+    def _show_progress(self) -> bool:
+        return self.config.progress and self.rank == 0  # one progress bar
 
     # ------------------------------------------------------------------ every rank draws the global batch
     def _shard(self, batch: torch.Tensor) -> torch.Tensor:

@@ -6,9 +6,13 @@ the Wasserstein ones; any shape, averaged over the batch) and gives
 
 - ``d_loss(real_scores, fake_scores)``: what D minimises (a scalar);
 - ``g_loss(fake_scores)``: what G minimises;
-- ``penalty(discriminator, real, fake, condition=None)``: a regulariser added to D's loss, already weighted
-  (``None`` when the objective has none);
+- ``penalty(discriminator, real, fake, condition=None, fake_condition=None)``: a regulariser added to D's loss,
+  already weighted (``None`` when the objective has none);
 - ``after_d_step(discriminator)``: what happens to D's weights after each of its updates (weight clipping).
+
+G's step calls ``generator_loss(discriminator, fake, ...)``, which by default is ``g_loss`` of D's scores on the fake
+batch. An objective whose G loss needs more overrides it: the relativistic loss compares with D's scores on a real
+batch (``needs_real_in_g_step``), feature matching compares D's features.
 
 A network is called ``net(x)``, or ``net(x, condition)`` when a condition (class labels, attributes) is given.
 The BCE formulas live in ``gancourse.losses``; the objectives here call them.
@@ -17,6 +21,7 @@ The BCE formulas live in ``gancourse.losses``; the objectives here call them.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import ClassVar
 
 import torch
 import torch.nn.functional as F
@@ -25,8 +30,8 @@ from torch.nn.modules.batchnorm import _BatchNorm
 
 from gancourse.losses import discriminator_loss, generator_loss_nonsaturating, generator_loss_saturating
 
-__all__ = ["Hinge", "Minimax", "NonSaturating", "Objective", "PenaltyOn", "Wasserstein", "WassersteinGP",
-           "call_network", "gradient_penalty"]
+__all__ = ["FeatureMatching", "Hinge", "LeastSquares", "Minimax", "NonSaturating", "Objective", "PenaltyOn",
+           "RelativisticPairing", "Wasserstein", "WassersteinGP", "call_network", "gradient_penalty"]
 
 
 def call_network(network: nn.Module, inputs: torch.Tensor, condition: torch.Tensor | None = None) -> torch.Tensor:
@@ -65,10 +70,11 @@ def gradient_penalty(
     return ((norms - 1) ** 2).mean()
 
 
-def _r1_penalty(
+def _squared_input_gradient(
     discriminator: nn.Module, real: torch.Tensor, condition: torch.Tensor | None = None
 ) -> torch.Tensor:
-    """E_x ||grad_x D(x)||^2 on real data only (Mescheder et al. 2018), without the gamma / 2 weight."""
+    """E_x ||grad_x D(x)||^2 over the batch ``real`` (B, ...), without the gamma / 2 weight: R1 on real data
+    (Mescheder et al. 2018), R2 when given fake data."""
     return _input_gradient(discriminator, real, condition).pow(2).sum(1).mean()
 
 
@@ -76,14 +82,26 @@ def _r1_penalty(
 class Objective:
     """The interface (see the module docstring); no penalty and nothing after D's update by default."""
 
+    # True when G's loss also needs D on a real batch: the training loop then draws one for G's step
+    needs_real_in_g_step: ClassVar[bool] = False
+
     def d_loss(self, real_scores: torch.Tensor, fake_scores: torch.Tensor) -> torch.Tensor:
         raise NotImplementedError
 
     def g_loss(self, fake_scores: torch.Tensor) -> torch.Tensor:
         raise NotImplementedError
 
+    def generator_loss(
+        self, discriminator: nn.Module, fake: torch.Tensor, fake_condition: torch.Tensor | None = None,
+        real: torch.Tensor | None = None, real_condition: torch.Tensor | None = None,
+    ) -> torch.Tensor:
+        """What G minimises for its fake batch (B, ...), D frozen by the caller; ``real`` only when
+        ``needs_real_in_g_step``."""
+        return self.g_loss(call_network(discriminator, fake, fake_condition).float())
+
     def penalty(
-        self, discriminator: nn.Module, real: torch.Tensor, fake: torch.Tensor, condition: torch.Tensor | None = None
+        self, discriminator: nn.Module, real: torch.Tensor, fake: torch.Tensor, condition: torch.Tensor | None = None,
+        fake_condition: torch.Tensor | None = None,
     ) -> torch.Tensor | None:
         return None
 
@@ -92,18 +110,21 @@ class Objective:
 
 
 class _R1:
-    """Mixin: adds (gamma / 2) E_x ||grad_x D(x)||^2 on real data to D's loss when ``self.r1_gamma`` > 0."""
+    """Mixin: the zero-centred gradient penalties. R1 adds (gamma_1 / 2) E_x ||grad_x D(x)||^2 on real data
+    (Mescheder et al. 2018), R2 (gamma_2 / 2) E_z ||grad D(G(z))||^2 on fake data (G's output taken as a fixed
+    input), when ``self.r1_gamma`` / ``self.r2_gamma`` > 0."""
 
     r1_gamma: float
+    r2_gamma: float
 
     def __post_init__(self) -> None:
-        if self.r1_gamma < 0:
-            raise ValueError(f"r1_gamma must be >= 0, got {self.r1_gamma}")
+        if self.r1_gamma < 0 or self.r2_gamma < 0:
+            raise ValueError(f"r1_gamma and r2_gamma must be >= 0, got {self.r1_gamma} and {self.r2_gamma}")
 
-    def penalty(self, discriminator, real, fake, condition=None):
-        if self.r1_gamma == 0:
-            return None
-        return self.r1_gamma / 2 * _r1_penalty(discriminator, real, condition)
+    def penalty(self, discriminator, real, fake, condition=None, fake_condition=None):
+        terms = [gamma / 2 * _squared_input_gradient(discriminator, x, y)
+                 for gamma, x, y in ((self.r1_gamma, real, condition), (self.r2_gamma, fake, fake_condition)) if gamma]
+        return sum(terms[1:], terms[0]) if terms else None
 
 
 @dataclass(frozen=True)
@@ -111,11 +132,13 @@ class NonSaturating(_R1, Objective):
     """Goodfellow et al. (2014) with the generator loss they use in practice, on logits s:
 
     L_D = -E log sigmoid(s(x)) - E log(1 - sigmoid(s(G(z))))  [real target ``real_label``; < 1 is one-sided
-    label smoothing, Salimans et al. 2016],   L_G = -E log sigmoid(s(G(z))),   optional R1 (``r1_gamma``).
+    label smoothing, Salimans et al. 2016],   L_G = -E log sigmoid(s(G(z))),   optional R1 / R2 (``r1_gamma``,
+    ``r2_gamma``).
     """
 
     real_label: float = 1.0
     r1_gamma: float = 0.0
+    r2_gamma: float = 0.0
 
     def __post_init__(self) -> None:
         super().__post_init__()
@@ -144,10 +167,11 @@ class Minimax(Objective):
 class Hinge(_R1, Objective):
     """Hinge loss (Lim & Ye 2017; Miyato et al. 2018), on raw scores s:
 
-    L_D = E max(0, 1 - s(x)) + E max(0, 1 + s(G(z))),   L_G = -E s(G(z)),   optional R1 (``r1_gamma``).
+    L_D = E max(0, 1 - s(x)) + E max(0, 1 + s(G(z))),   L_G = -E s(G(z)),   optional R1 / R2.
     """
 
     r1_gamma: float = 0.0
+    r2_gamma: float = 0.0
 
     def d_loss(self, real_scores, fake_scores):
         return F.relu(1 - real_scores).mean() + F.relu(1 + fake_scores).mean()
@@ -197,26 +221,113 @@ class WassersteinGP(_Critic):
         if self.gp_weight < 0:
             raise ValueError(f"gp_weight must be >= 0, got {self.gp_weight}")
 
-    def penalty(self, discriminator, real, fake, condition=None):
+    def penalty(self, discriminator, real, fake, condition=None, fake_condition=None):
         return self.gp_weight * gradient_penalty(discriminator, real, fake, condition)
 
 
+@dataclass(frozen=True)
+class LeastSquares(Objective):
+    """LSGAN (Mao et al. 2017), on raw scores s: L_D = 1/2 E (s(x) - b)^2 + 1/2 E (s(G(z)) - a)^2 and
+    L_G = 1/2 E (s(G(z)) - c)^2, with the paper's 0-1 coding a = 0, b = c = 1 by default. With b - c = 1 and
+    b - a = 2 (e.g. a = -1, b = 1, c = 0) minimising L_G minimises the Pearson chi^2 divergence between
+    p_data + p_g and 2 p_g."""
+
+    fake_target: float = 0.0  # a
+    real_target: float = 1.0  # b
+    generator_target: float = 1.0  # c
+
+    def d_loss(self, real_scores, fake_scores):
+        return 0.5 * (F.mse_loss(real_scores, torch.full_like(real_scores, self.real_target))
+                      + F.mse_loss(fake_scores, torch.full_like(fake_scores, self.fake_target)))
+
+    def g_loss(self, fake_scores):
+        return 0.5 * F.mse_loss(fake_scores, torch.full_like(fake_scores, self.generator_target))
+
+
+@dataclass(frozen=True)
+class RelativisticPairing(_R1, Objective):
+    """The relativistic pairing loss (RpGAN; Jolicoeur-Martineau 2019, with R1 + R2 in Huang et al. 2024, R3GAN),
+    on raw scores s of a real batch and a fake batch paired sample by sample (equal sizes):
+
+    L_D = E softplus(s(G(z)) - s(x)) = -E log sigmoid(s(x) - s(G(z))),   L_G = E softplus(s(x) - s(G(z))),
+
+    D asks "is the real sample more real than its fake partner?", so G's loss needs D's scores on a real batch too.
+    R3GAN pairs it with both zero-centred penalties (``r1_gamma`` = ``r2_gamma``)."""
+
+    needs_real_in_g_step: ClassVar[bool] = True
+    r1_gamma: float = 0.0
+    r2_gamma: float = 0.0
+
+    @staticmethod
+    def _paired(first: torch.Tensor, second: torch.Tensor) -> torch.Tensor:
+        if first.shape != second.shape:
+            raise ValueError(f"the relativistic loss pairs a real and a fake batch of one shape, got "
+                             f"{tuple(first.shape)} and {tuple(second.shape)}")
+        return F.softplus(first - second).mean()
+
+    def d_loss(self, real_scores, fake_scores):
+        return self._paired(fake_scores, real_scores)
+
+    def g_loss(self, fake_scores, real_scores=None):
+        if real_scores is None:
+            raise ValueError("the relativistic generator loss needs D's scores on a real batch as well")
+        return self._paired(real_scores, fake_scores)
+
+    def generator_loss(self, discriminator, fake, fake_condition=None, real=None, real_condition=None):
+        if real is None:
+            raise ValueError("the relativistic generator loss needs a real batch (needs_real_in_g_step)")
+        return self.g_loss(call_network(discriminator, fake, fake_condition).float(),
+                           call_network(discriminator, real, real_condition).float())
+
+
+@dataclass(frozen=True)
+class FeatureMatching(NonSaturating):
+    """Feature matching (Salimans et al. 2016): D trains as in ``NonSaturating``; G instead matches the mean of D's
+    intermediate features f (``discriminator.features``, e.g. the lean DCGAN's body) on a real and a fake batch:
+
+    L_G = || E_x f(x) - E_z f(G(z)) ||_2^2   (means over the batch, squared norm over the features).
+
+    The real batch's features are a target (no gradient reaches D, which is frozen anyway)."""
+
+    needs_real_in_g_step: ClassVar[bool] = True
+
+    def generator_loss(self, discriminator, fake, fake_condition=None, real=None, real_condition=None):
+        network = getattr(discriminator, "module", discriminator)  # the network inside an autocast wrapper
+        if not hasattr(network, "features"):
+            raise TypeError(f"feature matching needs a discriminator with a features(x) method, got "
+                            f"{type(network).__name__}")
+        if real is None:
+            raise ValueError("feature matching needs a real batch (needs_real_in_g_step)")
+        with torch.no_grad():
+            target = call_network(network.features, real, real_condition).float().flatten(1).mean(0)
+        matched = call_network(network.features, fake, fake_condition).float().flatten(1).mean(0)
+        return (target - matched).square().sum()
+
+
+@dataclass(frozen=True, eq=False)
 class PenaltyOn(Objective):
     """``objective`` with its penalty computed on ``network`` (the plain float32 discriminator) instead of the module
     the loop calls (an autocast or DistributedDataParallel wrapper): a gradient penalty differentiates a gradient
     norm, where bfloat16's 8-bit mantissa loses too much, and DDP's reducer expects one forward per backward."""
 
-    def __init__(self, objective: Objective, network: nn.Module) -> None:
-        self.objective, self.network = objective, network
+    objective: Objective
+    network: nn.Module
 
     def d_loss(self, real_scores, fake_scores):
         return self.objective.d_loss(real_scores, fake_scores)
 
-    def g_loss(self, fake_scores):
-        return self.objective.g_loss(fake_scores)
+    @property
+    def needs_real_in_g_step(self) -> bool:
+        return self.objective.needs_real_in_g_step
 
-    def penalty(self, discriminator, real, fake, condition=None):
-        return self.objective.penalty(self.network, real.float(), fake.float(), condition)
+    def g_loss(self, fake_scores, *real_scores):
+        return self.objective.g_loss(fake_scores, *real_scores)
+
+    def generator_loss(self, discriminator, fake, fake_condition=None, real=None, real_condition=None):
+        return self.objective.generator_loss(discriminator, fake, fake_condition, real, real_condition)
+
+    def penalty(self, discriminator, real, fake, condition=None, fake_condition=None):
+        return self.objective.penalty(self.network, real.float(), fake.float(), condition, fake_condition)
 
     def after_d_step(self, discriminator):
         self.objective.after_d_step(discriminator)

@@ -9,12 +9,16 @@ gradients (which the next D step would discard) are never computed. With ``condi
 real batches travel with their conditions (classes or attributes), fake batches get conditions drawn from the
 data's, and the networks are called ``G(z, y)``, ``D(x, y)``.
 
-Two options only buy speed and are off by default (``TrainConfig``): ``reuse_fakes`` (G's step backpropagates
-through the last D step's fake batch instead of fresh noise, one G forward pass fewer, as pytorch/examples' DCGAN
-does) and ``autocast=torch.bfloat16`` (forward passes under ``torch.autocast``; weights, optimiser state, losses and
-penalties stay float32). What the iteration calls is held in ``GANTrainer.called`` (G, D in D's step, D in G's
-step, the objective), so autocast and ``gancourse.distributed``'s DistributedDataParallel wrap the networks there
-and the iteration stays the same.
+Two options are meant only for speed and are off by default (``TrainConfig``); both change the numbers, and the
+first changes the algorithm: ``reuse_fakes`` (G's step backpropagates through the last D step's fake batch instead of
+fresh noise, one G forward pass fewer, as pytorch/examples' DCGAN does) and ``autocast=torch.bfloat16`` (forward
+passes under ``torch.autocast``; weights, optimiser state, losses and penalties stay float32). What the iteration
+calls is held in ``GANTrainer.called`` (G, D in D's step, D in G's step, the objective), so autocast and
+``gancourse.distributed``'s DistributedDataParallel wrap the networks there and the iteration stays the same.
+
+Remedies are settings of the same loop: the objective (``gancourse.objectives``), gradient-norm clipping
+(``max_grad_norm``, ``torch.nn.utils.clip_grad_norm_``; the norms before clipping are recorded either way) and a
+differentiable augmentation of every image D sees, real and fake, in both players' steps (``augment``).
 
 Losses and mean discriminator outputs are kept on the device and copied to the host once every ``log_every``
 iterations (one synchronisation, not one per iteration); that is also when the NaN/inf guard looks at them.
@@ -28,6 +32,7 @@ from __future__ import annotations
 import contextlib
 import copy
 import dataclasses
+import math
 import time
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
@@ -35,11 +40,11 @@ from pathlib import Path
 
 import torch
 from torch import nn
-from torch.optim.lr_scheduler import LRScheduler
+from torch.optim.lr_scheduler import LRScheduler, ReduceLROnPlateau
 from torch.utils.flop_counter import FlopCounterMode
 from tqdm.auto import tqdm
 
-from gancourse.checkpoint import load_checkpoint, save_atomic
+from gancourse.checkpoint import CheckpointError, load_checkpoint, save_atomic
 from gancourse.models import generate
 from gancourse.objectives import NonSaturating, Objective, PenaltyOn, call_network
 
@@ -48,7 +53,8 @@ __all__ = ["Autocast", "CalledModules", "GANTrainer", "History", "NonFiniteLossE
 
 RealSource = torch.Tensor | Callable[[int], torch.Tensor]
 # what each iteration records; "score" is D's raw output (a logit, or a critic value for the Wasserstein losses)
-STATISTICS = ("d_loss", "g_loss", "d_real", "d_fake", "real_score", "fake_score", "penalty")
+STATISTICS = ("d_loss", "g_loss", "d_real", "d_fake", "real_score", "fake_score", "penalty", "d_grad_norm",
+              "g_grad_norm")
 FIXED_NOISE_SEED = 1234  # the snapshots' noise: the same vectors in every run
 
 
@@ -59,28 +65,30 @@ FIXED_NOISE_SEED = 1234  # the snapshots' noise: the same vectors in every run
 def discriminator_step(
     D: nn.Module, opt_d: torch.optim.Optimizer, objective: Objective, real: torch.Tensor, fake: torch.Tensor,
     real_condition: torch.Tensor | None = None, fake_condition: torch.Tensor | None = None,
-    penalty_weight: float = 1.0,
+    penalty_weight: float = 1.0, max_grad_norm: float | None = None,
 ) -> dict[str, torch.Tensor]:
     """One optimiser step of D on a real and a fake batch (B, ...). Returns detached scalars by name: ``d_loss``
     (what D minimised, penalty included), ``d_real`` and ``d_fake`` (mean sigmoid(s(x)) and sigmoid(s(G(z)))),
-    ``real_score`` and ``fake_score`` (mean raw scores s(x), s(G(z))), ``penalty`` (weighted; 0 without one).
-    In a conditional run the penalty is evaluated with the real batch's conditions. ``penalty_weight`` multiplies
-    the objective's penalty; 0 skips computing it (lazy regularisation, see ``TrainConfig.penalty_every``)."""
+    ``real_score`` and ``fake_score`` (mean raw scores s(x), s(G(z))), ``penalty`` (weighted; 0 without one),
+    ``d_grad_norm`` (the L2 norm of D's whole gradient before clipping). ``penalty_weight`` multiplies the
+    objective's penalty; 0 skips computing it (lazy regularisation, see ``TrainConfig.penalty_every``).
+    ``max_grad_norm``: rescale the gradient to at most this norm before the update (None: no clipping)."""
     real_scores = call_network(D, real, real_condition).float()
     fake_scores = call_network(D, fake, fake_condition).float()
     loss = objective.d_loss(real_scores, fake_scores)
-    penalty = objective.penalty(D, real, fake, real_condition) if penalty_weight else None
+    penalty = objective.penalty(D, real, fake, real_condition, fake_condition) if penalty_weight else None
     if penalty is not None:
         penalty = penalty_weight * penalty  # exact for weight 1: the eager loop's numbers do not change
         loss = loss + penalty
     opt_d.zero_grad(set_to_none=True)
     loss.backward()
+    grad_norm = _clip_gradient(opt_d, max_grad_norm)
     opt_d.step()
     objective.after_d_step(D)  # e.g. WGAN's weight clipping
     return {"d_loss": loss.detach(), "d_real": torch.sigmoid(real_scores).mean().detach(),
             "d_fake": torch.sigmoid(fake_scores).mean().detach(), "real_score": real_scores.mean().detach(),
             "fake_score": fake_scores.mean().detach(),
-            "penalty": loss.new_zeros(()) if penalty is None else penalty.detach()}
+            "penalty": loss.new_zeros(()) if penalty is None else penalty.detach(), "d_grad_norm": grad_norm}
 
 
 # Generator step (the last line of Algorithm 1). For the non-saturating objective
@@ -88,17 +96,26 @@ def discriminator_step(
 # with D's weights frozen: the gradient flows through D into G but is not computed for D's parameters.
 def generator_step(
     D: nn.Module, opt_g: torch.optim.Optimizer, objective: Objective, fake: torch.Tensor,
-    condition: torch.Tensor | None = None,
-) -> torch.Tensor:
+    fake_condition: torch.Tensor | None = None, real: torch.Tensor | None = None,
+    real_condition: torch.Tensor | None = None, max_grad_norm: float | None = None,
+) -> dict[str, torch.Tensor]:
     """One optimiser step of G on its fake batch ``fake`` = G(z) (B, ...), computed with gradients (its graph
-    reaches G's parameters, which ``opt_g`` updates); returns G's loss, detached."""
+    reaches G's parameters, which ``opt_g`` updates); ``real`` only for an objective that ``needs_real_in_g_step``.
+    Returns detached scalars by name: ``g_loss`` and ``g_grad_norm`` (before clipping at ``max_grad_norm``)."""
     with frozen(D):
-        scores = call_network(D, fake, condition).float()
-    loss = objective.g_loss(scores)
+        loss = objective.generator_loss(D, fake, fake_condition, real, real_condition)
     opt_g.zero_grad(set_to_none=True)
     loss.backward()
+    grad_norm = _clip_gradient(opt_g, max_grad_norm)
     opt_g.step()
-    return loss.detach()
+    return {"g_loss": loss.detach(), "g_grad_norm": grad_norm}
+
+
+def _clip_gradient(optimizer: torch.optim.Optimizer, max_norm: float | None) -> torch.Tensor:
+    """The L2 norm of the gradient of everything ``optimizer`` updates, before clipping it to ``max_norm`` (None:
+    no clipping, and the gradient is left as it is: scaled by exactly 1), detached, on the device."""
+    parameters = [p for group in optimizer.param_groups for p in group["params"]]
+    return torch.nn.utils.clip_grad_norm_(parameters, math.inf if max_norm is None else max_norm).detach()
 
 
 class GANTrainer:
@@ -130,7 +147,7 @@ class GANTrainer:
         self.device = torch.device(device)
         self.latent_dim = latent_dim
         self.real, self.conditions = real, conditions
-        self.schedulers = list(schedulers)
+        self.schedulers = self._checked_schedulers(schedulers)
         if isinstance(real, torch.Tensor):
             self._check_data_tensor(real)
         if conditions is not None:
@@ -146,24 +163,31 @@ class GANTrainer:
     # ------------------------------------------------------------------ one iteration of Algorithm 1
 
     def iteration(self) -> dict[str, torch.Tensor]:
-        """k D-steps, then one G-step, then the schedulers' step; returns the ``STATISTICS`` by name (detached
-        scalars on the device; D's are its last step's)."""
-        cfg, n, call = self.config, self.config.batch_size, self.called
+        """k D-steps, then one G-step, then the schedulers' step; counts the iteration and returns the
+        ``STATISTICS`` by name (detached scalars on the device; D's are its last step's)."""
+        cfg, n, nets, seen = self.config, self.config.batch_size, self.called, self._as_d_sees
         for i in range(cfg.k):
             real, real_y = self.sample_batch(n)
             fake_y = self.sample_conditions(n)
-            keep_graph = cfg.reuse_fakes and i == cfg.k - 1  # G's step will backpropagate through this batch
-            with torch.set_grad_enabled(keep_graph):  # otherwise D's step must not reach G
-                fake = call_network(call.generator, self.sample_latent(n), fake_y)
-            d_stats = discriminator_step(call.discriminator, self.opt_d, call.objective, real, fake.detach(), real_y,
-                                         fake_y, self.penalty_weight(i))
+            keep_graph = cfg.reuse_fakes and i == cfg.k - 1  # kept for G's step, which reuses this batch
+            with torch.set_grad_enabled(keep_graph):
+                fake = call_network(nets.generator, self.sample_latent(n), fake_y)
+            stats = discriminator_step(nets.discriminator, self.opt_d, nets.objective, seen(real), seen(fake.detach()),
+                                       real_y, fake_y, self.penalty_weight(i), cfg.max_grad_norm)
         if not cfg.reuse_fakes:  # Algorithm 1: G's step on fresh noise
             fake_y = self.sample_conditions(n)
-            fake = call_network(call.generator, self.sample_latent(n), fake_y)
-        g_loss = generator_step(call.frozen_discriminator, self.opt_g, call.objective, fake, fake_y)
+            fake = call_network(nets.generator, self.sample_latent(n), fake_y)
+        real, real_y = self.sample_batch(n) if nets.objective.needs_real_in_g_step else (None, None)
+        stats |= generator_step(nets.frozen_discriminator, self.opt_g, nets.objective, seen(fake), fake_y,
+                                None if real is None else seen(real), real_y, cfg.max_grad_norm)
         for scheduler in self.schedulers:
             scheduler.step()
-        return d_stats | {"g_loss": g_loss}
+        self.iterations += 1
+        return stats
+
+    def _as_d_sees(self, images: torch.Tensor) -> torch.Tensor:
+        """``images`` as D sees them: through ``TrainConfig.augment`` when it is set (a fresh draw each call)."""
+        return images if self.config.augment is None else self.config.augment(images)
 
     def penalty_weight(self, i: int) -> float:
         """The penalty's weight in this iteration's D step ``i`` (0 <= i < k): ``penalty_every`` on every
@@ -191,6 +215,17 @@ class GANTrainer:
         return torch.randn(n, self.latent_dim, device=self.device)
 
     # ------------------------------------------------------------------ input checks
+
+    def _checked_schedulers(self, schedulers: Sequence[LRScheduler]) -> list[LRScheduler]:
+        if isinstance(schedulers, LRScheduler | ReduceLROnPlateau):
+            schedulers = [schedulers]
+        for scheduler in schedulers:
+            if isinstance(scheduler, ReduceLROnPlateau) or not isinstance(scheduler, LRScheduler):
+                raise TypeError(f"schedulers must be torch.optim.lr_scheduler schedules stepped once per iteration "
+                                f"(not ReduceLROnPlateau, which needs a metric), got {type(scheduler).__name__}")
+            if scheduler.optimizer not in (self.opt_g, self.opt_d):
+                raise ValueError("each scheduler must schedule opt_g or opt_d, the optimisers given to this trainer")
+        return list(schedulers)
 
     def _check_data_tensor(self, data: torch.Tensor) -> None:
         if not data.is_floating_point():
@@ -239,6 +274,10 @@ class GANTrainer:
         """G(fixed noise) (with the fixed conditions, if any) in eval mode, on the CPU: (n_fixed, ...)."""
         return generate(self.G, self.fixed_z, self.fixed_condition).cpu()
 
+    def _show_progress(self) -> bool:
+        """Whether ``train`` draws a progress bar (``gancourse.distributed``: on one process only)."""
+        return self.config.progress
+
     def _mean_over_processes(self, values: torch.Tensor) -> torch.Tensor:
         """The statistics of one log interval (iterations, len(STATISTICS)); ``gancourse.distributed`` averages
         them over its processes."""
@@ -272,10 +311,9 @@ class GANTrainer:
         cfg, buffer = self.config, []
         started = time.perf_counter() - (self.history.wall_time[-1] if self.history.wall_time else 0.0)
         first = self.iterations
-        bar = tqdm(total=iterations, desc=desc, disable=not cfg.progress, leave=True)
+        bar = tqdm(total=iterations, desc=desc, disable=not self._show_progress(), leave=True)
         for _ in range(iterations):
             buffer.append(self.iteration())
-            self.iterations += 1
             if self.iterations in cfg.snapshot_at:
                 self.history.snapshots[self.iterations] = self.snapshot()
             if len(buffer) == cfg.log_every:
@@ -308,6 +346,11 @@ class GANTrainer:
         return state
 
     def load_state_dict(self, state: dict) -> None:
+        required = ("generator", "discriminator", "opt_g", "opt_d", "schedulers", "iterations", "history", "rng_cpu")
+        missing = [key for key in required if key not in state]
+        if missing:
+            raise CheckpointError(f"the checkpoint lacks {', '.join(missing)}: it was not written by this version of "
+                                  "GANTrainer.save; start a new run")
         if len(state["schedulers"]) != len(self.schedulers):
             raise ValueError(f"the checkpoint has {len(state['schedulers'])} learning-rate schedulers, this trainer "
                              f"{len(self.schedulers)}: build the trainer as the run that wrote it was built")
@@ -332,7 +375,7 @@ class GANTrainer:
         self.load_state_dict(load_checkpoint(path, map_location=self.device))
 
 
-@dataclass
+@dataclass(frozen=True)
 class TrainConfig:
     """Settings of the loop. ``k`` discriminator steps per generator step (k in Algorithm 1).
 
@@ -345,8 +388,13 @@ class TrainConfig:
     by experiment. ``History`` records each iteration's last D step, so with k > 1 a penalty computed on an
     earlier D step of the iteration does not show in its ``penalty`` column (k = n = 5 never shows it).
 
-    ``reuse_fakes`` and ``autocast`` only buy speed (module docstring). float16 autocast is refused: it needs loss
-    scaling (a ``GradScaler``), which this loop does not do; bfloat16 has float32's range.
+    ``reuse_fakes`` and ``autocast`` are meant only for speed (module docstring); both change the numbers. float16
+    autocast is refused: it needs loss scaling (a ``GradScaler``), which this loop does not do; bfloat16 has
+    float32's range. The settings are fixed once a trainer is built (the dataclass is frozen).
+
+    ``max_grad_norm``: clip each player's gradient to this L2 norm before its update (``clip_grad_norm_``).
+    ``augment``: a differentiable ``images -> images`` map (e.g. ``gancourse.augment.DiffAugment``) applied to
+    every batch D sees, real and fake, in D's steps and in G's (Zhao et al. 2020): G's gradient flows through it.
     """
 
     objective: Objective = field(default_factory=NonSaturating)
@@ -360,6 +408,8 @@ class TrainConfig:
     penalty_every: int = 1  # lazy regularisation: the penalty on every n-th D step only, weighted n
     reuse_fakes: bool = False  # G's step on the last D step's fake batch (speed; Algorithm 1 draws fresh noise)
     autocast: torch.dtype | None = None  # torch.bfloat16: forward passes under torch.autocast (speed)
+    max_grad_norm: float | None = None  # clip both players' gradients to this norm (None: record the norm only)
+    augment: Callable[[torch.Tensor], torch.Tensor] | None = None  # what D sees: augment(images)
 
     def __post_init__(self) -> None:
         if not isinstance(self.objective, Objective):
@@ -368,6 +418,8 @@ class TrainConfig:
             raise ValueError(f"k (discriminator steps per generator step) must be >= 1, got {self.k}")
         if self.batch_size < 1 or self.log_every < 1 or self.penalty_every < 1:
             raise ValueError("batch_size, log_every and penalty_every must be >= 1")
+        if self.max_grad_norm is not None and not self.max_grad_norm > 0:
+            raise ValueError(f"max_grad_norm must be > 0 (or None), got {self.max_grad_norm}")
         if self.autocast not in (None, torch.bfloat16):
             raise ValueError(
                 f"autocast must be None or torch.bfloat16, got {self.autocast}: float16 needs a GradScaler "
@@ -378,8 +430,8 @@ class TrainConfig:
 @dataclass
 class History:
     """Per-iteration records (columns of ``STATISTICS``: losses, mean sigmoid(s) and mean raw score s of D on the
-    real and the fake batch of the iteration's last D step, the weighted penalty), wall time; fixed-noise samples
-    after chosen iterations."""
+    real and the fake batch of the iteration's last D step, the weighted penalty, the norms of D's and G's gradients
+    before clipping), wall time; fixed-noise samples after chosen iterations."""
 
     iteration: list[int] = field(default_factory=list)
     d_loss: list[float] = field(default_factory=list)
@@ -389,6 +441,8 @@ class History:
     real_score: list[float] = field(default_factory=list)
     fake_score: list[float] = field(default_factory=list)
     penalty: list[float] = field(default_factory=list)
+    d_grad_norm: list[float] = field(default_factory=list)
+    g_grad_norm: list[float] = field(default_factory=list)
     wall_time: list[float] = field(default_factory=list)
     snapshots: dict[int, torch.Tensor] = field(default_factory=dict)
 
@@ -398,14 +452,15 @@ class History:
         return [r - f for r, f in zip(self.real_score, self.fake_score, strict=True)]
 
     def to_state(self) -> dict:
-        return {name: getattr(self, name) for name in ("iteration", *STATISTICS, "wall_time")} | {
+        """A copy: the state does not grow as training goes on."""
+        return {name: list(getattr(self, name)) for name in ("iteration", *STATISTICS, "wall_time")} | {
             "snapshots": {str(k): v for k, v in self.snapshots.items()}
         }
 
     @classmethod
     def from_state(cls, state: dict) -> History:
-        snapshots = {int(k): v for k, v in state.pop("snapshots").items()}
-        return cls(**state, snapshots=snapshots)
+        columns = {name: list(values) for name, values in state.items() if name != "snapshots"}
+        return cls(**columns, snapshots={int(k): v for k, v in state["snapshots"].items()})
 
 
 class NonFiniteLossError(FloatingPointError):
@@ -460,14 +515,15 @@ def frozen(module: nn.Module) -> Iterator[nn.Module]:
             p.requires_grad_(True)
 
 
-def linear_decay(total_steps: int, start: float = 0.5, floor: float = 0.0) -> Callable[[int], float]:
-    """Learning-rate factor: 1 until ``start`` x ``total_steps``, then linearly down to ``floor`` at the end."""
-    begin = int(start * total_steps)
+def linear_decay(total_iterations: int, start: float = 0.5, floor: float = 0.0) -> Callable[[int], float]:
+    """A learning-rate factor for ``torch.optim.lr_scheduler.LambdaLR``: iteration i -> 1 until ``start`` x
+    ``total_iterations``, then linearly down to ``floor`` at the end."""
+    begin = int(start * total_iterations)
 
-    def factor(step: int) -> float:
-        if step < begin:
+    def factor(iteration: int) -> float:
+        if iteration < begin:
             return 1.0
-        return max(floor, 1.0 - (1.0 - floor) * (step - begin) / max(1, total_steps - begin))
+        return max(floor, 1.0 - (1.0 - floor) * (iteration - begin) / max(1, total_iterations - begin))
 
     return factor
 

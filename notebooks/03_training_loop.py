@@ -481,10 +481,10 @@ assert abs(best - alpha * p / (p + q)) < 1e-5
 #
 # ```{exercise}
 # :label: loop-ex-3
-# A checkpoint holds both networks, both optimisers, the step, the history and the random number generator's
-# state. Save the healthy trainer, load it into a fresh one, and train both for 20 more steps. Then change one
-# thing: before the resumed run trains, draw one random number (`torch.rand(1)`). Predict whether the two runs
-# still agree, parameter for parameter, and why.
+# A checkpoint holds both networks, both optimisers, the iteration count, the history and the random number
+# generator's state. Save the healthy trainer, load it into a fresh one, and train both for 20 more iterations. Then
+# change one thing: before the resumed run trains, draw one random number (`torch.rand(1)`). Predict whether the
+# two runs still agree, parameter for parameter, and why.
 # ```
 #
 # ```{solution-start} loop-ex-3
@@ -501,8 +501,8 @@ from pathlib import Path
 
 
 def resumed_copy(path: Path, extra_draw: bool) -> GANTrainer:
-    """A fresh trainer loaded from ``path``, trained 20 steps (after one stray draw if
-    asked).
+    """A fresh trainer loaded from ``path``, trained 20 iterations (after one stray draw
+    if asked).
     """
     run = GANTrainer(
         *mnist_gan(seed=123),
@@ -511,7 +511,7 @@ def resumed_copy(path: Path, extra_draw: bool) -> GANTrainer:
         config=TrainConfig(batch_size=BATCH, progress=False),
         device=device,
     )
-    run.load(path)  # networks, optimisers, step, history and the random state
+    run.load(path)  # networks, optimisers, iteration count, history, random state
     if extra_draw:
         torch.rand(1)
     run.train(20)
@@ -527,7 +527,6 @@ def same_weights(a: GANTrainer, b: GANTrainer) -> bool:
 
 with tempfile.TemporaryDirectory() as folder:
     path = healthy.save(Path(folder) / "mlp_gan.pt")
-    healthy.config.progress = False
     healthy.train(20)  # continues from the random state at the moment of saving
     exact, shifted = (
         resumed_copy(path, extra_draw=False),

@@ -28,7 +28,7 @@ LATENT, GLOBAL_BATCH, STEPS = 3, 16, 6
 OBJECTIVES = {"nonsaturating": NonSaturating(), "hinge": Hinge(), "wgan-gp": WassersteinGP()}
 
 
-def build(trainer_class, per_rank_batch: int, objective: str = "nonsaturating") -> GANTrainer:
+def build(trainer_class, per_rank_batch: int, objective: str = "nonsaturating", **options) -> GANTrainer:
     """The same tiny GAN, data and optimisers in every process (seeded)."""
     torch.manual_seed(0)
     G = MLPGenerator(LATENT, (2,), hidden=(8,), tanh=True)
@@ -37,7 +37,7 @@ def build(trainer_class, per_rank_batch: int, objective: str = "nonsaturating") 
     opt_g = torch.optim.Adam(G.parameters(), lr=1e-2, betas=(0.5, 0.999))
     opt_d = torch.optim.Adam(D.parameters(), lr=1e-2, betas=(0.5, 0.999))
     config = TrainConfig(objective=OBJECTIVES[objective], batch_size=per_rank_batch, k=2, log_every=2,
-                         progress=False)
+                         progress=False, **options)
     return trainer_class(G, D, opt_g, opt_d, data, LATENT, config)
 
 
@@ -62,6 +62,11 @@ def main(out: Path) -> None:
         straight.train(STEPS)
         results[objective] = {"parameters": parameters(straight), "d_loss": straight.history.d_loss}
 
+    reusing = build(distributed.DistributedGANTrainer, per_rank, reuse_fakes=True)
+    torch.manual_seed(5)
+    reusing.train(STEPS)
+    results["reuse fakes"] = {"parameters": parameters(reusing), "d_loss": reusing.history.d_loss}
+
     first = build(distributed.DistributedGANTrainer, per_rank)
     torch.manual_seed(5)
     first.train(STEPS // 2)
@@ -74,12 +79,13 @@ def main(out: Path) -> None:
     second.train(STEPS - STEPS // 2)
     results["resumed"] = {"parameters": parameters(second), "d_loss": second.history.d_loss}
 
-    counted = build(distributed.DistributedGANTrainer, per_rank)
-    counts = {"G": [], "D": []}
-    for name, module in (("G", counted.called.generator), ("D", counted.called.discriminator)):
-        module.register_comm_hook(counts[name], counting_allreduce)
-    counted.train(STEPS)
-    results["reductions"] = {name: len(calls) for name, calls in counts.items()}
+    for run, options in (("reductions", {}), ("reductions reusing fakes", {"reuse_fakes": True})):
+        counted = build(distributed.DistributedGANTrainer, per_rank, **options)
+        counts = {"G": [], "D": []}
+        for name, module in (("G", counted.called.generator), ("D", counted.called.discriminator)):
+            module.register_comm_hook(counts[name], counting_allreduce)
+        counted.train(STEPS)
+        results[run] = {name: len(calls) for name, calls in counts.items()}
     # G's loss through DDP(D), not frozen
     naive = counted.called.discriminator(counted.called.generator(counted.sample_latent(per_rank))).mean()
     naive.backward()

@@ -76,6 +76,12 @@ def test_an_existing_run_is_neither_overwritten_nor_resumed_with_other_settings(
     with pytest.raises(SystemExit):
         main(["train", "--iterations", "2", "--out", str(tmp_path), "--resume", *SMALL, "--objective", "hinge"])
     assert "other settings than the checkpoint's: objective 'nonsaturating' -> 'hinge'" in capsys.readouterr().err
+    state = load_checkpoint(tmp_path / "checkpoint.pt")
+    del state["settings"]["penalty_every"]  # as a checkpoint of another version of the command would lack it
+    torch.save(state, tmp_path / "checkpoint.pt")
+    with pytest.raises(SystemExit):
+        main(["train", "--iterations", "2", "--out", str(tmp_path), "--resume", *SMALL])
+    assert "lacks the settings penalty_every: it was not written by this version" in capsys.readouterr().err
 
 
 def test_lazy_r1_resumes_exactly(tmp_path):

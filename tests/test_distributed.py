@@ -37,23 +37,23 @@ def ranks(tmp_path_factory) -> list[dict]:
     return [torch.load(out / f"rank{r}.pt", weights_only=True) for r in (0, 1)]
 
 
-def single_process(objective: str) -> GANTrainer:
-    trainer = build(GANTrainer, GLOBAL_BATCH, objective)
+def single_process(objective: str, **options) -> GANTrainer:
+    trainer = build(GANTrainer, GLOBAL_BATCH, objective, **options)
     torch.manual_seed(5)
     trainer.train(STEPS)
     return trainer
 
 
-@pytest.mark.parametrize("run", [*OBJECTIVES, "resumed"])
+@pytest.mark.parametrize("run", [*OBJECTIVES, "resumed", "reuse fakes"])
 def test_both_ranks_hold_identical_parameters(ranks, run):
     assert all(torch.equal(a, b) for a, b in zip(ranks[0][run]["parameters"], ranks[1][run]["parameters"],
                                                   strict=True))
     assert ranks[0][run]["d_loss"] == ranks[1][run]["d_loss"]  # the history is the mean over ranks on both
 
 
-@pytest.mark.parametrize("run", ["nonsaturating", "hinge", "resumed"])
+@pytest.mark.parametrize("run", ["nonsaturating", "hinge", "resumed", "reuse fakes"])
 def test_two_processes_equal_one_process_on_the_global_batch(ranks, run):
-    single = single_process("nonsaturating" if run == "resumed" else run)
+    single = single_process(run if run in OBJECTIVES else "nonsaturating", reuse_fakes=run == "reuse fakes")
     for a, b in zip(ranks[0][run]["parameters"], parameters(single), strict=True):
         torch.testing.assert_close(a, b, rtol=1e-5, atol=1e-6)  # the same sums, added in another order
     assert ranks[0][run]["d_loss"] == pytest.approx(single.history.d_loss, rel=1e-5)
@@ -70,6 +70,8 @@ def test_with_a_gradient_penalty_only_the_random_interpolates_differ(ranks):
 def test_the_frozen_discriminator_is_never_reduced_in_the_generators_step(ranks):
     # k = 2: D's reducer all-reduces twice an iteration (its own steps), G's once; nothing for D in G's step
     assert ranks[0]["reductions"] == {"G": STEPS, "D": 2 * STEPS}
+    # reusing the fakes, G's forward pass happens in D's last step, and G is still reduced once per iteration
+    assert ranks[0]["reductions reusing fakes"] == {"G": STEPS, "D": 2 * STEPS}
     # a G step through the DDP-wrapped, unfrozen D would all-reduce D's gradients as well
     assert ranks[0]["reductions naive G step"] == {"G": STEPS + 1, "D": 2 * STEPS + 1}
 

@@ -6,17 +6,21 @@ from torch import nn
 
 from gancourse.losses import discriminator_loss, generator_loss_nonsaturating, generator_loss_saturating
 from gancourse.objectives import (
+    FeatureMatching,
     Hinge,
+    LeastSquares,
     Minimax,
     NonSaturating,
+    PenaltyOn,
+    RelativisticPairing,
     Wasserstein,
     WassersteinGP,
-    _r1_penalty,
+    _squared_input_gradient,
     gradient_penalty,
 )
 
 OBJECTIVES = [NonSaturating(), NonSaturating(real_label=0.9, r1_gamma=1.0), Minimax(), Hinge(), Hinge(r1_gamma=2.0),
-              Wasserstein(), WassersteinGP()]
+              Wasserstein(), WassersteinGP(), LeastSquares(), FeatureMatching()]
 
 
 class Linear(nn.Module):
@@ -86,9 +90,10 @@ def test_gradient_penalty_refuses_batch_norm_and_mismatched_shapes():
 
 def test_r1_on_a_linear_discriminator_is_the_squared_norm_of_w():
     D = Linear((1, 28, 28))
-    assert _r1_penalty(D, torch.randn(10, 1, 28, 28)).item() == pytest.approx(D.w.pow(2).sum().item(), rel=1e-5)
+    r1 = _squared_input_gradient(D, torch.randn(10, 1, 28, 28))
+    assert r1.item() == pytest.approx(D.w.pow(2).sum().item(), rel=1e-5)
     D.zero_grad()
-    _r1_penalty(D, torch.randn(3, 1, 28, 28)).backward()
+    _squared_input_gradient(D, torch.randn(3, 1, 28, 28)).backward()
     assert torch.allclose(D.w.grad, 2 * D.w.detach())
 
 
@@ -103,7 +108,7 @@ def test_conditional_penalties_pass_the_condition():
 
     D, y = Conditional(), torch.tensor([1.0, 2.0])
     x = torch.randn(2, 2)
-    assert _r1_penalty(D, x, y).item() == pytest.approx((25 * (1 + 4)) / 2)
+    assert _squared_input_gradient(D, x, y).item() == pytest.approx((25 * (1 + 4)) / 2)
     assert gradient_penalty(D, x, x.flip(0), y).item() == pytest.approx(((5 - 1) ** 2 + (10 - 1) ** 2) / 2)
 
 
@@ -162,6 +167,7 @@ def test_objectives_without_a_step_after_d_leave_it_alone():
 
 @pytest.mark.parametrize("bad", [lambda: NonSaturating(real_label=0.4), lambda: NonSaturating(r1_gamma=-1),
                                  lambda: Hinge(r1_gamma=-0.1), lambda: Wasserstein(clip=0),
+                                 lambda: RelativisticPairing(r2_gamma=-1),
                                  lambda: WassersteinGP(gp_weight=-10)])
 def test_bad_settings_are_refused(bad):
     with pytest.raises(ValueError, match="must"):
@@ -175,3 +181,97 @@ def test_losses_are_scalars_with_gradients(objective, scores):
         assert loss.shape == () and torch.isfinite(loss)
         loss.backward()
     assert real.grad is not None and fake.grad is not None
+
+
+def test_r2_penalises_the_fake_batch_and_adds_to_r1():
+    """For a linear D the input gradient is w everywhere: R1 + R2 = (gamma_1 + gamma_2) / 2 ||w||^2, and R2 alone
+    sees the fake batch's condition (here a scale y of D's output, as in the conditional test above)."""
+    D, real, fake = Linear((6,)), torch.randn(8, 6), torch.randn(8, 6) * 100
+    w2 = D.w.pow(2).sum().item()
+    assert NonSaturating(r2_gamma=2.0).penalty(D, real, fake).item() == pytest.approx(w2, rel=1e-5)
+    assert RelativisticPairing(r1_gamma=1.0, r2_gamma=3.0).penalty(D, real, fake).item() == pytest.approx(2 * w2,
+                                                                                                           rel=1e-5)
+
+    class Scaled(nn.Module):  # D(x, y) = y <w, x>: input gradient y w
+        def __init__(self):
+            super().__init__()
+            self.w = nn.Parameter(torch.tensor([3.0, 4.0]))
+
+        def forward(self, x, y):
+            return y * (x * self.w).sum(1)
+
+    real_y, fake_y = torch.ones(2), torch.full((2,), 2.0)
+    r2 = Hinge(r2_gamma=2.0).penalty(Scaled(), torch.randn(2, 2), torch.randn(2, 2), real_y, fake_y)
+    assert r2.item() == pytest.approx(4 * 25)  # gamma / 2 * E (y ||w||)^2 with y = 2, ||w|| = 5
+
+
+def test_least_squares_against_hand_formulas_and_its_optimal_discriminator(scores):
+    real, fake = scores
+    lsgan = LeastSquares()
+    expected_d = 0.5 * ((real - 1) ** 2).mean() + 0.5 * (fake ** 2).mean()
+    assert lsgan.d_loss(real, fake).item() == pytest.approx(expected_d.item(), rel=1e-6)
+    assert lsgan.g_loss(fake).item() == pytest.approx(0.5 * ((fake - 1) ** 2).mean().item(), rel=1e-6)
+    # pointwise, b p_d (s - b)^2 + p_g (s - a)^2 is least at s* = (b p_d + a p_g) / (p_d + p_g) (Mao et al. 2017)
+    coded = LeastSquares(fake_target=-1.0, real_target=1.0, generator_target=0.0)
+    p_data, p_g = 0.3, 0.7
+    s = torch.linspace(-1, 1, 20001, dtype=torch.float64)
+    pointwise = p_data * (s - coded.real_target) ** 2 + p_g * (s - coded.fake_target) ** 2
+    best = s[pointwise.argmin()].item()
+    assert best == pytest.approx((p_data * 1.0 + p_g * -1.0) / (p_data + p_g), abs=1e-4)
+
+
+def test_relativistic_pairing_compares_each_real_with_its_fake():
+    real, fake = torch.tensor([2.0, -1.0, 0.5]), torch.tensor([0.0, 1.0, 0.5])
+    rp = RelativisticPairing()
+    # D: -E log sigmoid(s(x) - s(G(z))); G: -E log sigmoid(s(G(z)) - s(x))
+    assert rp.d_loss(real, fake).item() == pytest.approx(-torch.log(torch.sigmoid(real - fake)).mean().item())
+    assert rp.g_loss(fake, real).item() == pytest.approx(-torch.log(torch.sigmoid(fake - real)).mean().item())
+    # the pairing matters: shuffling the fakes changes the loss, unlike any loss of separate means
+    assert rp.d_loss(real, fake.flip(0)).item() != pytest.approx(rp.d_loss(real, fake).item())
+    with pytest.raises(ValueError, match="one shape"):
+        rp.d_loss(real, fake[:2])
+    with pytest.raises(ValueError, match="real batch"):
+        rp.g_loss(fake)
+    D = Linear((2,))
+    x, g = torch.randn(3, 2), torch.randn(3, 2, requires_grad=True)
+    loss = rp.generator_loss(D, g, real=x)
+    assert loss.item() == pytest.approx(rp.g_loss(D(g), D(x)).item())
+    loss.backward()  # through D's score on the fake batch into G's output
+    assert g.grad is not None and rp.needs_real_in_g_step and not NonSaturating.needs_real_in_g_step
+    with pytest.raises(ValueError, match="real batch"):
+        rp.generator_loss(D, g)
+
+
+class WithFeatures(nn.Module):
+    """D(x) = <v, f(x)> with features f(x) = W x: feature matching's gradient is known."""
+
+    def __init__(self):
+        super().__init__()
+        self.W = nn.Parameter(torch.randn(4, 3, generator=torch.Generator().manual_seed(1)))
+        self.v = nn.Parameter(torch.randn(4, generator=torch.Generator().manual_seed(2)))
+
+    def features(self, x):
+        return x @ self.W.T
+
+    def forward(self, x):
+        return self.features(x) @ self.v
+
+
+def test_feature_matching_matches_the_mean_features_of_the_batch():
+    D, real = WithFeatures(), torch.randn(16, 3)
+    fake = torch.randn(16, 3, requires_grad=True)
+    loss = FeatureMatching().generator_loss(D, fake, real=real)
+    gap = (real.mean(0) - fake.mean(0)) @ D.W.T
+    assert loss.item() == pytest.approx(gap.square().sum().item(), rel=1e-5)
+    loss.backward()
+    # d/dg_i || W (mean x - mean g) ||^2 = -2 / B W^T W (mean x - mean g), the same for every fake sample
+    expected = -2 / 16 * (D.W.T @ (D.W @ (real.mean(0) - fake.mean(0)))).detach()
+    assert torch.allclose(fake.grad, expected.expand(16, 3), atol=1e-6)
+    # D trains as in NonSaturating; the wrappers pass G's loss through
+    assert FeatureMatching().d_loss(D(real), D(fake)).item() == pytest.approx(
+        NonSaturating().d_loss(D(real), D(fake)).item())
+    wrapped = PenaltyOn(FeatureMatching(), D)
+    assert wrapped.needs_real_in_g_step and wrapped.generator_loss(D, fake, real=real).item() == pytest.approx(
+        loss.item())
+    with pytest.raises(TypeError, match="features"):
+        FeatureMatching().generator_loss(Linear((3,)), fake, real=real)

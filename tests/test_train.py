@@ -1,3 +1,6 @@
+import dataclasses
+import math
+
 import pytest
 import torch
 from torch import nn
@@ -5,8 +8,17 @@ from torch import nn
 from gancourse.checkpoint import CheckpointError, load_checkpoint
 from gancourse.losses import discriminator_loss, generator_loss_nonsaturating
 from gancourse.models import MLPDiscriminator, MLPGenerator
-from gancourse.objectives import Hinge, Minimax, NonSaturating, Wasserstein, WassersteinGP
-from gancourse.train import STATISTICS, GANTrainer, NonFiniteLossError, TrainConfig, discriminator_step, linear_decay
+from gancourse.objectives import (
+    FeatureMatching,
+    Hinge,
+    LeastSquares,
+    Minimax,
+    NonSaturating,
+    RelativisticPairing,
+    Wasserstein,
+    WassersteinGP,
+)
+from gancourse.train import GANTrainer, NonFiniteLossError, TrainConfig, discriminator_step, linear_decay
 
 OBJECTIVES = {
     "non-saturating": NonSaturating(),
@@ -265,16 +277,17 @@ def test_the_gradient_penalty_is_added_to_the_critics_loss_with_a_plus_sign():
     w = D.w.detach().clone()
     real, fake = torch.randn(16, 3), torch.randn(16, 3)
     stats = discriminator_step(D, torch.optim.SGD(D.parameters(), lr=1.0), WassersteinGP(gp_weight=10.0), real, fake)
-    stats = [stats[name].item() for name in STATISTICS if name != "g_loss"]
     norm = w.norm()
     gradient = fake.mean(0) - real.mean(0) + 10 * 2 * (norm - 1) * w / norm
     assert torch.allclose(D.w.detach(), w - gradient, atol=1e-5)
     estimate = (real @ w).mean() - (fake @ w).mean()
-    assert stats == pytest.approx([-estimate.item() + 10 * (norm.item() - 1) ** 2,
-                                            torch.sigmoid(real @ w + 0.1).mean().item(),
-                                            torch.sigmoid(fake @ w + 0.1).mean().item(),
-                                            (real @ w).mean().item() + 0.1, (fake @ w).mean().item() + 0.1,
-                                            10 * (norm.item() - 1) ** 2], rel=1e-5)
+    expected = {"d_loss": -estimate.item() + 10 * (norm.item() - 1) ** 2,
+                "d_real": torch.sigmoid(real @ w + 0.1).mean().item(),
+                "d_fake": torch.sigmoid(fake @ w + 0.1).mean().item(),
+                "real_score": (real @ w).mean().item() + 0.1, "fake_score": (fake @ w).mean().item() + 0.1,
+                "penalty": 10 * (norm.item() - 1) ** 2,
+                "d_grad_norm": gradient.norm().item()}  # the bias's gradient is 0: E f(G(z)) - E f(x) cancels it
+    assert {name: value.item() for name, value in stats.items()} == pytest.approx(expected, rel=1e-5)
 
 
 @pytest.mark.parametrize("weight", [0.0, 1.0, 4.0])
@@ -411,3 +424,152 @@ def test_training_flops_of_the_loop_reusing_fakes():
     plain = training_flops(G, D, (3,), TrainConfig(batch_size=10))
     g_fwd = 2 * 10 * (4 * 8 + 8 * 3)
     assert training_flops(G, D, (3,), TrainConfig(batch_size=10, reuse_fakes=True)) == plain - g_fwd
+
+
+# ---------------------------------------------------------------------------------------------- the loop's contract
+
+
+def test_calling_iteration_directly_is_training_one_iteration():
+    lazy = {"objective": NonSaturating(r1_gamma=1.0), "penalty_every": 3, "decay": True}
+    stepped, trained = make(**lazy), make(**lazy)
+    torch.manual_seed(8)
+    penalties = [stepped.iteration()["penalty"].item() > 0 for _ in range(6)]
+    torch.manual_seed(8)
+    trained.train(6)
+    assert stepped.iterations == trained.iterations == 6 and same_parameters(stepped, trained)
+    assert penalties == [True, False, False, True, False, False]  # the lazy penalty follows the count
+    assert stepped.opt_g.param_groups[0]["lr"] == trained.opt_g.param_groups[0]["lr"]
+
+
+def test_settings_are_fixed_once_the_trainer_is_built():
+    trainer = make()
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        trainer.config.k = 0
+
+
+def test_a_saved_state_does_not_change_as_training_goes_on(tmp_path):
+    trainer = make()
+    trainer.train(3)
+    state = trainer.state_dict()
+    trainer.train(2)
+    assert state["history"]["iteration"] == [1, 2, 3] and trainer.history.iteration == [1, 2, 3, 4, 5]
+    fresh, other = make(), make()
+    fresh.load_state_dict(state)
+    other.load_state_dict(state)
+    fresh.train(1)
+    assert other.history.iteration == [1, 2, 3]  # two trainers loaded from one state share nothing
+
+
+def test_a_checkpoint_of_another_format_is_refused_in_one_sentence(tmp_path):
+    trainer = make()
+    state = trainer.state_dict()
+    del state["schedulers"], state["iterations"]
+    with pytest.raises(CheckpointError, match="lacks schedulers, iterations: it was not written by this version"):
+        make().load_state_dict(state)
+
+
+def test_schedulers_are_checked():
+    trainer = make()
+    single = torch.optim.lr_scheduler.LambdaLR(trainer.opt_d, lambda i: 1.0)
+    again = GANTrainer(trainer.G, trainer.D, trainer.opt_g, trainer.opt_d, trainer.real, LATENT,
+                       TrainConfig(progress=False), schedulers=single)
+    assert again.schedulers == [single]
+    with pytest.raises(TypeError, match="ReduceLROnPlateau"):
+        GANTrainer(trainer.G, trainer.D, trainer.opt_g, trainer.opt_d, trainer.real, LATENT,
+                   schedulers=[torch.optim.lr_scheduler.ReduceLROnPlateau(trainer.opt_d)])
+    stranger = torch.optim.SGD(trainer.G.parameters(), lr=0.1)
+    with pytest.raises(ValueError, match="opt_g or opt_d"):
+        GANTrainer(trainer.G, trainer.D, trainer.opt_g, trainer.opt_d, trainer.real, LATENT,
+                   schedulers=[torch.optim.lr_scheduler.LambdaLR(stranger, lambda i: 1.0)])
+
+
+def test_reusing_fakes_in_a_conditional_run_judges_the_kept_batch_with_its_conditions():
+    trainer = make(conditional=True, reuse_fakes=True, k=2, objective=WassersteinGP())
+    made, judged = [], []
+    trainer.G.register_forward_hook(lambda m, inputs, out: made.append((inputs[1], out.detach())))
+    trainer.D.register_forward_hook(lambda m, inputs, out: judged.append(inputs))
+    trainer.train(1)
+    # G runs once per D step and not again for its own step; D: (real, fake, interpolates) per D step, then G's batch
+    assert len(made) == 2 and len(judged) == 3 * 2 + 1
+    g_step_fake, g_step_y = judged[-1]
+    assert torch.equal(g_step_y, made[-1][0]) and torch.equal(g_step_fake.detach(), made[-1][1])
+
+
+# ---------------------------------------------------------------------------------------------- remedies in the loop
+
+
+def test_gradient_norms_are_recorded_and_clipping_caps_them():
+    free, clipped = make(), make(max_grad_norm=1e-3)
+    torch.manual_seed(6)
+    h = free.train(5)
+    assert all(n > 0 for n in h.d_grad_norm + h.g_grad_norm)
+    torch.manual_seed(6)
+    first = clipped.iteration()
+    # the recorded norm is the one before clipping: the same as the free run's first iteration
+    assert first["d_grad_norm"].item() == pytest.approx(h.d_grad_norm[0]) and first["d_grad_norm"] > 1e-3
+    # Adam's update ignores the gradient's scale, so check that the clipped gradient has norm 0.01 through SGD
+    D, real, fake = LinearCritic(), torch.randn(8, 3), torch.randn(8, 3)
+    w = D.w.detach().clone()
+    stats = discriminator_step(D, torch.optim.SGD(D.parameters(), lr=1.0), Hinge(), real, fake, max_grad_norm=0.01)
+    moved = torch.cat([(D.w.detach() - w), (D.b.detach() - 0.1)[None]])
+    assert moved.norm().item() == pytest.approx(0.01, rel=1e-4) and stats["d_grad_norm"] > 0.01
+    with pytest.raises(ValueError, match="max_grad_norm"):
+        TrainConfig(max_grad_norm=0.0)
+
+
+def test_the_generator_step_draws_a_real_batch_only_for_objectives_that_need_one():
+    for objective, extra in ((NonSaturating(), 0), (RelativisticPairing(r1_gamma=0.1, r2_gamma=0.1), 1)):
+        trainer = make(objective=objective)
+        calls = []
+        trainer.D.register_forward_hook(lambda m, inputs, out, calls=calls: calls.append(inputs[0]))
+        trainer.train(2)
+        penalties = 2 if objective.r1_gamma else 0  # R1 and R2 call D once each
+        assert len(calls) == 2 * (2 + penalties + 1 + extra)
+
+
+@pytest.mark.parametrize("objective", [LeastSquares(), RelativisticPairing(r1_gamma=1.0, r2_gamma=1.0),
+                                       FeatureMatching()], ids=repr)
+def test_new_objectives_train_and_resume_exactly(tmp_path, objective):
+    class Featured(MLPDiscriminator):
+        def features(self, x):
+            return self.net[:-1](x)
+
+    def build():
+        torch.manual_seed(0)
+        g, d = MLPGenerator(LATENT, (2,), hidden=(16,), tanh=True), Featured((2,), hidden=(16,))
+        data = torch.rand(500, 2, generator=torch.Generator().manual_seed(7)) * 2 - 1
+        return GANTrainer(g, d, torch.optim.Adam(g.parameters(), lr=1e-3), torch.optim.Adam(d.parameters(), lr=1e-3),
+                          data, LATENT, TrainConfig(objective=objective, batch_size=16, progress=False))
+
+    straight = build()
+    torch.manual_seed(1)
+    straight.train(6)
+    first = build()
+    torch.manual_seed(1)
+    first.train(3)
+    path = first.save(tmp_path / "run.pt")  # before the next build() reseeds the global generator
+    second = build()
+    second.load(path)
+    second.train(3)
+    assert same_parameters(straight, second) and all(map(math.isfinite, straight.history.g_loss))
+    plain = build()
+    baseline = GANTrainer(plain.G, plain.D, plain.opt_g, plain.opt_d, plain.real, LATENT,
+                          TrainConfig(batch_size=16, progress=False))
+    torch.manual_seed(1)
+    baseline.train(6)
+    assert not same_parameters(straight, baseline)  # the objective made a difference
+
+
+def test_augmentation_is_what_d_sees_in_both_players_steps_and_g_learns_through_it():
+    seen = []
+
+    def mirror(images):  # a differentiable stand-in for DiffAugment that leaves a trace
+        seen.append(images.requires_grad)
+        return -images
+
+    trainer = make(augment=mirror)
+    g_before = [p.detach().clone() for p in trainer.G.parameters()]
+    trainer.train(2)
+    # per iteration: real and fake in D's step (no gradient to G), G's fake (with a gradient)
+    assert seen == [False, False, True] * 2
+    assert any(not torch.equal(a, b) for a, b in zip(g_before, trainer.G.parameters(), strict=True))
