@@ -573,3 +573,27 @@ def test_augmentation_is_what_d_sees_in_both_players_steps_and_g_learns_through_
     # per iteration: real and fake in D's step (no gradient to G), G's fake (with a gradient)
     assert seen == [False, False, True] * 2
     assert any(not torch.equal(a, b) for a, b in zip(g_before, trainer.G.parameters(), strict=True))
+
+
+def test_diffaugment_and_a_generator_average_plug_into_the_loop():
+    from gancourse.augment import DiffAugment
+    from gancourse.averaging import GeneratorAverage
+
+    def run():
+        torch.manual_seed(0)
+        G, D = MLPGenerator(LATENT, (1, 8, 8), hidden=(16,), tanh=True), MLPDiscriminator((1, 8, 8), hidden=(16,))
+        data = torch.rand(64, 1, 8, 8, generator=torch.Generator().manual_seed(3)) * 2 - 1
+        opt_g = torch.optim.Adam(G.parameters(), lr=1e-3)
+        augment = DiffAugment(generator=torch.Generator().manual_seed(4))
+        config = TrainConfig(batch_size=8, progress=False, augment=augment)
+        trainer = GANTrainer(G, D, opt_g, torch.optim.Adam(D.parameters(), lr=1e-3), data, LATENT, config)
+        average = GeneratorAverage(G)
+        average.attach_to(opt_g, G, batch_size=8)
+        trainer.train(4)
+        return trainer, average
+
+    (first, first_average), (second, _) = run(), run()
+    assert same_parameters(first, second)  # the augmentation's own generator makes it repeatable
+    assert all(math.isfinite(v) for v in first.history.d_loss + first.history.g_grad_norm)
+    averaged = torch.cat([p.flatten() for p in first_average.module.parameters()])
+    assert not torch.equal(averaged, torch.cat([p.detach().flatten() for p in first.G.parameters()]))
