@@ -21,15 +21,14 @@ that needs no held-out set. Both live here, beside the remedy they monitor.
 
 from __future__ import annotations
 
-import contextlib
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from numbers import Real
 
 import torch
 from torch import nn
 
 from gancourse.images import check_images
-from gancourse.objectives import call_network
+from gancourse.models import generate
 
 __all__ = [
     "AUGMENTATIONS", "BACKGROUND", "DiffAugment", "cutout", "erase_patches", "mean_score", "overfitting_heuristic",
@@ -204,18 +203,6 @@ def overfitting_heuristic(real_scores: torch.Tensor) -> float:
     return torch.sign(real_scores.detach()).mean(dtype=torch.float64).item()
 
 
-@contextlib.contextmanager
-def _evaluating(module: nn.Module) -> Iterator[nn.Module]:
-    """``module`` in eval mode inside the block; its mode is restored after."""
-    was_training = module.training
-    module.eval()
-    try:
-        yield module
-    finally:
-        module.train(was_training)
-
-
-@torch.no_grad()
 def mean_score(discriminator: nn.Module, images: torch.Tensor, conditions: torch.Tensor | None = None,
                batch_size: int = 256) -> float:
     """D's mean raw score over ``images`` (N, C, H, W) (and ``conditions`` (N, ...) for a conditional D), in eval
@@ -229,11 +216,10 @@ def mean_score(discriminator: nn.Module, images: torch.Tensor, conditions: torch
     parameter = next(discriminator.parameters(), None)
     device = images.device if parameter is None else parameter.device
     total = torch.zeros((), dtype=torch.float64, device=device)
-    with _evaluating(discriminator):
-        for start in range(0, len(images), batch_size):
-            batch = images[start : start + batch_size].to(device)
-            condition = None if conditions is None else conditions[start : start + batch_size].to(device)
-            total += call_network(discriminator, batch, condition).sum(dtype=torch.float64)
+    for start in range(0, len(images), batch_size):
+        batch = images[start : start + batch_size].to(device)
+        condition = None if conditions is None else conditions[start : start + batch_size].to(device)
+        total += generate(discriminator, batch, condition).sum(dtype=torch.float64)  # eval mode, no gradients
     return total.item() / len(images)
 
 
