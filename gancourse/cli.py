@@ -23,6 +23,8 @@ from torch import nn
 from torchvision.utils import save_image
 
 from gancourse import distributed, models, objectives
+from gancourse.augment import DiffAugment
+from gancourse.averaging import GeneratorAverage, latent_batches, recompute_batch_norm
 from gancourse.checkpoint import CheckpointError, load_checkpoint, save_atomic
 from gancourse.data import MNISTFileError, check_idx_file, install_mnist, load_mnist, load_mnist_sample
 from gancourse.metrics import digit_report
@@ -32,12 +34,13 @@ from gancourse.train import GANTrainer, TrainConfig
 
 __all__ = ["build_parser", "main"]
 
-MODELS = ("lean", "keras", "mlp")
-OBJECTIVES = ("nonsaturating", "minimax", "hinge", "wgan", "wgan-gp")
+MODELS = ("lean", "lean-critic", "keras", "mlp")
+OBJECTIVES = ("nonsaturating", "minimax", "hinge", "wgan", "wgan-gp", "lsgan", "rpgan", "feature-matching")
 CRITICS = ("wgan", "wgan-gp")
+PENALISED = ("nonsaturating", "hinge", "rpgan", "feature-matching")  # the objectives that take R1 and R2
 # what must not change when a run is resumed (the number of processes may: the global batch is what counts)
-RUN_SETTINGS = ("model", "objective", "data", "batch_size", "k", "lr", "r1_gamma", "real_label", "bf16",
-                "penalty_every")
+RUN_SETTINGS = ("model", "objective", "data", "batch_size", "k", "lr", "r1_gamma", "r2_gamma", "real_label", "bf16",
+                "penalty_every", "max_grad_norm", "augment", "ema")
 CHECKPOINT, METRICS, GRID = "checkpoint.pt", "metrics.json", "samples.png"
 
 
@@ -60,11 +63,14 @@ def build_parser() -> argparse.ArgumentParser:
                             "the run continues until it has done this many")
     train.add_argument("--out", type=Path, required=True, help="folder for checkpoint.pt, metrics.json, samples.png")
     train.add_argument("--model", choices=MODELS, default="lean",
-                       help="lean: Chapter 4's lean DCGAN; keras: the source's Keras DCGAN; mlp: Chapter 3's MLPs")
+                       help="lean: Chapter 4's lean DCGAN; lean-critic: its generator against the same discriminator "
+                            "without batch norm (for the penalties); keras: the source's Keras DCGAN; mlp: Chapter "
+                            "3's MLPs")
     train.add_argument("--objective", choices=OBJECTIVES, default="nonsaturating",
                        help="the loss (gancourse.objectives): nonsaturating BCE, minimax BCE, hinge, wgan (weight "
                             "clipping at 0.01), wgan-gp (gradient penalty, lambda 10; needs a critic without batch "
-                            "norm: --model mlp)")
+                            "norm: --model lean-critic or mlp), lsgan (least squares), rpgan (relativistic pairing), "
+                            "feature-matching (G matches the mean of D's features; --model lean or lean-critic)")
     train.add_argument("--data", choices=("mnist", "sample"), default="mnist",
                        help="mnist: torchvision's 60,000 digits when present or downloadable, else the offline "
                             "sample; sample: always the offline 4,000 training digits (metrics use their 1,000 "
@@ -77,7 +83,17 @@ def build_parser() -> argparse.ArgumentParser:
                        help="learning rate of both networks (default: Adam 2e-4, betas (0.5, 0.999); wgan: RMSprop "
                             "5e-5; wgan-gp: Adam 1e-4, betas (0.5, 0.9), as in the papers)")
     train.add_argument("--r1-gamma", type=float, default=0.0,
-                       help="R1 penalty weight gamma on real data (nonsaturating and hinge only)")
+                       help="R1 penalty weight gamma on real data (nonsaturating, hinge, rpgan, feature-matching)")
+    train.add_argument("--r2-gamma", type=float, default=0.0,
+                       help="R2 penalty weight gamma on fake data (the same objectives as --r1-gamma)")
+    train.add_argument("--max-grad-norm", type=float, default=None,
+                       help="clip each network's gradient to this L2 norm (torch.nn.utils.clip_grad_norm_); the norms "
+                            "before clipping are in the checkpoint's history either way")
+    train.add_argument("--augment", action="store_true",
+                       help="DiffAugment (translation and cutout) on every image D sees, in both players' steps")
+    train.add_argument("--ema", action="store_true",
+                       help="also keep a moving average of G's weights (StyleGAN2's ramp-up; batch-norm statistics "
+                            "recomputed at the end) and score its samples as well")
     train.add_argument("--penalty-every", type=int, default=1,
                        help="lazy regularisation (StyleGAN2 uses 16): the R1 or gradient penalty on every N-th "
                             "discriminator step only, multiplied by N")
@@ -117,16 +133,21 @@ def check(parser: argparse.ArgumentParser, args: argparse.Namespace, world_size:
          f"--batch-size {args.batch_size} must be a positive multiple of the {world_size} processes"),
         (args.k is not None and args.k < 1, f"--k must be >= 1, got {args.k}"),
         (args.lr is not None and args.lr <= 0, f"--lr must be > 0, got {args.lr}"),
-        (args.objective == "wgan-gp" and args.model != "mlp",
+        (args.objective == "wgan-gp" and args.model not in ("lean-critic", "mlp"),
          f"--objective wgan-gp needs a critic without batch norm; --model {args.model}'s discriminator has it: use "
-         "--model mlp"),
-        (args.r1_gamma != 0 and args.objective not in ("nonsaturating", "hinge"),
-         "--r1-gamma applies to --objective nonsaturating or hinge"),
-        (args.r1_gamma < 0, f"--r1-gamma must be >= 0, got {args.r1_gamma}"),
+         "--model lean-critic or mlp"),
+        (args.objective == "feature-matching" and args.model not in ("lean", "lean-critic"),
+         "--objective feature-matching needs a discriminator with features: --model lean or lean-critic"),
+        ((args.r1_gamma or args.r2_gamma) and args.objective not in PENALISED,
+         f"--r1-gamma and --r2-gamma apply to --objective {', '.join(PENALISED)}"),
+        (args.r1_gamma < 0 or args.r2_gamma < 0, "--r1-gamma and --r2-gamma must be >= 0"),
+        (args.max_grad_norm is not None and not args.max_grad_norm > 0,
+         f"--max-grad-norm must be > 0, got {args.max_grad_norm}"),
         (args.penalty_every < 1, f"--penalty-every must be >= 1, got {args.penalty_every}"),
-        (args.penalty_every > 1 and args.r1_gamma == 0 and args.objective != "wgan-gp",
-         "--penalty-every applies to a penalty: --r1-gamma above 0, or --objective wgan-gp"),
-        (args.real_label != 1.0 and args.objective != "nonsaturating", "--real-label applies to nonsaturating"),
+        (args.penalty_every > 1 and not (args.r1_gamma or args.r2_gamma) and args.objective != "wgan-gp",
+         "--penalty-every applies to a penalty: --r1-gamma or --r2-gamma above 0, or --objective wgan-gp"),
+        (args.real_label != 1.0 and args.objective not in ("nonsaturating", "feature-matching"),
+         "--real-label applies to nonsaturating and feature-matching"),
         (not 0.5 < args.real_label <= 1.0, f"--real-label must lie in (0.5, 1], got {args.real_label}"),
         (args.checkpoint_every < 1 or args.log_every < 1, "--checkpoint-every and --log-every must be >= 1"),
         (args.eval_samples < 65, f"--eval-samples must be >= 65 (the Frechet distance needs more samples than "
@@ -151,23 +172,28 @@ def settings(args: argparse.Namespace) -> dict:
     k = args.k if args.k is not None else (5 if args.objective in CRITICS else 1)
     lr = args.lr if args.lr is not None else {"wgan": 5e-5, "wgan-gp": 1e-4}.get(args.objective, 2e-4)
     return {"model": args.model, "objective": args.objective, "data": args.data, "batch_size": args.batch_size,
-            "k": k, "lr": lr, "r1_gamma": args.r1_gamma, "real_label": args.real_label, "bf16": args.bf16,
-            "penalty_every": args.penalty_every, "seed": args.seed, "iterations": args.iterations}
+            "k": k, "lr": lr, "r1_gamma": args.r1_gamma, "r2_gamma": args.r2_gamma, "real_label": args.real_label,
+            "bf16": args.bf16, "penalty_every": args.penalty_every, "max_grad_norm": args.max_grad_norm,
+            "augment": args.augment, "ema": args.ema, "seed": args.seed, "iterations": args.iterations}
 
 
 def make_objective(run: dict) -> objectives.Objective:
     return {
-        "nonsaturating": lambda: objectives.NonSaturating(real_label=run["real_label"], r1_gamma=run["r1_gamma"]),
+        "nonsaturating": lambda: objectives.NonSaturating(run["real_label"], run["r1_gamma"], run["r2_gamma"]),
         "minimax": objectives.Minimax,
-        "hinge": lambda: objectives.Hinge(r1_gamma=run["r1_gamma"]),
+        "hinge": lambda: objectives.Hinge(run["r1_gamma"], run["r2_gamma"]),
         "wgan": objectives.Wasserstein,
         "wgan-gp": objectives.WassersteinGP,
+        "lsgan": objectives.LeastSquares,
+        "rpgan": lambda: objectives.RelativisticPairing(run["r1_gamma"], run["r2_gamma"]),
+        "feature-matching": lambda: objectives.FeatureMatching(run["real_label"], run["r1_gamma"], run["r2_gamma"]),
     }[run["objective"]]()
 
 
 def make_models(name: str) -> tuple[nn.Module, nn.Module]:
-    if name == "lean":
-        return models.dcgan_init_(models.LeanDCGANGenerator()), models.dcgan_init_(models.LeanDCGANDiscriminator())
+    if name in ("lean", "lean-critic"):
+        critic = models.LeanDCGANDiscriminator() if name == "lean" else models.LeanDCGANCritic()
+        return models.dcgan_init_(models.LeanDCGANGenerator()), models.dcgan_init_(critic)
     if name == "keras":
         return models.KerasDCGANGenerator(), models.KerasDCGANDiscriminator()
     return (models.MLPGenerator(100, (1, 28, 28), hidden=(256, 256), tanh=True),
@@ -232,20 +258,26 @@ def train(args: argparse.Namespace, parser: argparse.ArgumentParser) -> dict | N
         images = load_digits(run["data"], True, context).to(device)
         config = TrainConfig(objective=make_objective(run), batch_size=run["batch_size"] // context.world_size,
                              k=run["k"], log_every=args.log_every, progress=args.progress,
-                             penalty_every=run["penalty_every"],
-                             autocast=torch.bfloat16 if run["bf16"] else None)
+                             penalty_every=run["penalty_every"], autocast=torch.bfloat16 if run["bf16"] else None,
+                             max_grad_norm=run["max_grad_norm"], augment=DiffAugment() if run["augment"] else None)
         trainer_class = distributed.DistributedGANTrainer if context.distributed else GANTrainer
-        trainer = trainer_class(G, D, make_optimiser(run, G), make_optimiser(run, D), images, G.latent_dim, config,
-                                device)
+        opt_g = make_optimiser(run, G)
+        trainer = trainer_class(G, D, opt_g, make_optimiser(run, D), images, G.latent_dim, config, device)
+        average = GeneratorAverage(G) if run["ema"] else None
+        if average is not None:
+            average.attach_to(opt_g, G, run["batch_size"])
         if state is not None:
             trainer.load_state_dict(state)
+            if average is not None:
+                average.load_state_dict(state["average"])
         started = time.perf_counter()
         while trainer.iterations < args.iterations:
             chunk = min(args.checkpoint_every, args.iterations - trainer.iterations)
             trainer.train(chunk, desc=f"{run['model']} {run['objective']}, iterations {trainer.iterations + 1}-"
                                       f"{trainer.iterations + chunk} of {args.iterations}")
             if context.is_main:
-                save_atomic(trainer.state_dict() | {"settings": run}, path)
+                extra = {} if average is None else {"average": average.state_dict()}
+                save_atomic(trainer.state_dict() | {"settings": run} | extra, path)
         if not context.is_main:
             return None
         z = torch.randn(args.eval_samples, G.latent_dim, generator=torch.Generator().manual_seed(args.seed))
@@ -253,17 +285,27 @@ def train(args: argparse.Namespace, parser: argparse.ArgumentParser) -> dict | N
         reference = load_digits(run["data"], False, distributed.Context()).to(device)
         save_image(samples[:64], args.out / GRID, nrow=8, normalize=True, value_range=(-1, 1))
         h = trainer.history
+        if average is not None:  # the average's own batch-norm statistics, then the same noise
+            noise = torch.Generator().manual_seed(args.seed + 1)
+            recompute_batch_norm(average.module, latent_batches(G.latent_dim, 32, 256, generator=noise, device=device))
+            averaged_report = digit_report(generate(average.module, z.to(device)).float(), reference)
         metrics = {"iterations": trainer.iterations, "report": digit_report(samples, reference),
                    "reference_digits": len(reference), "processes": context.world_size,
                    "device": str(device), "seconds_this_run": round(time.perf_counter() - started, 2),
                    "last_losses": {"d_loss": h.d_loss[-1], "g_loss": h.g_loss[-1]} if h.d_loss else None,
                    "settings": run}
-        # strict JSON: an infinite max/min (a class never drawn) is written as the string "inf"
-        metrics["report"] = {k: "inf" if v == float("inf") else v for k, v in metrics["report"].items()}
+        if average is not None:
+            metrics["report of the average"] = averaged_report
+        for name in ("report", "report of the average"):  # strict JSON: an infinite max/min is the string "inf"
+            if name in metrics:
+                metrics[name] = {k: "inf" if v == float("inf") else v for k, v in metrics[name].items()}
         (args.out / METRICS).write_text(json.dumps(metrics, indent=2, allow_nan=False) + "\n")
-        report = ", ".join(f"{k} {v:.3g}" if isinstance(v, float) else f"{k} {v}"
-                           for k, v in metrics["report"].items())
-        print(f"iteration {trainer.iterations}: {report}\nwrote {path}, {args.out / METRICS}, {args.out / GRID}")
+        for name, whose in (("report", ""), ("report of the average", ", the average of G")):
+            if name in metrics:
+                line = ", ".join(f"{k} {v:.3g}" if isinstance(v, float) else f"{k} {v}"
+                                 for k, v in metrics[name].items())
+                print(f"iteration {trainer.iterations}{whose}: {line}")
+        print(f"wrote {path}, {args.out / METRICS}, {args.out / GRID}")
         return metrics
     finally:
         distributed.shutdown()

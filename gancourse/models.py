@@ -318,5 +318,9 @@ class LeanDCGANCritic(nn.Module):
             norm(nn.Linear(2 * width * 7 * 7, 1)),
         )
 
+    def features(self, x: torch.Tensor) -> torch.Tensor:
+        """The body phi(x) (B, 2w 7 7) before the last linear layer, as ``LeanDCGANDiscriminator.features``."""
+        return self.net[:-1](x)
+
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         return self.net(x).squeeze(1)
