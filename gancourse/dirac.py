@@ -1,4 +1,4 @@
-"""The Dirac-GAN of Mescheder, Geiger & Nowozin (2018): the smallest GAN that fails to converge.
+"""The Dirac-GAN of Mescheder, Geiger & Nowozin (2018): the smallest GAN that fails to converge, and its cures.
 
 The data are a point mass at 0, the generator is that point's guess G = theta, the discriminator is linear,
 D(x) = psi * x. With a function f (f(t) = -log(1 + e^-t) for the GAN, f(t) = t for the WGAN) the game is
@@ -8,9 +8,11 @@ D(x) = psi * x. With a function f (f(t) = -log(1 + e^-t) for the GAN, f(t) = t f
 which D maximises over psi (minus its regulariser) and G minimises over theta. Its unique equilibrium is
 (theta, psi) = (0, 0). ``DiracGAN.vector_field`` is the gradient field v = (-dL/dtheta, d(L - R)/dpsi) in
 closed form; ``DiracGAN.jacobian`` differentiates the loss L - R itself with autograd (and the tests check the
-field against autograd too), so the regularisers are written as losses, as a training loop writes them:
+field against autograd too), so the regularisers are written as losses, as a training loop writes them, on the
+discriminator's input gradient dD/dx (= psi wherever it is taken, since D is linear):
 
-    R1 (real data only)     gamma / 2 * (dD/dx)^2 = gamma / 2 * psi^2
+    R1 (real data)          gamma_1 / 2 * E (dD/dx at the real point eps)^2          = gamma_1 / 2 * psi^2
+    R2 (fake data)          gamma_2 / 2 * E (dD/dx at the fake point theta + eps)^2  = gamma_2 / 2 * psi^2
     WGAN-GP                 lambda * (|dD/dx| - 1)^2 = lambda * (|psi| - 1)^2
     WGAN weight clipping    psi <- clamp(psi, -c, c) after each D update
 
@@ -41,13 +43,22 @@ def _wgan_f(t: torch.Tensor) -> torch.Tensor:
     return t
 
 
+def _input_gradient(psi: torch.Tensor, x: torch.Tensor) -> torch.Tensor:
+    """dD/dx of D(x) = psi x at the points x (shape (*S, n) for psi of shape S), kept in the autograd graph."""
+    if not x.requires_grad:
+        x = x.detach().requires_grad_(True)
+    (grad,) = torch.autograd.grad((psi[..., None] * x).sum(), x, create_graph=True)
+    return grad
+
+
 @dataclass(frozen=True)
 class DiracGAN:
     """One variant of the Dirac-GAN: which f, and which regulariser of the discriminator.
 
-    ``loss``: "gan" or "wgan"; ``r1_gamma``: weight gamma of R1; ``gp_weight``: weight lambda of WGAN-GP's
+    ``loss``: "gan" or "wgan"; ``r1_gamma``: weight gamma_1 of R1; ``gp_weight``: weight lambda of WGAN-GP's
     penalty; ``noise_std``: standard deviation of instance noise added to real and fake samples; ``clip``: WGAN's
-    weight clip c (None: no clipping).
+    weight clip c (None: no clipping); ``r2_gamma``: weight gamma_2 of R2 (last, so positional calls keep their
+    meaning). All weights >= 0.
     """
 
     loss: str = "gan"
@@ -55,12 +66,14 @@ class DiracGAN:
     gp_weight: float = 0.0
     noise_std: float = 0.0
     clip: float | None = None
+    r2_gamma: float = 0.0
 
     def __post_init__(self) -> None:
         if self.loss not in ("gan", "wgan"):
             raise ValueError(f"loss must be 'gan' or 'wgan', got {self.loss!r}")
-        if min(self.r1_gamma, self.gp_weight, self.noise_std) < 0 or (self.clip is not None and self.clip <= 0):
-            raise ValueError("r1_gamma, gp_weight and noise_std must be >= 0 and clip > 0 (or None)")
+        if min(self.r1_gamma, self.r2_gamma, self.gp_weight, self.noise_std) < 0 or (
+                self.clip is not None and self.clip <= 0):
+            raise ValueError("r1_gamma, r2_gamma, gp_weight and noise_std must be >= 0 and clip > 0 (or None)")
 
     @property
     def f(self):
@@ -73,16 +86,25 @@ class DiracGAN:
         real = self.f(-psi[..., None] * eps)
         return ((fake + real) * w).sum(-1)
 
-    def regulariser(self, psi: torch.Tensor) -> torch.Tensor:
-        """What D subtracts from L: R1 and the gradient penalty, both functions of dD/dx = psi."""
-        return 0.5 * self.r1_gamma * psi**2 + self.gp_weight * (psi.abs() - 1) ** 2
+    def regulariser(self, theta: torch.Tensor, psi: torch.Tensor) -> torch.Tensor:
+        """What D subtracts from L, elementwise: R1 at the real points, R2 at the fake ones, the gradient penalty.
+
+        R1 and R2 take dD/dx by autograd where a training loop takes it (at eps, at theta + eps), so the reference
+        field and the Jacobian see R2 through the fake point; the penalty uses dD/dx = psi, the same at any point.
+        """
+        eps, w = self._noise(theta.dtype)
+        at_real = _input_gradient(psi, eps.expand(*theta.shape, -1))  # (..., n): one column per quadrature node
+        at_fake = _input_gradient(psi, theta[..., None] + eps)
+        r1 = 0.5 * self.r1_gamma * (at_real**2 * w).sum(-1)
+        r2 = 0.5 * self.r2_gamma * (at_fake**2 * w).sum(-1)
+        return r1 + r2 + self.gp_weight * (psi.abs() - 1) ** 2
 
     def vector_field(self, theta: torch.Tensor, psi: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
         """(-dL/dtheta, d(L - R)/dpsi) at each point, float64: the direction gradient steps move in.
 
         Closed form (fast: a trajectory calls it thousands of times; the tests check it against autograd):
         dL/dtheta = E psi f'(psi (theta + eps)), dL/dpsi = E (theta + eps) f'(psi (theta + eps)) - E eps f'(-psi eps),
-        dR/dpsi = gamma psi + 2 lambda (|psi| - 1) sign(psi).
+        dR/dpsi = (gamma_1 + gamma_2) psi + 2 lambda (|psi| - 1) sign(psi).
         """
         theta, psi = torch.as_tensor(theta).double(), torch.as_tensor(psi).double()
         eps, w = self._noise(theta.dtype)
@@ -90,7 +112,7 @@ class DiracGAN:
         slope_fake = self.f_prime(psi[..., None] * fake)
         d_theta = (psi[..., None] * slope_fake * w).sum(-1)
         d_psi = ((fake * slope_fake - eps * self.f_prime(-psi[..., None] * eps)) * w).sum(-1)
-        d_reg = self.r1_gamma * psi + 2 * self.gp_weight * (psi.abs() - 1) * psi.sign()
+        d_reg = (self.r1_gamma + self.r2_gamma) * psi + 2 * self.gp_weight * (psi.abs() - 1) * psi.sign()
         return -d_theta, d_psi - d_reg
 
     def f_prime(self, t: torch.Tensor) -> torch.Tensor:
@@ -121,7 +143,7 @@ class DiracGAN:
         if not psi.requires_grad:
             psi = psi.detach().double().requires_grad_(True)
         (d_theta,) = torch.autograd.grad(self.value(theta, psi).sum(), theta, create_graph=create_graph)
-        d_psi = torch.autograd.grad((self.value(theta, psi) - self.regulariser(psi)).sum(), psi,
+        d_psi = torch.autograd.grad((self.value(theta, psi) - self.regulariser(theta, psi)).sum(), psi,
                                     create_graph=create_graph)[0]
         return -d_theta, d_psi
 

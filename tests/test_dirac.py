@@ -31,12 +31,14 @@ def test_unregularised_jacobian_is_a_rotation():
     assert torch.allclose(wgan, torch.tensor([-1j, 1j], dtype=torch.complex128))
 
 
+@pytest.mark.parametrize("share", [0.0, 0.4, 1.0], ids=["r1", "r1+r2", "r2"])
 @pytest.mark.parametrize("gamma", [0.3, 1.0, 2.5])
-def test_r1_eigenvalues(gamma):
-    # J = [[0, -f'(0)], [f'(0), -gamma]]: eigenvalues (-gamma +- sqrt(gamma^2 - 4 f'(0)^2)) / 2
+def test_r1_and_r2_eigenvalues(gamma, share):
+    # R1 and R2 both penalise dD/dx = psi: J = [[0, -f'(0)], [f'(0), -gamma]] with gamma = gamma_1 + gamma_2,
+    # eigenvalues (-gamma +- sqrt(gamma^2 - 4 f'(0)^2)) / 2
     root = complex(gamma**2 - 4 * F1**2) ** 0.5
     expected = sorted([(-gamma - root) / 2, (-gamma + root) / 2], key=lambda z: (round(z.imag, 9), z.real))
-    values = eigenvalues(DiracGAN(r1_gamma=gamma))
+    values = eigenvalues(DiracGAN(r1_gamma=(1 - share) * gamma, r2_gamma=share * gamma))
     assert torch.allclose(values, torch.tensor(expected, dtype=torch.complex128), atol=1e-10)
     assert (values.real < 0).all()
 
@@ -76,14 +78,37 @@ def test_bad_input_raises():
         DiracGAN("lsgan")
     with pytest.raises(ValueError, match=">= 0"):
         DiracGAN(r1_gamma=-1.0)
+    with pytest.raises(ValueError, match=">= 0"):
+        DiracGAN(r2_gamma=-1.0)
     with pytest.raises(ValueError, match="one shape"):
         simulate(DiracGAN(), torch.zeros(2), torch.zeros(3), lr=0.1, steps=1)
 
 
-@pytest.mark.parametrize("game", [DiracGAN(), DiracGAN(r1_gamma=0.7, noise_std=0.4), DiracGAN("wgan", gp_weight=2.0),
-                                  DiracGAN("wgan", noise_std=1.0)])
+GAMES = [DiracGAN(), DiracGAN(r1_gamma=0.7, noise_std=0.4), DiracGAN("wgan", gp_weight=2.0),
+         DiracGAN("wgan", noise_std=1.0), DiracGAN(r2_gamma=0.8, noise_std=0.5), DiracGAN(r1_gamma=0.3, r2_gamma=1.1)]
+
+
+@pytest.mark.parametrize("game", GAMES)
 def test_closed_form_field_equals_autograd(game):
     torch.manual_seed(0)
     theta, psi = torch.randn(50, dtype=torch.float64) * 2, torch.randn(50, dtype=torch.float64) * 2
     for fast, reference in zip(game.vector_field(theta, psi), game.field_by_autograd(theta, psi), strict=True):
         assert torch.allclose(fast, reference, atol=1e-12)
+
+
+@pytest.mark.parametrize("game", GAMES)
+def test_closed_form_jacobian_equals_autograd(game):
+    # the closed form's own derivative against the Jacobian of the loss L - R, away from the equilibrium too
+    torch.manual_seed(1)
+    for theta, psi in torch.randn(5, 2, dtype=torch.float64).tolist():
+        closed = torch.autograd.functional.jacobian(lambda x: torch.stack(game.vector_field(x[0], x[1])),
+                                                    torch.tensor([theta, psi], dtype=torch.float64))
+        assert torch.allclose(closed, game.jacobian(theta, psi), atol=1e-10)
+
+
+def test_r2_is_taken_at_the_fake_point():
+    # dD/dx = psi at every point, so R2 = gamma_2 / 2 psi^2 wherever G stands, with or without instance noise
+    theta, psi = torch.tensor([-2.0, 0.0, 3.0], dtype=torch.float64), torch.tensor([0.5, -1.0, 2.0],
+                                                                                   dtype=torch.float64)
+    for noise in (0.0, 0.6):
+        assert torch.allclose(DiracGAN(r2_gamma=0.8, noise_std=noise).regulariser(theta, psi), 0.4 * psi**2)
