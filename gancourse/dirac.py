@@ -16,6 +16,13 @@ discriminator's input gradient dD/dx (= psi wherever it is taken, since D is lin
     WGAN-GP                 lambda * (|dD/dx| - 1)^2 = lambda * (|psi| - 1)^2
     WGAN weight clipping    psi <- clamp(psi, -c, c) after each D update
 
+Unregularised, the Jacobian at the equilibrium is J = [[0, -f'(0)], [f'(0), 0]] (a rotation's generator), so
+the gradient field circles the equilibrium. ``simulate`` runs the optimisers the course compares on it
+(``METHODS``): simultaneous and alternating gradient steps, heavy-ball momentum (negative momentum, Gidel et al.
+2019b), extragradient (Korpelevich 1976; Gidel et al. 2019a) and optimistic gradient (Daskalakis et al. 2018).
+``update_matrix`` is each one's linear map near the equilibrium, whose spectral radius says whether it spirals
+out (> 1), circles (= 1) or converges (< 1).
+
 Expectations over Gaussian instance noise use Gauss-Hermite quadrature (exact for polynomials of degree < 2n).
 Every function takes tensors of any (equal) shape, so a whole grid of points or many trajectories run at once.
 """
@@ -23,14 +30,16 @@ Every function takes tensors of any (equal) shape, so a whole grid of points or 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import partial
 
 import numpy as np
 import torch
 import torch.nn.functional as F
 
-__all__ = ["DiracGAN", "simulate"]
+__all__ = ["METHODS", "DiracGAN", "simulate", "update_matrix"]
 
 _QUADRATURE_POINTS = 20
+METHODS = ("gradient", "momentum", "extragradient", "optimistic")  # the optimisers ``simulate`` runs
 
 
 def _gan_f(t: torch.Tensor) -> torch.Tensor:
@@ -148,29 +157,127 @@ class DiracGAN:
         return -d_theta, d_psi
 
 
-def simulate(
-    game: DiracGAN, theta: torch.Tensor, psi: torch.Tensor, lr: float, steps: int, alternating: bool = False
-) -> torch.Tensor:
-    """``steps`` iterations of gradient updates of size ``lr`` from starting points ``theta``, ``psi`` (tensors
-    of one shape S).
+def simulate(game: DiracGAN, theta: torch.Tensor, psi: torch.Tensor, lr: float, steps: int,
+             alternating: bool = False, method: str = "gradient", beta: float = 0.0) -> torch.Tensor:
+    """``steps`` updates of step size ``lr > 0`` by ``method`` from starting points ``theta``, ``psi`` (tensors of
+    one shape S). With x = (theta, psi) and v the game's field:
 
-    Simultaneous: both players move from the same point. Alternating (Algorithm 1): D moves first, then G
-    against the updated D. Clipping, when the game has it, follows each D update.
+    "gradient"       x_{t+1} = x_t + lr v(x_t)
+    "momentum"       x_{t+1} = x_t + lr v(x_t) + beta (x_t - x_{t-1}), x_{-1} = x_0 (heavy ball, beta in (-1, 1);
+                     beta < 0 is Gidel et al.'s negative momentum, which cures the rotation only when alternating)
+    "extragradient"  x_{t+1} = x_t + lr v(x_t + lr v(x_t))  (a look-ahead step, then the step with its field)
+    "optimistic"     x_{t+1} = x_t + lr (2 v(x_t) - v(x_{t-1})), v(x_{-1}) = v(x_0)
+
+    ``alternating`` (gradient and momentum only; Algorithm 1 of Mescheder et al.): D moves first, then G with
+    its field at the new psi, each player with its own momentum. Clipping, when the game has it, follows each D
+    update (the look-ahead's too: it projects onto the feasible psi).
     Returns the trajectory, float64 of shape (steps + 1, 2, *S): [:, 0] is theta, [:, 1] is psi.
     """
-    if steps < 0 or lr <= 0:
-        raise ValueError(f"steps must be >= 0 and lr > 0, got steps={steps}, lr={lr}")
+    _check_method(lr, method, alternating, beta)
+    if steps < 0:
+        raise ValueError(f"steps must be >= 0, got {steps}")
     theta, psi = torch.as_tensor(theta).double(), torch.as_tensor(psi).double()
     if theta.shape != psi.shape:
         raise ValueError(f"theta {tuple(theta.shape)} and psi {tuple(psi.shape)} must have one shape")
-    path = [torch.stack([theta, psi])]
+    if method in ("gradient", "momentum"):
+        step = partial(_heavy_ball_step, beta=beta, alternating=alternating)
+    else:
+        step = _extragradient_step if method == "extragradient" else _optimistic_step
+    point, memory = torch.stack([theta, psi]), None
+    path = [point]
     for _ in range(steps):
-        d_theta, d_psi = game.vector_field(theta, psi)
-        psi = psi + lr * d_psi
-        if game.clip is not None:
-            psi = psi.clamp(-game.clip, game.clip)
-        if alternating:
-            d_theta, _ = game.vector_field(theta, psi)
-        theta = theta + lr * d_theta
-        path.append(torch.stack([theta, psi]))
+        point, memory = step(game, point, memory, lr)
+        path.append(point)
     return torch.stack(path)
+
+
+def _check_method(lr: float, method: str, alternating: bool, beta: float) -> None:
+    """ValueError unless lr > 0, ``method`` is one of METHODS, alternation is one it has, and beta fits it."""
+    if method not in METHODS:
+        raise ValueError(f"method must be one of {METHODS}, got {method!r}")
+    if lr <= 0:
+        raise ValueError(f"lr must be > 0, got {lr}")
+    if alternating and method not in ("gradient", "momentum"):
+        raise ValueError(f"alternating applies to 'gradient' and 'momentum', not {method!r}")
+    if method == "momentum" and not -1 < beta < 1:
+        raise ValueError(f"beta must be in (-1, 1), got {beta}")
+    if method != "momentum" and beta != 0:
+        raise ValueError(f"beta is momentum's coefficient: use method='momentum', not {method!r}")
+
+
+def _field(game: DiracGAN, point: torch.Tensor) -> torch.Tensor:
+    """v at a point (2, *S), stacked like it."""
+    return torch.stack(game.vector_field(point[0], point[1]))
+
+
+def _clip_psi(game: DiracGAN, psi: torch.Tensor) -> torch.Tensor:
+    return psi if game.clip is None else psi.clamp(-game.clip, game.clip)
+
+
+def _clip(game: DiracGAN, point: torch.Tensor) -> torch.Tensor:
+    return point if game.clip is None else torch.stack([point[0], _clip_psi(game, point[1])])
+
+
+def _heavy_ball_step(game: DiracGAN, point: torch.Tensor, previous: torch.Tensor | None, lr: float, beta: float,
+                     alternating: bool) -> tuple[torch.Tensor, torch.Tensor]:
+    """One gradient step plus beta (x_t - x_{t-1}); returns (x_{t+1}, x_t). D's half first, so that alternating
+    G can see D's new psi."""
+    previous = point if previous is None else previous
+    d_theta, d_psi = game.vector_field(point[0], point[1])
+    psi = _clip_psi(game, _push(point[1] + lr * d_psi, point[1], previous[1], beta))
+    if alternating:
+        d_theta, _ = game.vector_field(point[0], psi)
+    theta = _push(point[0] + lr * d_theta, point[0], previous[0], beta)
+    return torch.stack([theta, psi]), point
+
+
+def _push(moved: torch.Tensor, current: torch.Tensor, previous: torch.Tensor, beta: float) -> torch.Tensor:
+    """The heavy ball's push beta (x_t - x_{t-1}) added to a gradient step; none at beta = 0, so that plain
+    gradient steps stay bit-for-bit what they were (0 * inf would be nan on a diverged trajectory)."""
+    return moved + beta * (current - previous) if beta else moved
+
+
+def _extragradient_step(game: DiracGAN, point: torch.Tensor, memory: None, lr: float) -> tuple[torch.Tensor, None]:
+    """Look ahead with the field here, step from here with the field there."""
+    ahead = _clip(game, point + lr * _field(game, point))
+    return _clip(game, point + lr * _field(game, ahead)), None
+
+
+def _optimistic_step(game: DiracGAN, point: torch.Tensor, previous_field: torch.Tensor | None,
+                     lr: float) -> tuple[torch.Tensor, torch.Tensor]:
+    """Step along 2 v(x_t) - v(x_{t-1}), the field extrapolated forward; returns (x_{t+1}, v(x_t))."""
+    field = _field(game, point)
+    previous_field = field if previous_field is None else previous_field
+    return _clip(game, point + lr * (2 * field - previous_field)), field
+
+
+def update_matrix(jacobian: torch.Tensor, lr: float, method: str = "gradient", alternating: bool = False,
+                  beta: float = 0.0) -> torch.Tensor:
+    """The linear map that ``simulate(..., lr, method=..., alternating=..., beta=...)`` applies near a point where
+    the field is v(x) ~ J x (``jacobian``, 2 x 2; e.g. ``game.jacobian()`` at the equilibrium), clipping ignored.
+
+    2 x 2 on x_t for "gradient" (I + lr J) and "extragradient" (I + lr J + lr^2 J^2); 4 x 4 on (x_t, x_{t-1}) for
+    the methods with memory, "momentum" ([[(1 + beta) I + lr J, -beta I], [I, 0]]) and "optimistic"
+    ([[I + 2 lr J, -lr J], [I, 0]]). Alternating: G's row sees psi_{t+1}, so it gains lr J[0, 1] times (D's row
+    minus the identity's). Exact for a linear field (the WGAN without regulariser); its spectral radius (largest
+    |eigenvalue|) is the factor by which the distance to the point grows (> 1), stays (= 1) or shrinks (< 1) per
+    step. Float64.
+    """
+    _check_method(lr, method, alternating, beta)
+    J = torch.as_tensor(jacobian, dtype=torch.float64)
+    if J.shape != (2, 2):
+        raise ValueError(f"jacobian must be 2 x 2, got {tuple(J.shape)}")
+    identity = torch.eye(2, dtype=torch.float64)
+    if method == "extragradient":
+        return identity + lr * J + lr**2 * J @ J
+    if method == "optimistic":
+        step, memory = identity + 2 * lr * J, -lr * J
+    else:
+        step, memory = (1 + beta) * identity + lr * J, -beta * identity
+    if alternating:
+        # theta_{t+1} uses psi_{t+1} = step[1] . x_t + memory[1] . x_{t-1} in place of psi_t
+        step[0] += lr * J[0, 1] * (step[1] - identity[1])
+        memory[0] += lr * J[0, 1] * memory[1]
+    if method == "gradient":
+        return step
+    return torch.cat([torch.cat([step, memory], 1), torch.cat([identity, torch.zeros_like(identity)], 1)])

@@ -1,11 +1,13 @@
 """The Dirac-GAN against its closed forms (Mescheder et al. 2018, Section 2 and Theorems 4.1, 4.2)."""
 
+import cmath
 import math
 
+import numpy as np
 import pytest
 import torch
 
-from gancourse.dirac import DiracGAN, _gan_f, simulate
+from gancourse.dirac import DiracGAN, _gan_f, simulate, update_matrix
 
 F1, F2 = 0.5, -0.25  # f'(0) and f''(0) for the GAN's f(t) = -log(1 + e^-t)
 
@@ -68,8 +70,11 @@ def test_alternating_steps_stay_bounded_and_r1_converges():
     assert settled[-1].abs().max() < 1e-6
 
 
-def test_clipping_bounds_psi_and_shapes():
-    path = simulate(DiracGAN("wgan", clip=0.1), torch.zeros(3, 4) + 1, torch.zeros(3, 4), lr=0.5, steps=20)
+@pytest.mark.parametrize("method, alternating, beta", [("gradient", False, 0.0), ("momentum", True, -0.5),
+                                                       ("extragradient", False, 0.0), ("optimistic", False, 0.0)])
+def test_clipping_bounds_psi_and_shapes(method, alternating, beta):
+    path = simulate(DiracGAN("wgan", clip=0.1), torch.zeros(3, 4) + 1, torch.zeros(3, 4), lr=0.5, steps=20,
+                    method=method, alternating=alternating, beta=beta)
     assert path.shape == (21, 2, 3, 4) and path[:, 1].abs().max() <= 0.1
 
 
@@ -82,6 +87,19 @@ def test_bad_input_raises():
         DiracGAN(r2_gamma=-1.0)
     with pytest.raises(ValueError, match="one shape"):
         simulate(DiracGAN(), torch.zeros(2), torch.zeros(3), lr=0.1, steps=1)
+    bad = [(dict(method="adam"), "method"), (dict(lr=0.0), "lr"), (dict(lr=-0.1), "lr"),
+           (dict(method="momentum", beta=1.0), r"\(-1, 1\)"), (dict(method="momentum", beta=-1.5), r"\(-1, 1\)"),
+           (dict(beta=0.5), "momentum"), (dict(method="optimistic", alternating=True), "alternating")]
+    for options, message in bad:
+        options = {"lr": 0.1} | options
+        with pytest.raises(ValueError, match=message):
+            simulate(DiracGAN(), torch.zeros(2), torch.zeros(2), steps=1, **options)
+        with pytest.raises(ValueError, match=message):
+            update_matrix(DiracGAN().jacobian(), **options)
+    with pytest.raises(ValueError, match="steps"):
+        simulate(DiracGAN(), torch.zeros(2), torch.zeros(2), lr=0.1, steps=-1)
+    with pytest.raises(ValueError, match="2 x 2"):
+        update_matrix(torch.eye(3), lr=0.1)
 
 
 GAMES = [DiracGAN(), DiracGAN(r1_gamma=0.7, noise_std=0.4), DiracGAN("wgan", gp_weight=2.0),
@@ -112,3 +130,155 @@ def test_r2_is_taken_at_the_fake_point():
                                                                                    dtype=torch.float64)
     for noise in (0.0, 0.6):
         assert torch.allclose(DiracGAN(r2_gamma=0.8, noise_std=noise).regulariser(theta, psi), 0.4 * psi**2)
+
+
+# ---- optimisers near the equilibrium: with a = f'(0) and h = lr, J = a [[0, -1], [1, 0]] has J^2 = -a^2 I ----
+
+CASES = [("gradient", False, 0.0), ("gradient", True, 0.0), ("momentum", False, 0.3), ("momentum", True, -0.5),
+         ("extragradient", False, 0.0), ("optimistic", False, 0.0)]
+
+
+def spectral_radius(matrix: torch.Tensor) -> float:
+    return torch.linalg.eigvals(matrix).abs().max().item()
+
+
+def by_angle(values) -> torch.Tensor:
+    return torch.tensor(sorted(values, key=lambda z: (cmath.phase(z), abs(z))), dtype=torch.complex128)
+
+
+@pytest.mark.parametrize("method, alternating, beta", CASES)
+def test_update_matrix_is_the_map_simulate_applies(method, alternating, beta):
+    # the WGAN's field is J x exactly: the path is M^t (x_0, x_{-1} = x_0); the GAN's near (0, 0) to first order
+    for game, scale, tolerance in ((DiracGAN("wgan"), 1.0, 1e-12), (DiracGAN(), 1e-4, 1e-6)):
+        start = torch.tensor([0.3, -0.7], dtype=torch.float64) * scale
+        path = simulate(game, start[0], start[1], lr=0.2, steps=60, method=method, alternating=alternating,
+                        beta=beta)
+        M = update_matrix(game.jacobian(), 0.2, method, alternating, beta)
+        state = start if len(M) == 2 else torch.cat([start, start])
+        linear = torch.stack([(torch.linalg.matrix_power(M, t) @ state)[:2] for t in range(61)])
+        assert (path - linear).abs().max() <= tolerance * scale
+
+
+@pytest.mark.parametrize("lr", [1e-4, 1e-2, 0.3, 1.0, 3.0, 10.0])
+def test_simultaneous_gradient_spirals_out_for_every_lr(lr):
+    # I + h J: eigenvalues 1 +- i h a, modulus sqrt(1 + h^2 a^2) > 1
+    M = update_matrix(DiracGAN().jacobian(), lr)
+    assert torch.allclose(by_angle(torch.linalg.eigvals(M).tolist()), by_angle([1 - 1j * lr * F1, 1 + 1j * lr * F1]))
+    assert spectral_radius(M) == pytest.approx(math.sqrt(1 + (lr * F1) ** 2), rel=1e-14) and spectral_radius(M) > 1
+
+
+@pytest.mark.parametrize("lr", [1e-3, 0.1, 1.0, 3.0])
+def test_alternating_gradient_circles(lr):
+    # det 1, trace 2 - h^2 a^2: for h a < 2 the eigenvalues are e^{+-i phi} with cos phi = 1 - h^2 a^2 / 2
+    phi = math.acos(1 - (lr * F1) ** 2 / 2)
+    M = update_matrix(DiracGAN().jacobian(), lr, alternating=True)
+    assert torch.allclose(by_angle(torch.linalg.eigvals(M).tolist()), by_angle([cmath.exp(-1j * phi),
+                                                                                  cmath.exp(1j * phi)]))
+
+
+@pytest.mark.parametrize("lr", [1e-3, 0.1, 0.5, 0.9])
+def test_extragradient_and_optimistic_converge_for_small_lr(lr):
+    ha = lr * F1  # h a < 1/2 here (at 1/2 optimistic's eigenvalues meet, and computing them loses half the digits)
+    # extragradient: I + h J + h^2 J^2 has eigenvalues 1 - h^2 a^2 +- i h a, modulus^2 1 - h^2 a^2 + h^4 a^4 < 1
+    extra = update_matrix(DiracGAN().jacobian(), lr, "extragradient")
+    assert torch.allclose(by_angle(torch.linalg.eigvals(extra).tolist()), by_angle([1 - ha**2 - 1j * ha,
+                                                                                      1 - ha**2 + 1j * ha]))
+    assert spectral_radius(extra) == pytest.approx(math.sqrt(1 - ha**2 + ha**4), rel=1e-12)
+    assert spectral_radius(extra) < 1
+    # optimistic: lambda^2 - (1 + 2 h mu) lambda + h mu = 0 for mu = +-i a: with s = sqrt(1 - 4 h^2 a^2) the
+    # moduli^2 are (1 +- s) / 2, so the radius is sqrt((1 + s) / 2) < 1
+    optimistic = update_matrix(DiracGAN().jacobian(), lr, "optimistic")
+    roots = [complex(z) for mu in (1j * F1, -1j * F1) for z in np.roots([1, -(1 + 2 * lr * mu), lr * mu])]
+    assert torch.allclose(by_angle(torch.linalg.eigvals(optimistic).tolist()), by_angle(roots), atol=1e-12)
+    radius = math.sqrt((1 + math.sqrt(1 - 4 * ha**2)) / 2)
+    assert spectral_radius(optimistic) == pytest.approx(radius, rel=1e-12) and radius < 1
+
+
+def test_extragradient_and_optimistic_need_small_lr():
+    # extragradient's modulus^2 1 - h^2 a^2 + h^4 a^4 exceeds 1 once h a > 1; optimistic's radius once h a > 2/sqrt 3
+    J = DiracGAN().jacobian()
+    assert spectral_radius(update_matrix(J, 1.1 / F1, "extragradient")) > 1
+    assert spectral_radius(update_matrix(J, 1.2 / F1, "optimistic")) > 1
+
+
+def momentum_roots(lr: float, beta: float, alternating: bool) -> list[complex]:
+    """Roots of the characteristic polynomial of heavy ball on v = J x, J = a [[0, -1], [1, 0]].
+
+    With p(l) = l - (1 + beta) + beta / l, a mode x_t ~ l^t needs p(l) psi = h a theta and, simultaneous,
+    p(l) theta = -h a psi, so p^2 = -h^2 a^2; alternating, G sees psi_{t+1} = l psi_t: p(l) theta = -h a l psi,
+    so p^2 = -h^2 a^2 l. Times l^2: (l^2 - (1 + beta) l + beta)^2 + h^2 a^2 l^k = 0, k = 2 or 3."""
+    quadratic = np.array([1, -(1 + beta), beta])
+    coupling = np.zeros(5)
+    coupling[1 if alternating else 2] = (lr * F1) ** 2
+    return [complex(z) for z in np.roots(np.polymul(quadratic, quadratic) + coupling)]
+
+
+@pytest.mark.parametrize("alternating", [False, True])
+@pytest.mark.parametrize("beta", [-0.5, -0.2, 0.3])
+def test_momentum_eigenvalues_and_their_small_lr_radius(alternating, beta):
+    # to second order in c = h a (l = 1 + delta): radius 1 + c^2 (1 + beta) / (2 (1 - beta)^3) simultaneous,
+    # > 1 for every beta in (-1, 1); 1 + c^2 beta / (1 - beta)^3 alternating, < 1 exactly when beta < 0
+    J = DiracGAN().jacobian()
+    M = update_matrix(J, 0.3, "momentum", alternating, beta)
+    assert torch.allclose(by_angle(torch.linalg.eigvals(M).tolist()), by_angle(momentum_roots(0.3, beta, alternating)),
+                          atol=1e-10)
+    c = 0.02 * F1
+    growth = beta / (1 - beta) ** 3 if alternating else (1 + beta) / (2 * (1 - beta) ** 3)
+    radius = spectral_radius(update_matrix(J, 0.02, "momentum", alternating, beta))
+    assert (radius - 1) / c**2 == pytest.approx(growth, rel=1e-3)
+
+
+@pytest.mark.parametrize("lr", [0.01, 0.1, 0.5, 1.0])
+def test_negative_momentum_converges_only_when_alternating(lr):
+    J = DiracGAN().jacobian()
+    for beta in (-0.1, -0.3, -0.5):
+        assert spectral_radius(update_matrix(J, lr, "momentum", True, beta)) < 1
+        assert spectral_radius(update_matrix(J, lr, "momentum", False, beta)) > 1
+    assert spectral_radius(update_matrix(J, lr, "momentum", True, 0.3)) > 1  # positive momentum: spirals out
+
+
+def test_trajectories_grow_circle_or_shrink_as_the_radius_says():
+    start, game = (torch.tensor(0.5), torch.tensor(0.5)), DiracGAN()
+    r0 = math.sqrt(0.5)
+
+    def distances(lr, **options):
+        return simulate(game, *start, lr=lr, steps=3000, **options).norm(dim=1)
+
+    # simultaneous: x . v = 0 for the unregularised game, so |x_{t+1}|^2 = |x_t|^2 + h^2 |v|^2 grows at every step
+    assert (distances(0.3).diff() > 0).all()
+    circling = distances(0.3, alternating=True)
+    assert 0.95 * r0 < circling.min() and circling.max() < 1.15 * r0
+    for lr, options in ((0.3, dict(method="extragradient")), (0.3, dict(method="optimistic")),
+                        (0.5, dict(method="momentum", alternating=True, beta=-0.5))):
+        assert distances(lr, **options)[-1] < 1e-6 * r0
+    for options in (dict(method="momentum", beta=-0.5), dict(method="momentum", alternating=True, beta=0.5)):
+        assert distances(0.5, **options)[-1] > 2 * r0
+
+
+def test_each_method_against_two_steps_by_hand():
+    game, h, beta = DiracGAN(r1_gamma=0.3, noise_std=0.5), 0.4, -0.3
+
+    def v(theta, psi):
+        return [c.item() for c in game.vector_field(torch.tensor(theta), torch.tensor(psi))]
+
+    def plus(x, step, y):  # x + step * y
+        return [p + step * q for p, q in zip(x, y, strict=True)]
+
+    x0 = [0.8, -0.6]
+    x1 = plus(x0, h, v(*x0))
+    expected = {("gradient", False): [x0, x1, plus(x1, h, v(*x1))]}
+    expected["optimistic", False] = [x0, x1, plus(x1, h, plus(v(*x1), 1, plus(v(*x1), -1, v(*x0))))]
+    extra1 = plus(x0, h, v(*plus(x0, h, v(*x0))))
+    expected["extragradient", False] = [x0, extra1, plus(extra1, h, v(*plus(extra1, h, v(*extra1))))]
+    momentum2 = plus(plus(x1, h, v(*x1)), beta, plus(x1, -1, x0))
+    expected["momentum", False] = [x0, x1, momentum2]
+    psi1 = x0[1] + h * v(*x0)[1]
+    alt1 = [x0[0] + h * v(x0[0], psi1)[0], psi1]
+    psi2 = alt1[1] + h * v(*alt1)[1]
+    expected["gradient", True] = [x0, alt1, [alt1[0] + h * v(alt1[0], psi2)[0], psi2]]
+    psi2 = psi2 + beta * (alt1[1] - x0[1])
+    expected["momentum", True] = [x0, alt1, [alt1[0] + h * v(alt1[0], psi2)[0] + beta * (alt1[0] - x0[0]), psi2]]
+    for (method, alternating), points in expected.items():
+        path = simulate(game, torch.tensor(x0[0]), torch.tensor(x0[1]), lr=h, steps=2, method=method,
+                        alternating=alternating, beta=beta if method == "momentum" else 0.0)
+        assert torch.allclose(path, torch.tensor(points, dtype=torch.float64), atol=1e-14), (method, alternating)
