@@ -21,7 +21,8 @@ the gradient field circles the equilibrium. ``simulate`` runs the optimisers the
 (``METHODS``): simultaneous and alternating gradient steps, heavy-ball momentum (negative momentum, Gidel et al.
 2019b), extragradient (Korpelevich 1976; Gidel et al. 2019a) and optimistic gradient (Daskalakis et al. 2018).
 ``update_matrix`` is each one's linear map near the equilibrium, whose spectral radius says whether it spirals
-out (> 1), circles (= 1) or converges (< 1).
+out (> 1), circles (= 1) or converges (< 1). ``polyak_average`` and ``ema_average`` average a trajectory's
+iterates (Yazici et al. 2019), which converges even where the last iterate circles.
 
 Expectations over Gaussian instance noise use Gauss-Hermite quadrature (exact for polynomials of degree < 2n).
 Every function takes tensors of any (equal) shape, so a whole grid of points or many trajectories run at once.
@@ -36,7 +37,7 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
-__all__ = ["METHODS", "DiracGAN", "simulate", "update_matrix"]
+__all__ = ["METHODS", "DiracGAN", "ema_average", "polyak_average", "simulate", "update_matrix"]
 
 _QUADRATURE_POINTS = 20
 METHODS = ("gradient", "momentum", "extragradient", "optimistic")  # the optimisers ``simulate`` runs
@@ -164,7 +165,8 @@ def simulate(game: DiracGAN, theta: torch.Tensor, psi: torch.Tensor, lr: float, 
 
     "gradient"       x_{t+1} = x_t + lr v(x_t)
     "momentum"       x_{t+1} = x_t + lr v(x_t) + beta (x_t - x_{t-1}), x_{-1} = x_0 (heavy ball, beta in (-1, 1);
-                     beta < 0 is Gidel et al.'s negative momentum, which cures the rotation only when alternating)
+                     beta < 0 is Gidel et al.'s negative momentum, which cures the rotation when alternating,
+                     for small enough lr, and never when simultaneous)
     "extragradient"  x_{t+1} = x_t + lr v(x_t + lr v(x_t))  (a look-ahead step, then the step with its field)
     "optimistic"     x_{t+1} = x_t + lr (2 v(x_t) - v(x_{t-1})), v(x_{-1}) = v(x_0)
 
@@ -281,3 +283,57 @@ def update_matrix(jacobian: torch.Tensor, lr: float, method: str = "gradient", a
     if method == "gradient":
         return step
     return torch.cat([torch.cat([step, memory], 1), torch.cat([identity, torch.zeros_like(identity)], 1)])
+
+
+def polyak_average(path: torch.Tensor) -> torch.Tensor:
+    """The uniform (Polyak) running mean of a trajectory: [n] = (path[0] + ... + path[n]) / (n + 1).
+
+    ``path``: (T, ...), e.g. ``simulate``'s (steps + 1, 2, *S); returns float64 of the same shape.
+
+    Why it cures the rotation: where the iterates circle, x_t = Re(z e^{i t phi}) for a linear map with
+    eigenvalues e^{+-i phi}, an orbit on an ellipse whose largest radius is r. Then |sum_u w_u x_u| <=
+    r |sum_u w_u e^{i u phi}|, and the geometric sum over u = 0..n has modulus |sin((n + 1) phi / 2)| /
+    sin(phi / 2) <= 1 / sin(phi / 2): the mean is within r / ((n + 1) sin(phi / 2)) of the centre at every n.
+    Alternating gradient steps near the unregularised game's equilibrium (exactly, for the WGAN) have
+    cos phi = 1 - (lr f'(0))^2 / 2, so sin(phi / 2) = lr f'(0) / 2: within 2 r / ((n + 1) lr f'(0)). Their last
+    iterate does not settle: with c = lr f'(0) < 2 they conserve theta^2 + psi^2 + c theta psi, an ellipse whose
+    radii lie between r sqrt((2 - c) / (2 + c)) and r.
+    """
+    path = _as_path(path)
+    counts = torch.arange(1, len(path) + 1, dtype=torch.float64).reshape(-1, *[1] * (path.dim() - 1))
+    return path.cumsum(0) / counts
+
+
+def ema_average(path: torch.Tensor, beta: float = 0.999, warmup: bool = True) -> torch.Tensor:
+    """The exponential moving average of a trajectory: [0] = path[0], [t] = b_t [t - 1] + (1 - b_t) path[t].
+
+    ``path``: (T, ...); returns float64 of the same shape. ``beta`` in [0, 1). With ``warmup`` the decay is
+    b_t = min(beta, (1 + t) / (10 + t)), the ramp of TensorFlow's ExponentialMovingAverage (num_updates = t),
+    else b_t = beta. The ramp because without it the start keeps weight beta^t, e.g. 37% after 1 / (1 - beta)
+    steps, and the average sits near x_0 that long; with it the average spans the last ~t / 9 steps until
+    1 - beta takes over, and no iterate weighs less than an earlier one (the bound below needs that). StyleGAN2's
+    ramp, a half-life of a fixed share of the images seen so far, would serve as well but is counted in images.
+
+    The bound, for iterates circling as in ``polyak_average``: the average is sum_u w_u x_u with weights
+    w_0 <= ... <= w_t = 1 - b_t. Summing by parts against P_u = e^{i (u + 1) phi} / (e^{i phi} - 1), whose steps
+    P_u - P_{u-1} are e^{i u phi} and whose modulus is 1 / (2 sin(phi / 2)), gives |sum_u w_u e^{i u phi}| <=
+    (w_t + (w_t - w_0) + w_0) / (2 sin(phi / 2)) = (1 - b_t) / sin(phi / 2). So the average is within
+    r (1 - b_t) / sin(phi / 2) = 2 r (1 - b_t) / (lr f'(0)) of the centre at every t >= 1 (alternating steps):
+    about r (1 - beta) / (angle per step) once warmed up, the limit cycle that shrinks as beta -> 1.
+    """
+    if not 0 <= beta < 1:
+        raise ValueError(f"beta must be in [0, 1), got {beta}")
+    path = _as_path(path)
+    average = [path[0]]
+    for t in range(1, len(path)):
+        decay = min(beta, (1 + t) / (10 + t)) if warmup else beta
+        average.append(decay * average[-1] + (1 - decay) * path[t])
+    return torch.stack(average)
+
+
+def _as_path(path: torch.Tensor) -> torch.Tensor:
+    """A trajectory as float64, checked to have a time axis with at least one point."""
+    path = torch.as_tensor(path).double()
+    if path.dim() == 0 or len(path) == 0:
+        raise ValueError(f"path must have a time axis with at least one point, got shape {tuple(path.shape)}")
+    return path

@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 import torch
 
-from gancourse.dirac import DiracGAN, _gan_f, simulate, update_matrix
+from gancourse.dirac import DiracGAN, _gan_f, ema_average, polyak_average, simulate, update_matrix
 
 F1, F2 = 0.5, -0.25  # f'(0) and f''(0) for the GAN's f(t) = -log(1 + e^-t)
 
@@ -282,3 +282,88 @@ def test_each_method_against_two_steps_by_hand():
         path = simulate(game, torch.tensor(x0[0]), torch.tensor(x0[1]), lr=h, steps=2, method=method,
                         alternating=alternating, beta=beta if method == "momentum" else 0.0)
         assert torch.allclose(path, torch.tensor(points, dtype=torch.float64), atol=1e-14), (method, alternating)
+
+
+# ---- averaging the iterates of alternating gradient steps, which circle: x_t = p cos(t phi) + q sin(t phi) ----
+
+CIRCLING = [(DiracGAN("wgan"), 1.0, 1.0, 1e-9), (DiracGAN(), F1, 1e-3, 1e-3)]  # game, f'(0), scale, tolerance
+
+
+def circling(game: DiracGAN, a: float, scale: float, lr: float, steps: int = 0):
+    """At least ``steps`` alternating steps and at least six cycles and a part (the bounds must hold between whole
+    cycles too), the angle per step phi (cos phi = 1 - (lr a)^2 / 2), and the orbit's largest and smallest radius
+    r, rho: the singular values of [p q], where p = x_0 and q = (x_1 - x_0 cos phi) / sin phi (a map with
+    eigenvalues e^{+-i phi} satisfies x_{t+1} = 2 cos phi x_t - x_{t-1})."""
+    phi = math.acos(1 - (lr * a) ** 2 / 2)
+    steps = max(steps, int(6 * 2 * math.pi / phi) + 17)
+    path = simulate(game, torch.tensor(0.3 * scale), torch.tensor(-0.7 * scale), lr=lr, steps=steps,
+                    alternating=True)
+    r, rho = torch.linalg.svdvals(torch.stack([path[0], (path[1] - path[0] * math.cos(phi)) / math.sin(phi)], 1))
+    return path, phi, r.item(), rho.item()
+
+
+def test_averages_by_definition():
+    path = torch.tensor([[0.0, 2.0], [3.0, -1.0], [6.0, 5.0], [1.0, 1.0]], dtype=torch.float64)
+    assert torch.allclose(polyak_average(path)[2], torch.tensor([3.0, 2.0], dtype=torch.float64))
+    assert torch.allclose(polyak_average(path)[-1], path.mean(0))
+    ema = ema_average(path, beta=0.5)
+    first = 2 / 11 * path[0] + 9 / 11 * path[1]  # b_1 = min(0.5, 2 / 11)
+    second = 3 / 12 * first + 9 / 12 * path[2]  # b_2 = min(0.5, 3 / 12)
+    assert torch.allclose(ema[:3], torch.stack([path[0], first, second]))
+    assert torch.allclose(ema_average(path, beta=0.2, warmup=False)[1], 0.2 * path[0] + 0.8 * path[1])
+    assert torch.equal(ema_average(path, beta=0.0), path)
+    assert polyak_average(torch.zeros(5, 2, 3)).shape == ema_average(torch.zeros(5, 2, 3)).shape == (5, 2, 3)
+
+
+@pytest.mark.parametrize("lr", [0.05, 0.3, 1.0])
+@pytest.mark.parametrize("game, a, scale, tolerance", CIRCLING, ids=["wgan", "gan"])
+def test_polyak_mean_converges_while_the_last_iterate_circles(game, a, scale, tolerance, lr):
+    # |mean of x_0..x_n| <= r / ((n + 1) sin(phi / 2)) = 2 r / ((n + 1) h a) for every n (polyak_average's proof)
+    path, phi, r, rho = circling(game, a, scale, lr)
+    n = torch.arange(len(path), dtype=torch.float64)
+    mean = polyak_average(path).norm(dim=1)
+    assert (mean <= 2 * r / ((n + 1) * lr * a) * (1 + tolerance)).all()
+    assert mean[-1] < 0.1 * r and (n * mean).max() > 0.5 * 2 * r / (lr * a)  # and the 1 / n is not faster
+    distance = path.norm(dim=1)
+    assert ((distance >= rho * (1 - tolerance)) & (distance <= r * (1 + tolerance))).all()
+    # the steps conserve theta^2 + psi^2 + c theta psi (c = h a; A^T Q A = Q for Q = [[1, c/2], [c/2, 1]]): an
+    # ellipse with axes along the diagonals and radii in the ratio sqrt((2 - c) / (2 + c)), so the last iterate
+    # stays at distance ~r from the equilibrium for ever
+    c = lr * a
+    energy = path[:, 0] ** 2 + path[:, 1] ** 2 + c * path[:, 0] * path[:, 1]
+    assert torch.allclose(energy, energy[0].expand_as(energy), rtol=tolerance)
+    assert rho / r == pytest.approx(math.sqrt((2 - c) / (2 + c)), rel=tolerance)
+
+
+@pytest.mark.parametrize("beta", [0.9, 0.99, 0.995])
+@pytest.mark.parametrize("lr", [0.05, 0.3, 1.0])
+@pytest.mark.parametrize("game, a, scale, tolerance", CIRCLING, ids=["wgan", "gan"])
+def test_ema_stays_within_its_bound_at_every_step(game, a, scale, tolerance, lr, beta):
+    # |EMA_t| <= r (1 - b_t) / sin(phi / 2) = 2 r (1 - b_t) / (h a), 1 - b_t = max(1 - beta, 9 / (10 + t)):
+    # through the ramp, which ends where (1 + t) / (10 + t) reaches beta, and 2 / (1 - beta) steps past it
+    ramp = math.ceil((10 * beta - 1) / (1 - beta))
+    path, phi, r, _ = circling(game, a, scale, lr, steps=ramp + int(2 / (1 - beta)))
+    t = torch.arange(1, len(path), dtype=torch.float64)
+    ema = ema_average(path, beta).norm(dim=1)[1:]
+    assert (ema <= 2 * r * torch.clamp(9 / (10 + t), min=1 - beta) / (lr * a) * (1 + tolerance)).all()
+
+
+def test_warmup_forgets_the_start():
+    # without the ramp x_0 keeps weight beta^t, and the rest is within 2 r (1 - beta) / (h a) of the centre
+    # (the same sum by parts, its weights (1 - beta) beta^(t - u) increasing from u = 1), so at t:
+    # |EMA_t| >= beta^t |x_0| - 2 r (1 - beta) / (h a); with the ramp |EMA_t| <= 2 r (9 / (10 + t)) / (h a)
+    game, lr, beta, t = DiracGAN("wgan"), 0.1, 0.9999, 2000
+    path, _, r, _ = circling(game, 1.0, 1.0, lr, steps=t)
+    plain, warm = ema_average(path, beta, warmup=False)[t].norm(), ema_average(path, beta)[t].norm()
+    assert plain >= beta**t * path[0].norm() - 2 * r * (1 - beta) / lr > 0.7 * r
+    assert warm <= 2 * r * 9 / (10 + t) / lr < 0.1 * r
+
+
+def test_averages_reject_bad_input():
+    with pytest.raises(ValueError, match=r"\[0, 1\)"):
+        ema_average(torch.zeros(3, 2), beta=1.0)
+    with pytest.raises(ValueError, match=r"\[0, 1\)"):
+        ema_average(torch.zeros(3, 2), beta=-0.1)
+    for empty in (torch.zeros(()), torch.zeros(0, 2)):
+        with pytest.raises(ValueError, match="time axis"):
+            polyak_average(empty)
