@@ -12,9 +12,17 @@ from gancourse.dirac import DiracGAN, _gan_f, ema_average, polyak_average, simul
 F1, F2 = 0.5, -0.25  # f'(0) and f''(0) for the GAN's f(t) = -log(1 + e^-t)
 
 
+def sorted_complex(values) -> torch.Tensor:
+    """Complex numbers in one order (by imaginary part, to 9 digits, then real part), to compare spectra."""
+    return torch.tensor(sorted(values, key=lambda z: (round(z.imag, 9), z.real)), dtype=torch.complex128)
+
+
+def spectrum(matrix: torch.Tensor) -> torch.Tensor:
+    return sorted_complex(torch.linalg.eigvals(matrix).tolist())
+
+
 def eigenvalues(game: DiracGAN) -> torch.Tensor:
-    values = sorted(torch.linalg.eigvals(game.jacobian()).tolist(), key=lambda z: (round(z.imag, 9), z.real))
-    return torch.tensor(values, dtype=torch.complex128)
+    return spectrum(game.jacobian())
 
 
 def test_gan_f_derivatives_at_zero():
@@ -39,9 +47,9 @@ def test_r1_and_r2_eigenvalues(gamma, share):
     # R1 and R2 both penalise dD/dx = psi: J = [[0, -f'(0)], [f'(0), -gamma]] with gamma = gamma_1 + gamma_2,
     # eigenvalues (-gamma +- sqrt(gamma^2 - 4 f'(0)^2)) / 2
     root = complex(gamma**2 - 4 * F1**2) ** 0.5
-    expected = sorted([(-gamma - root) / 2, (-gamma + root) / 2], key=lambda z: (round(z.imag, 9), z.real))
+    expected = sorted_complex([(-gamma - root) / 2, (-gamma + root) / 2])
     values = eigenvalues(DiracGAN(r1_gamma=(1 - share) * gamma, r2_gamma=share * gamma))
-    assert torch.allclose(values, torch.tensor(expected, dtype=torch.complex128), atol=1e-10)
+    assert torch.allclose(values, expected, atol=1e-10)
     assert (values.real < 0).all()
 
 
@@ -49,9 +57,8 @@ def test_r1_and_r2_eigenvalues(gamma, share):
 def test_instance_noise_eigenvalues(sigma):
     # trace 2 f''(0) sigma^2, determinant f'(0)^2: eigenvalues f''(0) sigma^2 +- sqrt(f''(0)^2 sigma^4 - f'(0)^2)
     root = complex(F2**2 * sigma**4 - F1**2) ** 0.5
-    expected = sorted([F2 * sigma**2 - root, F2 * sigma**2 + root], key=lambda z: (round(z.imag, 9), z.real))
-    values = eigenvalues(DiracGAN(noise_std=sigma))
-    assert torch.allclose(values, torch.tensor(expected, dtype=torch.complex128), atol=1e-8)
+    expected = sorted_complex([F2 * sigma**2 - root, F2 * sigma**2 + root])
+    assert torch.allclose(eigenvalues(DiracGAN(noise_std=sigma)), expected, atol=1e-8)
 
 
 def test_simultaneous_steps_grow_by_the_closed_form_factor():
@@ -142,10 +149,6 @@ def spectral_radius(matrix: torch.Tensor) -> float:
     return torch.linalg.eigvals(matrix).abs().max().item()
 
 
-def by_angle(values) -> torch.Tensor:
-    return torch.tensor(sorted(values, key=lambda z: (cmath.phase(z), abs(z))), dtype=torch.complex128)
-
-
 @pytest.mark.parametrize("method, alternating, beta", CASES)
 def test_update_matrix_is_the_map_simulate_applies(method, alternating, beta):
     # the WGAN's field is J x exactly: the path is M^t (x_0, x_{-1} = x_0); the GAN's near (0, 0) to first order
@@ -163,7 +166,7 @@ def test_update_matrix_is_the_map_simulate_applies(method, alternating, beta):
 def test_simultaneous_gradient_spirals_out_for_every_lr(lr):
     # I + h J: eigenvalues 1 +- i h a, modulus sqrt(1 + h^2 a^2) > 1
     M = update_matrix(DiracGAN().jacobian(), lr)
-    assert torch.allclose(by_angle(torch.linalg.eigvals(M).tolist()), by_angle([1 - 1j * lr * F1, 1 + 1j * lr * F1]))
+    assert torch.allclose(spectrum(M), sorted_complex([1 - 1j * lr * F1, 1 + 1j * lr * F1]))
     assert spectral_radius(M) == pytest.approx(math.sqrt(1 + (lr * F1) ** 2), rel=1e-14) and spectral_radius(M) > 1
 
 
@@ -172,8 +175,7 @@ def test_alternating_gradient_circles(lr):
     # det 1, trace 2 - h^2 a^2: for h a < 2 the eigenvalues are e^{+-i phi} with cos phi = 1 - h^2 a^2 / 2
     phi = math.acos(1 - (lr * F1) ** 2 / 2)
     M = update_matrix(DiracGAN().jacobian(), lr, alternating=True)
-    assert torch.allclose(by_angle(torch.linalg.eigvals(M).tolist()), by_angle([cmath.exp(-1j * phi),
-                                                                                  cmath.exp(1j * phi)]))
+    assert torch.allclose(spectrum(M), sorted_complex([cmath.exp(-1j * phi), cmath.exp(1j * phi)]))
 
 
 @pytest.mark.parametrize("lr", [1e-3, 0.1, 0.5, 0.9])
@@ -181,24 +183,27 @@ def test_extragradient_and_optimistic_converge_for_small_lr(lr):
     ha = lr * F1  # h a < 1/2 here (at 1/2 optimistic's eigenvalues meet, and computing them loses half the digits)
     # extragradient: I + h J + h^2 J^2 has eigenvalues 1 - h^2 a^2 +- i h a, modulus^2 1 - h^2 a^2 + h^4 a^4 < 1
     extra = update_matrix(DiracGAN().jacobian(), lr, "extragradient")
-    assert torch.allclose(by_angle(torch.linalg.eigvals(extra).tolist()), by_angle([1 - ha**2 - 1j * ha,
-                                                                                      1 - ha**2 + 1j * ha]))
+    assert torch.allclose(spectrum(extra), sorted_complex([1 - ha**2 - 1j * ha, 1 - ha**2 + 1j * ha]))
     assert spectral_radius(extra) == pytest.approx(math.sqrt(1 - ha**2 + ha**4), rel=1e-12)
     assert spectral_radius(extra) < 1
     # optimistic: lambda^2 - (1 + 2 h mu) lambda + h mu = 0 for mu = +-i a: with s = sqrt(1 - 4 h^2 a^2) the
     # moduli^2 are (1 +- s) / 2, so the radius is sqrt((1 + s) / 2) < 1
     optimistic = update_matrix(DiracGAN().jacobian(), lr, "optimistic")
     roots = [complex(z) for mu in (1j * F1, -1j * F1) for z in np.roots([1, -(1 + 2 * lr * mu), lr * mu])]
-    assert torch.allclose(by_angle(torch.linalg.eigvals(optimistic).tolist()), by_angle(roots), atol=1e-12)
+    assert torch.allclose(spectrum(optimistic), sorted_complex(roots), atol=1e-12)
     radius = math.sqrt((1 + math.sqrt(1 - 4 * ha**2)) / 2)
     assert spectral_radius(optimistic) == pytest.approx(radius, rel=1e-12) and radius < 1
 
 
 def test_extragradient_and_optimistic_need_small_lr():
-    # extragradient's modulus^2 1 - h^2 a^2 + h^4 a^4 exceeds 1 once h a > 1; optimistic's radius once h a > 2/sqrt 3
+    # extragradient's modulus^2 1 - h^2 a^2 + h^4 a^4 exceeds 1 once h a > 1. Optimistic, for h a > 1/2: the
+    # moduli^2 are (1 + (2 h a +- w)^2) / 4 with w = sqrt(4 h^2 a^2 - 1), and the larger reaches 1 where
+    # 2 h a + w = sqrt 3, at h a = 1 / sqrt 3
     J = DiracGAN().jacobian()
-    assert spectral_radius(update_matrix(J, 1.1 / F1, "extragradient")) > 1
-    assert spectral_radius(update_matrix(J, 1.2 / F1, "optimistic")) > 1
+    for threshold, method in ((1.0, "extragradient"), (1 / math.sqrt(3), "optimistic")):
+        assert spectral_radius(update_matrix(J, 0.99 * threshold / F1, method)) < 1
+        assert spectral_radius(update_matrix(J, threshold / F1, method)) == pytest.approx(1, rel=1e-7)
+        assert spectral_radius(update_matrix(J, 1.01 * threshold / F1, method)) > 1
 
 
 def momentum_roots(lr: float, beta: float, alternating: bool) -> list[complex]:
@@ -220,8 +225,7 @@ def test_momentum_eigenvalues_and_their_small_lr_radius(alternating, beta):
     # > 1 for every beta in (-1, 1); 1 + c^2 beta / (1 - beta)^3 alternating, < 1 exactly when beta < 0
     J = DiracGAN().jacobian()
     M = update_matrix(J, 0.3, "momentum", alternating, beta)
-    assert torch.allclose(by_angle(torch.linalg.eigvals(M).tolist()), by_angle(momentum_roots(0.3, beta, alternating)),
-                          atol=1e-10)
+    assert torch.allclose(spectrum(M), sorted_complex(momentum_roots(0.3, beta, alternating)), atol=1e-10)
     c = 0.02 * F1
     growth = beta / (1 - beta) ** 3 if alternating else (1 + beta) / (2 * (1 - beta) ** 3)
     radius = spectral_radius(update_matrix(J, 0.02, "momentum", alternating, beta))
