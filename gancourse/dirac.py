@@ -18,11 +18,11 @@ discriminator's input gradient dD/dx (= psi wherever it is taken, since D is lin
 
 Unregularised, the Jacobian at the equilibrium is J = [[0, -f'(0)], [f'(0), 0]] (a rotation's generator), so
 the gradient field circles the equilibrium. ``simulate`` runs the optimisers the course compares on it
-(``METHODS``): simultaneous and alternating gradient steps, heavy-ball momentum (negative momentum, Gidel et al.
-2019b), extragradient (Korpelevich 1976; Gidel et al. 2019a) and optimistic gradient (Daskalakis et al. 2018).
-``update_matrix`` is each one's linear map near the equilibrium, whose spectral radius says whether it spirals
-out (> 1), circles (= 1) or converges (< 1). ``polyak_average`` and ``ema_average`` average a trajectory's
-iterates (Yazici et al. 2019), which converges even where the last iterate circles.
+(``METHODS``): simultaneous and alternating gradient steps, heavy-ball momentum (negative momentum: Gidel et al.,
+AISTATS 2019), extragradient (Korpelevich 1976; Gidel et al., ICLR 2019) and optimistic gradient (Daskalakis et
+al. 2018). ``update_matrix`` is each one's linear map near the equilibrium, whose spectral radius says whether
+it spirals out (> 1), circles (= 1) or converges (< 1). ``polyak_average`` and ``ema_average`` average a
+trajectory's iterates (Yazici et al. 2019), which converges even where the last iterate circles.
 
 Expectations over Gaussian instance noise use Gauss-Hermite quadrature (exact for polynomials of degree < 2n).
 Every function takes tensors of any (equal) shape, so a whole grid of points or many trajectories run at once.
