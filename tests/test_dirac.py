@@ -131,10 +131,10 @@ def test_closed_form_jacobian_equals_autograd(game):
         assert torch.allclose(closed, game.jacobian(theta, psi), atol=1e-10)
 
 
-def test_r2_is_taken_at_the_fake_point():
+def test_r2_is_half_gamma_psi_squared_wherever_the_fake_point_is():
     # dD/dx = psi at every point, so R2 = gamma_2 / 2 psi^2 wherever G stands, with or without instance noise
-    theta, psi = torch.tensor([-2.0, 0.0, 3.0], dtype=torch.float64), torch.tensor([0.5, -1.0, 2.0],
-                                                                                   dtype=torch.float64)
+    theta = torch.tensor([-2.0, 0.0, 3.0], dtype=torch.float64)
+    psi = torch.tensor([0.5, -1.0, 2.0], dtype=torch.float64)
     for noise in (0.0, 0.6):
         assert torch.allclose(DiracGAN(r2_gamma=0.8, noise_std=noise).regulariser(theta, psi), 0.4 * psi**2)
 
