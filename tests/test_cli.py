@@ -29,8 +29,9 @@ def test_train_writes_a_loadable_checkpoint_metrics_and_a_grid(tmp_path, capsys)
     assert state["iterations"] == 3 and len(state["history"]["d_loss"]) == 3
     assert state["settings"] | {"iterations": 0} == {"model": "mlp", "objective": "nonsaturating", "data": "sample",
                                                "batch_size": 8, "k": 1, "lr": 2e-4, "r1_gamma": 0.0,
-                                               "real_label": 1.0, "bf16": False, "penalty_every": 1, "seed": 0,
-                                               "iterations": 0}
+                                               "r2_gamma": 0.0, "real_label": 1.0, "bf16": False,
+                                               "penalty_every": 1, "max_grad_norm": None, "augment": False,
+                                               "ema": False, "seed": 0, "iterations": 0}
     written = json.loads((tmp_path / "metrics.json").read_text())
     assert written["report"] == json.loads(json.dumps(metrics["report"]))
     assert set(written["report"]) == {"FD", "classes", "KL to uniform", "max/min", "confidence", "score"}
@@ -49,10 +50,30 @@ def test_resume_continues_exactly(tmp_path):
     assert resumed["history"]["d_loss"] == straight["history"]["d_loss"]
 
 
+REMEDIES = ["--model", "lean-critic", "--objective", "rpgan", "--r1-gamma", "0.01", "--r2-gamma", "0.01",
+            "--max-grad-norm", "5", "--augment", "--ema", "--data", "sample", "--batch-size", "8",
+            "--eval-samples", "100", "--no-progress", "--checkpoint-every", "2", "--log-every", "1"]
+
+
+def test_the_remedies_train_score_the_average_and_resume_exactly(tmp_path, capsys):
+    main(["train", "--iterations", "4", "--out", str(tmp_path / "straight"), *REMEDIES])
+    assert "iteration 4, the average of G: FD" in capsys.readouterr().out
+    main(["train", "--iterations", "2", "--out", str(tmp_path / "resumed"), *REMEDIES])
+    metrics = main(["train", "--iterations", "4", "--out", str(tmp_path / "resumed"), "--resume", *REMEDIES])
+    straight, resumed = (load_checkpoint(tmp_path / run / "checkpoint.pt") for run in ("straight", "resumed"))
+    assert all(torch.equal(a, b) for a, b in zip(weights(straight), weights(resumed), strict=True))
+    assert all(torch.equal(straight["average"][k], resumed["average"][k]) for k in straight["average"])
+    assert straight["history"]["g_grad_norm"] == resumed["history"]["g_grad_norm"]
+    written = json.loads((tmp_path / "straight" / "metrics.json").read_text())
+    assert written["report of the average"] == metrics["report of the average"]
+
+
 @pytest.mark.parametrize("options, message", [
     (["--iterations", "0"], "--iterations must be >= 1"),
     (["--objective", "wgan-gp", "--model", "lean"], "needs a critic without batch norm"),
-    (["--objective", "wgan", "--r1-gamma", "1"], "--r1-gamma applies to"),
+    (["--objective", "wgan", "--r1-gamma", "1"], "--r1-gamma and --r2-gamma apply to"),
+    (["--objective", "feature-matching", "--model", "mlp"], "needs a discriminator with features"),
+    (["--max-grad-norm", "0"], "--max-grad-norm must be > 0"),
     (["--penalty-every", "0"], "--penalty-every must be >= 1"),
     (["--penalty-every", "16"], "--penalty-every applies to a penalty"),
     (["--real-label", "0.3"], r"--real-label must lie in \(0.5, 1\]"),
