@@ -7,7 +7,7 @@ import torch
 from torch import nn
 
 from gancourse.models import mlp
-from gancourse.objectives import _r1_penalty, gradient_penalty
+from gancourse.objectives import _squared_input_gradient, gradient_penalty
 from gancourse.stacked import (
     MinibatchDiscrimination,
     StackedDiscriminator,
@@ -55,8 +55,8 @@ def test_models_do_not_mix_rows_and_input_gradients_are_per_model():
         assert torch.allclose(scores[m * 6 : (m + 1) * 6], own, atol=1e-6)
         assert torch.allclose(grad[m * 6 : (m + 1) * 6], own_grad, atol=1e-6)
     # so R1 on the stack is the mean of the models' own R1, as the objectives compute it
-    per_model = [_r1_penalty(single_model(D.net, m), x[m * 6 : (m + 1) * 6].detach()) for m in range(2)]
-    assert _r1_penalty(D, x.detach()).item() == pytest.approx(sum(per_model).item() / 2, rel=1e-5)
+    per_model = [_squared_input_gradient(single_model(D.net, m), x[m * 6 : (m + 1) * 6].detach()) for m in range(2)]
+    assert _squared_input_gradient(D, x.detach()).item() == pytest.approx(sum(per_model).item() / 2, rel=1e-5)
     assert gradient_penalty(D, x.detach(), torch.randn(12, 2)).ndim == 0
 
 
