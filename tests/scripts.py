@@ -2,7 +2,8 @@
 
 ``load_script("benchmarks/time_to_bar.py")`` executes the file as a new module, as ``python benchmarks/time_to_bar.py``
 would: the script's folder goes on ``sys.path`` first, so its imports of the scripts beside it (``from loops import
-...``) resolve as they do there. Each call gives a fresh module, not registered in ``sys.modules``.
+...``) resolve as they do there. Each call gives a freshly executed module, registered in ``sys.modules`` under the
+script's name (replacing an earlier load), as ``dataclasses`` and ``pickle`` expect of a module.
 
 The data a loaded benchmark reads is the tests' setting (``conftest.py``): the offline sample, in this process and in
 every process it starts, since those inherit the environment.
@@ -27,5 +28,6 @@ def load_script(path: str | Path) -> ModuleType:
         sys.path.insert(0, str(file.parent))
     spec = importlib.util.spec_from_file_location(file.stem, file)
     module = importlib.util.module_from_spec(spec)
+    sys.modules[file.stem] = module
     spec.loader.exec_module(module)
     return module

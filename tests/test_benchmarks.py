@@ -139,9 +139,18 @@ def test_chapter_seeds_reruns_a_chapter_with_shifted_seeds(tmp_path, capsys):
 def test_remedies_mnist_benchmark_runs(tmp_path, capsys):
     out = tmp_path / "remedies.json"
     remedies = load_script("benchmarks/remedies_mnist.py")
-    rows = remedies.main(["--steps", "10", "--seeds", "0", "--remedies", "SN + hinge", "WGAN-GP",
-                          "--device", "cpu", "--json", str(out)])
-    assert [row["remedy"] for row in rows] == ["SN + hinge", "SN + hinge + EMA", "WGAN-GP", "WGAN-GP + EMA"]
+    rows = remedies.main(["--iterations", "3", "--seeds", "0", "--remedies", "RpGAN + R1 + R2", "WGAN-GP (k = 5)",
+                          "DiffAugment (translation, cutout)", "--device", "cpu", "--json", str(out)])
+    assert [(row["remedy"], row["generator"]) for row in rows] == [
+        (name, whose) for name in ("RpGAN + R1 + R2", "WGAN-GP (k = 5)", "DiffAugment (translation, cutout)")
+        for whose in ("G", "average of G")]
     result = json.loads(out.read_text())
-    assert len(result["rows"]) == 4 and result["rows"][0]["FD"] > 0
-    assert "| SN + hinge + EMA |" in capsys.readouterr().out
+    assert len(result["rows"]) == 6 and result["rows"][0]["FD"] > 0 and result["rows"][0]["seed"] == 0
+    assert "| RpGAN + R1 + R2 | average of G |" in capsys.readouterr().out
+    tuned = remedies.main(["--tune", "--iterations", "2", "--remedies", "gradient clipping", "--device", "cpu",
+                           "--json", str(tmp_path / "tune.json")])
+    assert {row["seed"] for row in tuned} == {remedies.TUNING_SEED} and len(tuned) == 2 * 2
+    merged = remedies.main(["--merge", str(out), str(tmp_path / "tune.json"), "--json", str(tmp_path / "all.json")])
+    assert len(merged) == 10
+    with pytest.raises(SystemExit):
+        remedies.main(["--seeds", str(remedies.TUNING_SEED), "--json", str(tmp_path / "no.json")])
