@@ -53,7 +53,13 @@ from scipy.stats import spearmanr
 from tqdm.auto import trange
 
 from gancourse.data import grid_of_gaussians, load_mnist, ring_of_gaussians
-from gancourse.dirac import DiracGAN, simulate
+from gancourse.dirac import (
+    DiracGAN,
+    ema_average,
+    polyak_average,
+    simulate,
+    update_matrix,
+)
 from gancourse.metrics import (
     DCGAN_MNIST_FD_RANGE,
     DCGAN_MNIST_TARGET,
@@ -86,7 +92,7 @@ from gancourse.train import (
     generator_step,
     linear_decay,
 )
-from gancourse.viz import BLACK, BLUE, ORANGE, VERMILLION, show_grid
+from gancourse.viz import BLACK, BLUE, GREEN, ORANGE, PURPLE, VERMILLION, show_grid
 
 device = setup(seed=0, device="cpu")  # the CPU on every machine: the networks are tiny
 TOY_STEPS, TOY_SEEDS = 1_000, 5  # one budget everywhere: the checks are set for it
@@ -303,6 +309,120 @@ assert mirrored[:, 1].max() < 0
 # it.
 
 # %% [markdown]
+# ## Changing the step instead of the game
+#
+# The circling is also the optimiser's doing. The TensorFlow DCGAN tutorial this course started from computes both
+# players' gradients on one tape and applies both at once: a **simultaneous** step, the one that spirals outwards
+# above. Three other steps bring the Dirac-GAN in with no regulariser at all. Write $x = (\theta, \psi)$ and $a =
+# f'(0)$, so that $J^2 = -a^2 I$:
+#
+# - **Extragradient** {cite}`korpelevich1976extragradient,gidel2019variational`: take a trial step $\tilde x = x +
+#   h\,v(x)$, then step from $x$ with the field *at the trial point*, $x \leftarrow x + h\,v(\tilde x)$. Near the
+#   equilibrium that multiplies the state by $I + hJ + h^2J^2$, whose eigenvalues $1 - h^2a^2 \pm i\,ha$ have
+#   squared modulus $1 - h^2a^2 + h^4a^4$: below 1 whenever $ha < 1$. Looking ahead sees the rotation coming.
+# - **Optimistic gradient** {cite}`daskalakis2018training`: $x_{t+1} = x_t + h\,(2v(x_t) - v(x_{t-1}))$. The last
+#   field predicts the next one and the step corrects for the difference; one field evaluation per step, not two.
+# - **Negative momentum** {cite}`gidel2019negative`: alternating steps with heavy-ball momentum $x_{t+1} = x_t +
+#   h\,v + \beta\,(x_t - x_{t-1})$ and $\beta < 0$. With $\beta > 0$ (which is what Adam's $\beta_1 = 0.5$ adds, in
+#   its own way) the same alternating steps spiral *out*.
+#
+# `simulate(..., method=...)` runs each, and `update_matrix` gives each one's linearised step (4 × 4 for the
+# methods that remember the previous point). **We check, with $h = 0.1$: the spectral radius of the simultaneous
+# step is above 1, the alternating step's is 1, and those of extragradient, optimistic steps and alternating steps
+# with momentum $\beta = -0.5$ are below 1, while $\beta = +0.5$ gives one above 1. Then on the GAN itself, not
+# its linearisation, from $(1, 1)$: after 1,000 steps extragradient and optimistic steps end within a third of the
+# starting distance, negative momentum within three quarters, and positive momentum farther out than it
+# started.**
+
+# %%
+STEPS_TRIED = {  # name: keyword arguments of simulate and update_matrix
+    "simultaneous": {},
+    "alternating": {"alternating": True},
+    "extragradient": {"method": "extragradient"},
+    "optimistic": {"method": "optimistic"},
+    "momentum β = -0.5": {"method": "momentum", "alternating": True, "beta": -0.5},
+    "momentum β = +0.5": {"method": "momentum", "alternating": True, "beta": 0.5},
+}
+radius = {  # the largest modulus of an eigenvalue of the linearised step
+    name: torch.linalg.eigvals(update_matrix(J, H, **kw)).abs().max().item()
+    for name, kw in STEPS_TRIED.items()
+}
+stepped = {name: simulate(DiracGAN(), *START, lr=H, steps=N_STEPS, **kw)
+           for name, kw in STEPS_TRIED.items()}
+for name in STEPS_TRIED:
+    print(f"{name:18s} spectral radius {radius[name]:.6f}; distance after "
+          f"{N_STEPS} steps {stepped[name][-1].norm():.3f} "
+          f"(start {start_distance:.3f})")
+
+fig, ax = plt.subplots(figsize=(5.5, 5), layout="constrained")
+u, v = DiracGAN().vector_field(theta_grid, psi_grid)
+ax.quiver(theta_grid, psi_grid, u, v, color="0.7", angles="xy", width=0.004)
+colours = (VERMILLION, BLUE, GREEN, PURPLE, ORANGE, "0.4")
+for (name, path), colour in zip(stepped.items(), colours, strict=True):
+    ax.plot(path[:, 0], path[:, 1], color=colour, lw=1.1, label=name)
+ax.plot(*START, "o", color=BLACK)
+ax.plot(0, 0, "*", color=ORANGE, ms=12)
+ax.set(xlim=(-4, 4), ylim=(-4, 4), aspect="equal", xlabel=r"generator $\theta$",
+       ylabel=r"discriminator $\psi$", title=f"plain GAN, {N_STEPS} steps of h = {H}")
+ax.legend(frameon=False, fontsize=8, loc="lower left")
+plt.show()
+
+assert radius["simultaneous"] > 1 and abs(radius["alternating"] - 1) < 1e-9
+assert radius["extragradient"] < 1 and radius["optimistic"] < 1
+assert radius["momentum β = -0.5"] < 1
+assert radius["momentum β = +0.5"] > 1
+final = {name: path[-1].norm().item() for name, path in stepped.items()}
+assert final["extragradient"] < start_distance / 3
+assert final["optimistic"] < start_distance / 3
+assert final["momentum β = -0.5"] < 0.75 * start_distance
+assert final["momentum β = +0.5"] > start_distance
+
+# %% [markdown]
+# ## Averaging the iterates
+#
+# Alternating steps circle the equilibrium for ever, and the centre of a circle is the average of its points. So
+# instead of the last iterate, report an average of all of them. Two averages are common:
+#
+# - the uniform (**Polyak**) mean $\bar x_n = \frac{1}{n+1}\sum_{t \le n} x_t$. Near the equilibrium the
+#   alternating step rotates by an angle $\varphi$ with $\sin(\varphi/2) = ha/2$, and a sum of rotations is bounded,
+#   $\big|\sum_{t \le n} e^{it\varphi}\big| \le 1/\sin(\varphi/2)$. So for *every* $n$, not only at a whole number of
+#   turns, $\|\bar x_n\| \le 2r\,/\,((n+1)\,ha)$, with $r$ the largest distance on the path: the mean closes in like
+#   $1/n$;
+# - an **exponential moving average** (EMA) $\hat x_t = \beta_t \hat x_{t-1} + (1 - \beta_t)\,x_t$, which forgets
+#   old iterates. Its distance stays near $r(1 - \beta)/\varphi$ for ever, small when $\beta$ is close to 1. With a
+#   fixed $\beta$ from the first step, though, the *starting* point keeps weight $\beta^t$: with $\beta = 0.9999$,
+#   still 90% after 1,000 steps. A **warm-up**, $\beta_t = \min(\beta, (1 + t)/(10 + t))$, lets the average follow
+#   the iterates early on; summing by parts gives $\|\hat x_t\| \le 2r(1 - \beta_t)/(ha)$ for every $t$.
+#
+# (For a network the same holds for its weights: `gancourse.averaging.GeneratorAverage` keeps an EMA of $G$ with
+# StyleGAN2's warm-up, and recomputes the batch-norm statistics for the averaged weights rather than averaging
+# them.) **We check on the alternating path of the plain GAN, run to 1,060 steps: the Polyak mean obeys its
+# bound at every step, while the iterates never come closer than 1.4; the EMA with $\beta = 0.99$ and warm-up
+# obeys its bound at every step; and with $\beta = 0.9999$, after 1,060 steps, the EMA without warm-up is still
+# more than 1.2 from the equilibrium, five times farther than with it.**
+
+# %%
+circling = simulate(DiracGAN(), *START, lr=H, steps=1060, alternating=True)  # (1061, 2)
+r = circling.norm(dim=1).max()
+n = torch.arange(len(circling), dtype=torch.float64)
+polyak = polyak_average(circling).norm(dim=1)
+polyak_bound = 2 * r / ((n + 1) * H * 0.5)  # a = f'(0) = 1/2
+ema = ema_average(circling, beta=0.99).norm(dim=1)
+beta_t = torch.minimum(torch.full_like(n, 0.99), (1 + n) / (10 + n))
+ema_bound = 2 * r * (1 - beta_t) / (H * 0.5)
+slow = {warm: ema_average(circling, beta=0.9999, warmup=warm)[-1].norm().item()
+        for warm in (True, False)}
+for steps in (900, 1000, 1060):
+    print(f"after {steps} steps: Polyak mean {polyak[steps]:.4f} "
+          f"(bound {polyak_bound[steps]:.4f}), EMA 0.99 {ema[steps]:.3f} "
+          f"(bound {ema_bound[steps]:.3f})")
+print(f"EMA 0.9999 after 1,060 steps: {slow[True]:.3f} with warm-up, "
+      f"{slow[False]:.3f} without")
+assert (polyak <= polyak_bound).all() and circling.norm(dim=1).min() > 1.4
+assert (ema[1:] <= ema_bound[1:]).all()
+assert slow[False] > 1.2 and slow[False] > 5 * slow[True]
+
+# %% [markdown]
 # ## The remedies, each as an equation and a few lines of code
 #
 # Each remedy below lives in `gancourse.objectives` (a loss pair and, where it has one, a penalty or a step after
@@ -454,18 +574,8 @@ assert torch.equal(minibatch_similarity(collapsed), torch.full((64, 5), 63.0))
 # fakes there get no push towards the data. **Feature matching**
 # {cite}`salimans2016improved` trains $G$ to match the mean of $D$'s features on real data instead of fooling $D$.
 # **Two time-scale updates (TTUR)** {cite}`heusel2017gans` give $D$ a larger learning rate than $G$; we use four
-# times $G$'s on the toy problems below. **An exponential moving average of $G$'s weights**, sampled instead of $G$
-# itself, averages over the recent steps; on the Dirac-GAN that averages out the circling. **We check: the mean
-# of the alternating path's 1,001 iterates lies within 0.01 of the equilibrium, though every iterate is at
-# least 1.4 from it.** `torch.optim.swa_utils.AveragedModel` keeps such an average of a network (see the MNIST
-# section).
-
-# %%
-circling = paths["GAN", True]  # alternating steps, plain GAN: (N_STEPS + 1, 2)
-print(f"mean of the iterates {circling.mean(0).tolist()}, distance "
-      f"{circling.mean(0).norm():.4f}; iterates {circling.norm(dim=1).min():.3f} "
-      f"to {circling.norm(dim=1).max():.3f} from (0, 0)")
-assert circling.mean(0).norm() < 0.01 and circling.norm(dim=1).min() > 1.4
+# times $G$'s on the toy problems below. **An average of $G$'s weights**, sampled instead of $G$ itself, does for a
+# network what the averages of the Dirac-GAN's iterates did above.
 
 # %% [markdown]
 # ## Measured side by side on the grid and the ring
@@ -861,9 +971,10 @@ assert rho_vanilla.mean() < rho_wgan.mean() - 0.15 and rho_vanilla.min() < 0.2
 # Chapter 4's plain loop at its best: its Fréchet distance is above the best of Chapter 4's five runs on the same
 # data**
 # (`CHAPTER_4_BEST_FD`, printed below; full MNIST gives lower distances than the offline digits), as on every
-# seed we ran on either data set. (An exponential moving average of $G$'s weights, another common remedy, did worse
+# seed we ran on either data set. (An exponential moving average of $G$'s weights *without* a warm-up did worse
 # still in the benchmark: with decay 0.999 over 2,500 steps it keeps 8% of its weight on the generator of the
-# first step, $0.999^{2{,}499} \approx 0.08$; the pitfalls page has the numbers.)
+# first step, $0.999^{2{,}499} \approx 0.08$, the trap the section on averaging iterates shows; the pitfalls page
+# has the numbers.)
 
 # %%
 mnist = load_mnist(train=True)
