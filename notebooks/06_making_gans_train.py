@@ -182,7 +182,9 @@ assert torch.allclose(moduli["alternating"], one)
 #   4f'(0)^2}\big)$, both with negative real parts. For $\gamma < 2f'(0) = 1$ they are complex: a spiral *into*
 #   the equilibrium. At $\gamma = 1$ they meet at $-\frac12$, **critical damping**: the fastest decay without
 #   rotation. For $\gamma > 1$ both are real and the state approaches the equilibrium directly, without circling
-#   it.
+#   it. **R2** is the same penalty on *fake* samples, $\frac{\gamma}{2}\,\|\nabla_x s(G(z))\|^2$; for this linear
+#   discriminator the gradient is $\psi$ there too, so R2 damps exactly as R1 does, and the two together add
+#   $-(\gamma_1 + \gamma_2)$.
 # - **Instance noise** adds $\varepsilon \sim \mathcal N(0, \sigma^2)$ to real and fake samples. The expectation
 #   of $f$ over the noise adds $2 f''(0)\,\sigma^2 = -\sigma^2/2$ to the same entry: the same damping, of strength
 #   $\sigma^2/2$ (so with $\sigma = 1$, below critical: a spiral in).
@@ -193,7 +195,7 @@ assert torch.allclose(moduli["alternating"], one)
 #   have.
 #
 # **We check these Jacobians with autograd: R1 ($\gamma = 1$) adds exactly $-1$ to the lower-right entry, with a
-# double eigenvalue $-\frac12$; instance noise ($\sigma = 1$) adds $-\frac12$, with complex eigenvalues; WGAN's
+# double eigenvalue $-\frac12$, and R1 with R2 ($\gamma_1 = \gamma_2 = \frac12$) the same; instance noise ($\sigma = 1$) adds $-\frac12$, with complex eigenvalues; WGAN's
 # eigenvalues are $\pm i$.** Then we start 1,000 steps of size $h = 0.1$ at $(\theta, \psi) = (1, 1)$ for each
 # variant ($\gamma = 1$, $\sigma = 1$, $c = 1$, $\lambda = 1$), both simultaneous and alternating, and plot them
 # on the field.
@@ -216,6 +218,8 @@ for name, jacobian in jacobians.items():
           [f"{z.real:+.3f}{z.imag:+.3f}i" for z in mu])
 lower_right = torch.tensor([[0.0, 0.0], [0.0, 1.0]], dtype=torch.float64)
 assert torch.allclose(jacobians["GAN + R1 (γ = 1)"], J - 1.0 * lower_right)  # -γ
+both = DiracGAN(r1_gamma=0.5, r2_gamma=0.5).jacobian()  # R1 + R2: -(γ1 + γ2)
+assert torch.allclose(both, jacobians["GAN + R1 (γ = 1)"])
 assert torch.allclose(jacobians["GAN + instance noise (σ = 1)"], J - 0.5 * lower_right)
 mu_r1 = torch.linalg.eigvals(jacobians["GAN + R1 (γ = 1)"])
 assert torch.allclose(mu_r1.real, -0.5 * one, atol=1e-6)  # a double eigenvalue -1/2
