@@ -308,7 +308,7 @@ def train(args: argparse.Namespace, parser: argparse.ArgumentParser) -> dict | N
         print(f"wrote {path}, {args.out / METRICS}, {args.out / GRID}")
         return metrics
     finally:
-        distributed.shutdown()
+        distributed.shutdown(wait=sys.exc_info()[0] is None)  # after an error, do not wait for the other ranks
 
 
 def main(argv: list[str] | None = None) -> dict | None:

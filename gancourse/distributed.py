@@ -94,9 +94,13 @@ def init(device: str | None = None) -> Context:
     return Context(rank, world, local, chosen)
 
 
-def shutdown() -> None:
-    """Leave the process group (a no-op for a single process)."""
+def shutdown(wait: bool = True) -> None:
+    """Leave the process group (a no-op for a single process). ``wait``: first wait until every rank has got here,
+    so that no rank tears the group down while another still uses it (with gloo, a rank left alone in
+    ``destroy_process_group`` can wait for ever); a rank leaving on an error passes False."""
     if dist.is_initialized():
+        if wait:
+            dist.barrier()
         dist.destroy_process_group()
 
 
