@@ -96,7 +96,10 @@ def test_first_cell_installs_only_in_colab(source: Path):
 
 def test_bibliography_is_wired():
     assert _config()["bibtex_bibfiles"] == ["book/references.bib"]
-    keys = set(re.findall(r"@\w+\{([^,]+),", (ROOT / "book" / "references.bib").read_text()))
+    entries = re.findall(r"@\w+\{([^,]+),", (ROOT / "book" / "references.bib").read_text())
+    keys = set(entries)
+    twice = sorted({key for key in entries if entries.count(key) > 1})
+    assert not twice, f"entries twice in references.bib (Sphinx warns, and the book build fails): {twice}"
     texts = [p.read_text() for p in CHAPTER_SOURCES] + [p.read_text() for p in (ROOT / "book").glob("*.md")]
     cited = {k.strip() for t in texts for group in re.findall(r"\{cite[:a-z]*\}`([^`]+)`", t) for k in group.split(",")}
     assert cited <= keys, f"cited but not in references.bib: {sorted(cited - keys)}"
