@@ -182,9 +182,10 @@ assert torch.allclose(moduli["alternating"], one)
 #   4f'(0)^2}\big)$, both with negative real parts. For $\gamma < 2f'(0) = 1$ they are complex: a spiral *into*
 #   the equilibrium. At $\gamma = 1$ they meet at $-\frac12$, **critical damping**: the fastest decay without
 #   rotation. For $\gamma > 1$ both are real and the state approaches the equilibrium directly, without circling
-#   it. **R2** is the same penalty on *fake* samples, $\frac{\gamma}{2}\,\|\nabla_x s(G(z))\|^2$; for this linear
-#   discriminator the gradient is $\psi$ there too, so R2 damps exactly as R1 does, and the two together add
-#   $-(\gamma_1 + \gamma_2)$.
+#   it. **R2** {cite}`mescheder2018training` is the same penalty on *fake* samples,
+#   $\frac{\gamma}{2}\,\|\nabla_x s(G(z))\|^2$; for this linear discriminator the gradient is $\psi$ there too,
+#   so R2 damps exactly as R1 does. With weights $\gamma_1$ (R1) and $\gamma_2$ (R2) the two together add
+#   $-(\gamma_1 + \gamma_2)$, and critical damping is at $\gamma_1 + \gamma_2 = 1$.
 # - **Instance noise** adds $\varepsilon \sim \mathcal N(0, \sigma^2)$ to real and fake samples. The expectation
 #   of $f$ over the noise adds $2 f''(0)\,\sigma^2 = -\sigma^2/2$ to the same entry: the same damping, of strength
 #   $\sigma^2/2$ (so with $\sigma = 1$, below critical: a spiral in).
@@ -315,8 +316,9 @@ assert mirrored[:, 1].max() < 0
 # %% [markdown]
 # ## Changing the step instead of the game
 #
-# The circling is also the optimiser's doing. The TensorFlow DCGAN tutorial this course started from computes both
-# players' gradients on one tape and applies both at once: a **simultaneous** step, the one that spirals outwards
+# The flow itself circles; whether discrete steps spiral out, circle or spiral in is the optimiser's doing. This
+# course's loops alternate (Algorithm 1). Code that takes both players' gradients from one forward pass and applies
+# them together, as TensorFlow's DCGAN tutorial does, takes a **simultaneous** step: the one that spirals outwards
 # above. Three other steps bring the Dirac-GAN in with no regulariser at all. Write $x = (\theta, \psi)$ and $a =
 # f'(0)$, so that $J^2 = -a^2 I$:
 #
@@ -324,19 +326,24 @@ assert mirrored[:, 1].max() < 0
 #   h\,v(x)$, then step from $x$ with the field *at the trial point*, $x \leftarrow x + h\,v(\tilde x)$. Near the
 #   equilibrium that multiplies the state by $I + hJ + h^2J^2$, whose eigenvalues $1 - h^2a^2 \pm i\,ha$ have
 #   squared modulus $1 - h^2a^2 + h^4a^4$: below 1 whenever $ha < 1$. Looking ahead sees the rotation coming.
-# - **Optimistic gradient** {cite}`daskalakis2018training`: $x_{t+1} = x_t + h\,(2v(x_t) - v(x_{t-1}))$. The last
-#   field predicts the next one and the step corrects for the difference; one field evaluation per step, not two.
+# - **Optimistic gradient** {cite}`daskalakis2018training`: $x_{t+1} = x_t + h\,(2v(x_t) - v(x_{t-1}))$.
+#   $2v(x_t) - v(x_{t-1})$ extrapolates the field one step ahead from the last two, standing in for extragradient's
+#   look-ahead with one field evaluation per step instead of two (Gidel et al. call it extrapolation from the past
+#   {cite}`gidel2019variational`). Its linearised step contracts whenever $ha < 1/\sqrt3$.
 # - **Negative momentum** {cite}`gidel2019negative`: alternating steps with heavy-ball momentum $x_{t+1} = x_t +
-#   h\,v + \beta\,(x_t - x_{t-1})$ and $\beta < 0$. With $\beta > 0$ (which is what Adam's $\beta_1 = 0.5$ adds, in
-#   its own way) the same alternating steps spiral *out*.
+#   h\,v + \beta\,(x_t - x_{t-1})$ and $\beta < 0$; they converge for small enough $h$ ($ha < 1$ at $\beta =
+#   -0.5$), and only when alternating: with simultaneous steps no $\beta$ converges. With $\beta > 0$ the same
+#   alternating steps spiral *out*. Adam's first moment is, before its per-coordinate scaling, heavy-ball momentum
+#   with $\beta = \beta_1$ and step $(1 - \beta_1)h$, so DCGAN's $\beta_1 = 0.5$ (which this course's MNIST loops
+#   use) is positive momentum, already halved from Adam's default 0.9; BigGAN and StyleGAN2 go to $\beta_1 = 0$.
 #
 # `simulate(..., method=...)` runs each, and `update_matrix` gives each one's linearised step (4 × 4 for the
 # methods that remember the previous point). **We check, with $h = 0.1$: the spectral radius of the simultaneous
-# step is above 1, the alternating step's is 1, and those of extragradient, optimistic steps and alternating steps
-# with momentum $\beta = -0.5$ are below 1, while $\beta = +0.5$ gives one above 1. Then on the GAN itself, not
-# its linearisation, from $(1, 1)$: after 1,000 steps extragradient and optimistic steps end within a third of the
-# starting distance, negative momentum within three quarters, and positive momentum farther out than it
-# started.**
+# step is above 1, the alternating step's is 1, extragradient's is $\sqrt{1 - h^2a^2 + h^4a^4}$, and those of
+# optimistic steps and alternating steps with momentum $\beta = -0.5$ are below 1, while $\beta = +0.5$ gives one
+# above 1, also with Adam's step $(1 - \beta_1)h$. Then on the GAN itself, not its linearisation, from $(1, 1)$:
+# after 1,000 steps extragradient and optimistic steps end within a third of the starting distance, negative
+# momentum within three quarters, and positive momentum farther out than it started.**
 
 # %%
 STEPS_TRIED = {  # name: keyword arguments of simulate and update_matrix
@@ -361,7 +368,7 @@ for name in STEPS_TRIED:
 fig, ax = plt.subplots(figsize=(5.5, 5), layout="constrained")
 u, v = DiracGAN().vector_field(theta_grid, psi_grid)
 ax.quiver(theta_grid, psi_grid, u, v, color="0.7", angles="xy", width=0.004)
-colours = (VERMILLION, BLUE, GREEN, PURPLE, ORANGE, "0.4")
+colours = (VERMILLION, BLUE, GREEN, PURPLE, "0.55", "0.2")
 for (name, path), colour in zip(stepped.items(), colours, strict=True):
     ax.plot(path[:, 0], path[:, 1], color=colour, lw=1.1, label=name)
 ax.plot(*START, "o", color=BLACK)
@@ -372,9 +379,12 @@ ax.legend(frameon=False, fontsize=8, loc="lower left")
 plt.show()
 
 assert radius["simultaneous"] > 1 and abs(radius["alternating"] - 1) < 1e-9
-assert radius["extragradient"] < 1 and radius["optimistic"] < 1
-assert radius["momentum β = -0.5"] < 1
+a = 0.5  # f'(0)
+assert abs(radius["extragradient"] - (1 - (H * a) ** 2 + (H * a) ** 4) ** 0.5) < 1e-12
+assert radius["optimistic"] < 1 and radius["momentum β = -0.5"] < 1
 assert radius["momentum β = +0.5"] > 1
+adam_like = update_matrix(J, H * 0.5, method="momentum", alternating=True, beta=0.5)
+assert torch.linalg.eigvals(adam_like).abs().max() > 1  # step (1 - β1) h, β = β1 = 0.5
 final = {name: path[-1].norm().item() for name, path in stepped.items()}
 assert final["extragradient"] < start_distance / 3
 assert final["optimistic"] < start_distance / 3
@@ -382,49 +392,81 @@ assert final["momentum β = -0.5"] < 0.75 * start_distance
 assert final["momentum β = +0.5"] > start_distance
 
 # %% [markdown]
+# **Look at** the figure: extragradient (green) and optimistic steps (purple) nearly coincide and spiral in
+# fastest, negative momentum (grey) spirals in more slowly, simultaneous steps (red) and positive momentum (black)
+# spiral out, and alternating steps (blue) keep circling.
+
+# %% [markdown]
 # ## Averaging the iterates
 #
 # Alternating steps circle the equilibrium for ever, and the centre of a circle is the average of its points. So
-# instead of the last iterate, report an average of all of them. Two averages are common:
+# instead of the last iterate, report an average of all of them {cite}`yazici2019unusual`. Two averages are common:
 #
 # - the uniform (**Polyak**) mean $\bar x_n = \frac{1}{n+1}\sum_{t \le n} x_t$. Near the equilibrium the
 #   alternating step rotates by an angle $\varphi$ with $\sin(\varphi/2) = ha/2$, and a sum of rotations is bounded,
 #   $\big|\sum_{t \le n} e^{it\varphi}\big| \le 1/\sin(\varphi/2)$. So for *every* $n$, not only at a whole number of
-#   turns, $\|\bar x_n\| \le 2r\,/\,((n+1)\,ha)$, with $r$ the largest distance on the path: the mean closes in like
-#   $1/n$;
+#   turns, $\|\bar x_n\| \le 2r\,/\,((n+1)\,ha)$, with $r$ the orbit's largest radius: the mean closes in like
+#   $1/n$. The bound is exact for the linearised step; on the GAN's own path we check that it holds;
 # - an **exponential moving average** (EMA) $\hat x_t = \beta_t \hat x_{t-1} + (1 - \beta_t)\,x_t$, which forgets
-#   old iterates. Its distance stays near $r(1 - \beta)/\varphi$ for ever, small when $\beta$ is close to 1. With a
-#   fixed $\beta$ from the first step, though, the *starting* point keeps weight $\beta^t$: with $\beta = 0.9999$,
-#   still 90% after 1,000 steps. A **warm-up**, $\beta_t = \min(\beta, (1 + t)/(10 + t))$, lets the average follow
-#   the iterates early on; summing by parts gives $\|\hat x_t\| \le 2r(1 - \beta_t)/(ha)$ for every $t$.
+#   old iterates. Once the start is forgotten it circles at a distance of order $r(1 - \beta)/\varphi$ (with $\varphi
+#   \approx ha$), small when $\beta$ is close to 1. With a fixed $\beta$ from the first step, though, the
+#   *starting* point keeps weight $\beta^t$: with $\beta = 0.9999$, still 90% after 1,000 steps. A **warm-up**,
+#   $\beta_t = \min(\beta, (1 + t)/(10 + t))$ (the ramp of TensorFlow's `ExponentialMovingAverage`), lets the
+#   average follow the iterates early on, and keeps each iterate's weight at least that of every earlier one.
+#   Summing by parts then gives $\|\hat x_t\| \le 2r(1 - \beta_t)/(ha)$ for every $t$ (a factor 2 looser than the
+#   distance it settles at). With the warm-up, $\beta_t$ is still about 0.99 at step 1,000: it reaches 0.9999
+#   only after about 90,000 steps.
 #
-# (For a network the same holds for its weights: `gancourse.averaging.GeneratorAverage` keeps an EMA of $G$ with
-# StyleGAN2's warm-up, and recomputes the batch-norm statistics for the averaged weights rather than averaging
-# them.) **We check on the alternating path of the plain GAN, run to 1,060 steps: the Polyak mean obeys its
-# bound at every step, while the iterates never come closer than 1.4; the EMA with $\beta = 0.99$ and warm-up
-# obeys its bound at every step; and with $\beta = 0.9999$, after 1,060 steps, the EMA without warm-up is still
-# more than 1.2 from the equilibrium, five times farther than with it.**
+# (For a network the same idea is applied to its weights {cite}`yazici2019unusual`:
+# `gancourse.averaging.GeneratorAverage` keeps an EMA of $G$ whose half-life grows with the images seen, as
+# StyleGAN2 does, and recomputes the batch-norm statistics for the averaged weights rather than averaging them.)
+# **We check: a starting point keeps more than 90% of the weight after 1,000 steps of a fixed $\beta = 0.9999$.
+# On the alternating path of the plain GAN, over 1,000 steps: the Polyak mean obeys its bound at every step,
+# while the iterates never come closer than 1.4; the EMA with $\beta = 0.99$ and warm-up obeys its bound at every
+# step; and with $\beta = 0.9999$, after 1,000 steps, the EMA without warm-up is still more than 1.2 from the
+# equilibrium, five times farther than with it.** The figure shows the distances on a logarithmic scale.
 
 # %%
-circling = simulate(DiracGAN(), *START, lr=H, steps=1060, alternating=True)  # (1061, 2)
-r = circling.norm(dim=1).max()
+one_then_zeros = torch.tensor([1.0] + [0.0] * 1000)  # the average's weight on the start
+start_weight = ema_average(one_then_zeros, beta=0.9999, warmup=False)
+print(f"weight of the start after 1,000 steps of β = 0.9999: {start_weight[-1]:.4f}")
+assert start_weight[-1] > 0.9
+
+circling = simulate(DiracGAN(), *START, lr=H, steps=N_STEPS, alternating=True)
+r = circling.norm(dim=1).max()  # (N_STEPS + 1, 2) path; its largest distance
 n = torch.arange(len(circling), dtype=torch.float64)
 polyak = polyak_average(circling).norm(dim=1)
-polyak_bound = 2 * r / ((n + 1) * H * 0.5)  # a = f'(0) = 1/2
+polyak_bound = 2 * r / ((n + 1) * H * a)
 ema = ema_average(circling, beta=0.99).norm(dim=1)
 beta_t = torch.minimum(torch.full_like(n, 0.99), (1 + n) / (10 + n))
-ema_bound = 2 * r * (1 - beta_t) / (H * 0.5)
-slow = {warm: ema_average(circling, beta=0.9999, warmup=warm)[-1].norm().item()
+ema_bound = 2 * r * (1 - beta_t) / (H * a)
+slow = {warm: ema_average(circling, beta=0.9999, warmup=warm).norm(dim=1)
         for warm in (True, False)}
-for steps in (900, 1000, 1060):
-    print(f"after {steps} steps: Polyak mean {polyak[steps]:.4f} "
+for steps in (250, 500, 900, 1000):
+    print(f"after {steps:4d} steps: Polyak mean {polyak[steps]:.4f} "
           f"(bound {polyak_bound[steps]:.4f}), EMA 0.99 {ema[steps]:.3f} "
           f"(bound {ema_bound[steps]:.3f})")
-print(f"EMA 0.9999 after 1,060 steps: {slow[True]:.3f} with warm-up, "
-      f"{slow[False]:.3f} without")
+print(f"EMA 0.9999 after {N_STEPS} steps: {slow[True][-1]:.3f} with warm-up, "
+      f"{slow[False][-1]:.3f} without")
+
+fig, ax = plt.subplots(figsize=(7, 3.8), layout="constrained")
+t = n[1:]
+curves = [(circling.norm(dim=1), "iterates", BLACK, "-"),
+          (polyak, "Polyak mean", BLUE, "-"),
+          (polyak_bound, "its bound", BLUE, ":"),
+          (ema, "EMA β = 0.99, warm-up", GREEN, "-"),
+          (ema_bound, "its bound", GREEN, ":"),
+          (slow[False], "EMA β = 0.9999, no warm-up", VERMILLION, "-")]
+for values, label, colour, style in curves:
+    ax.loglog(t, values[1:], style, color=colour, lw=1.2, label=label)
+ax.set(xlabel="step t", ylabel="distance to the equilibrium",
+       title="averaging the alternating path of the plain GAN")
+ax.legend(frameon=False, fontsize=8, ncol=2)
+plt.show()
+
 assert (polyak <= polyak_bound).all() and circling.norm(dim=1).min() > 1.4
 assert (ema[1:] <= ema_bound[1:]).all()
-assert slow[False] > 1.2 and slow[False] > 5 * slow[True]
+assert slow[False][-1] > 1.2 and slow[False][-1] > 5 * slow[True][-1]
 
 # %% [markdown]
 # ## The remedies, each as an equation and a few lines of code
