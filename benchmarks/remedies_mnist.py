@@ -86,24 +86,25 @@ REMEDIES: dict[str, Remedy] = {
     "LSGAN": Remedy(objective=LeastSquares()),
     "feature matching": Remedy(objective=FeatureMatching()),
     "SN + hinge": Remedy(objective=Hinge(), critic=lambda: LeanDCGANCritic(spectral=True)),
-    # chosen on TUNING_SEED (results/remedies_mnist-tuning-full-mnist.json): the best of GRID's first values
-    "R1": Remedy(objective=NonSaturating(r1_gamma=0.5)),
+    # chosen on TUNING_SEED (results/remedies_mnist-tuning-full-mnist.json): the best of the values run so far
+    "R1": Remedy(objective=NonSaturating(r1_gamma=5.0)),
     "RpGAN + R1 + R2": Remedy(objective=RelativisticPairing(r1_gamma=0.5, r2_gamma=0.5)),
-    "gradient clipping": Remedy(max_grad_norm=1.0),
+    "gradient clipping": Remedy(max_grad_norm=0.1),
     "DiffAugment (translation, cutout)": Remedy(augment=True),
     "WGAN-GP (k = 5)": Remedy(objective=WassersteinGP(10.0), lr_g=1e-4, lr_d=1e-4, betas=(0.5, 0.9), k=5),
 }
 
 # the values --tune tries on TUNING_SEED for the remedies with a hyperparameter of their own
-# (the first run's best values sat at an end of their grids, so each grid reaches one step further: 5 and 0.1)
+# (a grid whose best value sits at its end reaches one step further: R1's best is still its largest gamma, and
+# clipping's best its smallest norm; RpGAN's best, 0.5, lies inside its grid)
 GRID: dict[str, dict[str, Remedy]] = {
     "R1": {f"gamma {g:g}": replace(REMEDIES["R1"], objective=NonSaturating(r1_gamma=g))
-           for g in (HEURISTIC_GAMMA, 0.05, 0.5, 5.0)},
+           for g in (HEURISTIC_GAMMA, 0.05, 0.5, 5.0, 50.0)},
     "RpGAN + R1 + R2": {f"gamma {g:g}": replace(REMEDIES["RpGAN + R1 + R2"],
                                                  objective=RelativisticPairing(r1_gamma=g, r2_gamma=g))
                         for g in (HEURISTIC_GAMMA, 0.05, 0.5, 5.0)},
     "gradient clipping": {f"max norm {m:g}": replace(REMEDIES["gradient clipping"], max_grad_norm=m)
-                          for m in (0.1, 1.0, 10.0)},
+                          for m in (0.01, 0.1, 1.0, 10.0)},
 }
 
 

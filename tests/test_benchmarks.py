@@ -149,8 +149,8 @@ def test_remedies_mnist_benchmark_runs(tmp_path, capsys):
     assert "| RpGAN + R1 + R2 | average of G |" in capsys.readouterr().out
     tuned = remedies.main(["--tune", "--iterations", "2", "--remedies", "gradient clipping", "--device", "cpu",
                            "--json", str(tmp_path / "tune.json")])
-    assert {row["seed"] for row in tuned} == {remedies.TUNING_SEED} and len(tuned) == 3 * 2
+    assert {row["seed"] for row in tuned} == {remedies.TUNING_SEED} and len(tuned) == 4 * 2
     merged = remedies.main(["--merge", str(out), str(tmp_path / "tune.json"), "--json", str(tmp_path / "all.json")])
-    assert len(merged) == 12
+    assert len(merged) == 14
     with pytest.raises(SystemExit):
         remedies.main(["--seeds", str(remedies.TUNING_SEED), "--json", str(tmp_path / "no.json")])
