@@ -97,15 +97,18 @@ def test_r1_on_a_linear_discriminator_is_the_squared_norm_of_w():
     assert torch.allclose(D.w.grad, 2 * D.w.detach())
 
 
+class Conditional(nn.Module):
+    """D(x, y) = y <w, x> with w = (3, 4): its input gradient is y w, of norm 5 |y|."""
+
+    def __init__(self):
+        super().__init__()
+        self.w = nn.Parameter(torch.tensor([3.0, 4.0]))
+
+    def forward(self, x, y):
+        return y * (x * self.w).sum(1)
+
+
 def test_conditional_penalties_pass_the_condition():
-    class Conditional(nn.Module):  # D(x, y) = y <w, x>: input gradient y w
-        def __init__(self):
-            super().__init__()
-            self.w = nn.Parameter(torch.tensor([3.0, 4.0]))
-
-        def forward(self, x, y):
-            return y * (x * self.w).sum(1)
-
     D, y = Conditional(), torch.tensor([1.0, 2.0])
     x = torch.randn(2, 2)
     assert _squared_input_gradient(D, x, y).item() == pytest.approx((25 * (1 + 4)) / 2)
@@ -185,23 +188,15 @@ def test_losses_are_scalars_with_gradients(objective, scores):
 
 def test_r2_penalises_the_fake_batch_and_adds_to_r1():
     """For a linear D the input gradient is w everywhere: R1 + R2 = (gamma_1 + gamma_2) / 2 ||w||^2, and R2 alone
-    sees the fake batch's condition (here a scale y of D's output, as in the conditional test above)."""
+    sees the fake batch's condition (``Conditional``: a scale y of D's output)."""
     D, real, fake = Linear((6,)), torch.randn(8, 6), torch.randn(8, 6) * 100
     w2 = D.w.pow(2).sum().item()
     assert NonSaturating(r2_gamma=2.0).penalty(D, real, fake).item() == pytest.approx(w2, rel=1e-5)
     assert RelativisticPairing(r1_gamma=1.0, r2_gamma=3.0).penalty(D, real, fake).item() == pytest.approx(2 * w2,
                                                                                                            rel=1e-5)
 
-    class Scaled(nn.Module):  # D(x, y) = y <w, x>: input gradient y w
-        def __init__(self):
-            super().__init__()
-            self.w = nn.Parameter(torch.tensor([3.0, 4.0]))
-
-        def forward(self, x, y):
-            return y * (x * self.w).sum(1)
-
     real_y, fake_y = torch.ones(2), torch.full((2,), 2.0)
-    r2 = Hinge(r2_gamma=2.0).penalty(Scaled(), torch.randn(2, 2), torch.randn(2, 2), real_y, fake_y)
+    r2 = Hinge(r2_gamma=2.0).penalty(Conditional(), torch.randn(2, 2), torch.randn(2, 2), real_y, fake_y)
     assert r2.item() == pytest.approx(4 * 25)  # gamma / 2 * E (y ||w||)^2 with y = 2, ||w|| = 5
 
 
