@@ -179,6 +179,7 @@ def main(argv: list[str] | None = None) -> list[dict]:
     parser.add_argument("--remedies", nargs="+", default=None, choices=list(REMEDIES))
     parser.add_argument("--seeds", nargs="+", type=int, default=[0, 1, 2, 3, 4])
     parser.add_argument("--tune", action="store_true", help=f"every GRID value on seed {TUNING_SEED} only")
+    parser.add_argument("--values", nargs="+", default=None, help='with --tune: only these grid values ("gamma 50")')
     parser.add_argument("--iterations", type=int, default=2500, help="generator updates (Chapter 4's: 2,500)")
     parser.add_argument("--batch-size", type=int, default=32)
     parser.add_argument("--device", default=None, help="cpu, cuda or mps (default: the best available)")
@@ -202,7 +203,8 @@ def main(argv: list[str] | None = None) -> list[dict]:
         if args.tune and set(chosen) - set(GRID):
             parser.error(f"--tune: only {', '.join(GRID)} have a hyperparameter to tune")
         if args.tune:
-            settings = {f"{name}, {value}": remedy for name in chosen for value, remedy in GRID[name].items()}
+            settings = {f"{name}, {value}": remedy for name in chosen for value, remedy in GRID[name].items()
+                        if args.values is None or value in args.values}
         else:
             settings = {name: REMEDIES[name] for name in chosen}
         seeds = [TUNING_SEED] if args.tune else args.seeds

@@ -150,7 +150,26 @@ def test_remedies_mnist_benchmark_runs(tmp_path, capsys):
     tuned = remedies.main(["--tune", "--iterations", "2", "--remedies", "gradient clipping", "--device", "cpu",
                            "--json", str(tmp_path / "tune.json")])
     assert {row["seed"] for row in tuned} == {remedies.TUNING_SEED} and len(tuned) == 4 * 2
+    one_value = remedies.main(["--tune", "--values", "max norm 0.1", "--iterations", "2", "--remedies",
+                               "gradient clipping", "--device", "cpu", "--json", str(tmp_path / "one.json")])
+    assert {row["remedy"] for row in one_value} == {"gradient clipping, max norm 0.1"}
     merged = remedies.main(["--merge", str(out), str(tmp_path / "tune.json"), "--json", str(tmp_path / "all.json")])
     assert len(merged) == 14
     with pytest.raises(SystemExit):
         remedies.main(["--seeds", str(remedies.TUNING_SEED), "--json", str(tmp_path / "no.json")])
+
+
+def test_remedies_toys_benchmark_tunes_and_reports(tmp_path, capsys, monkeypatch):
+    toys = load_script("benchmarks/remedies_toys.py")
+    monkeypatch.setattr(toys, "STEPS", 3)
+    rows = toys.main(["--methods", "vanilla", "R1", "--seeds", "0", "1", "--json", str(tmp_path / "toys.json")])
+    assert {(row["method"], row["dataset"], row["seed"]) for row in rows} == {
+        (m, d, s) for m in ("vanilla", "R1") for d in ("grid", "ring") for s in (0, 1)}
+    assert all(len(row["modes"]) == toys.MODELS_PER_DATASET for row in rows)
+    assert "| R1 | ring |" in capsys.readouterr().out
+    tuned = toys.main(["--tune", "--methods", "WGAN-GP", "--json", str(tmp_path / "tune.json")])
+    names = {row["method"] for row in tuned}
+    assert len(names) == 2 * len(toys.LEARNING_RATES) and "WGAN-GP (λ = 0.1), lr_g 0.001" in names
+    assert {row["seed"] for row in tuned} == {toys.TUNING_SEED}
+    with pytest.raises(SystemExit):
+        toys.main(["--seeds", str(toys.TUNING_SEED), "--json", str(tmp_path / "no.json")])
