@@ -1,4 +1,4 @@
-"""Chapter 7's bars across seeds: conditional lean DCGANs against the unconditional one, on one budget.
+"""Chapter 8's bars across seeds: conditional lean DCGANs against the unconditional one, on one budget.
 
 Each model trains on the 4,000 training digits in iterations of ``--batch`` images (Chapter 4's CPU budget: 2,500
 of 32). After each count in ``--eval-at`` it makes 1,000 digits, 100 per class, each asked for with the (digit,

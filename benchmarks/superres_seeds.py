@@ -1,4 +1,4 @@
-"""Chapter 8's setting over several seeds: the spread its asserted bars are chosen from.
+"""Chapter 9's setting over several seeds: the spread its asserted bars are chosen from.
 
     python benchmarks/superres_seeds.py                  # seeds 0-4, the chapter's CPU setting
     python benchmarks/superres_seeds.py --seeds 0 1 --threads 1

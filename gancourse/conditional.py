@@ -1,7 +1,7 @@
 """Conditional GANs on digits: G(z, y) and D(x, y) for a condition y (Mirza & Osindero 2014).
 
 A condition is a float vector (B, C): a one-hot digit (10 numbers) optionally followed by continuous attributes
-(Chapter 7 adds thickness and slant ranks, C = 12). Integer digits (B,) are accepted as conditions and one-hot
+(Chapter 8 adds thickness and slant ranks, C = 12). Integer digits (B,) are accepted as conditions and one-hot
 encoded (``gancourse.models.as_condition``).
 
 - The generator is ``LeanDCGANGenerator(condition_dim=C)``, and training is ``GANTrainer(..., conditions=...)``:
@@ -68,7 +68,7 @@ class ProjectionDiscriminator(nn.Module):
 
 def style_conditions(labels: torch.Tensor, attributes: torch.Tensor,
                      training_attributes: torch.Tensor) -> torch.Tensor:
-    """Chapter 7's conditions: the digit one-hot, then each attribute's rank among the training digits'.
+    """Chapter 8's conditions: the digit one-hot, then each attribute's rank among the training digits'.
 
     ``labels`` (N,) int64 digits; ``attributes`` (N, A) measured on those digits (``attributes.measure``);
     ``training_attributes`` (M, A) the training digits' own. Returns (N, 10 + A) float in [0, 1].

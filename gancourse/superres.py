@@ -1,4 +1,4 @@
-"""Super-resolution of digits (Chapter 8): the low-resolution input, the baselines, the networks, the losses and
+"""Super-resolution of digits (Chapter 9): the low-resolution input, the baselines, the networks, the losses and
 the measures.
 
 Images are float tensors (N, 1, H, W) in [-1, 1], as everywhere in the course.
@@ -218,7 +218,7 @@ def ssim(pred: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
 
 @dataclass(frozen=True)
 class SRSetting:
-    """Chapter 8's training budget: the pixel-loss network, then one short SRGAN fine-tune per adversarial weight.
+    """Chapter 9's training budget: the pixel-loss network, then one short SRGAN fine-tune per adversarial weight.
 
     ``content_layers`` is ``FeatureContent``'s depth; 0 means the content loss is the pixel MSE instead.
     """
@@ -280,7 +280,7 @@ def finetune_srgan(
 
 
 def sr_report(sr: torch.Tensor, hr: torch.Tensor, labels: torch.Tensor, sure: float = 0.9) -> dict[str, float]:
-    """Every Chapter 8 measure of outputs ``sr`` against the true digits ``hr`` (N, 1, 28, 28) and labels (N,):
+    """Every Chapter 9 measure of outputs ``sr`` against the true digits ``hr`` (N, 1, 28, 28) and labels (N,):
     mean PSNR (dB) and SSIM, Frechet distance to ``hr`` (N > 64), the frozen classifier's accuracy on ``sr``,
     "misread, sure": the share read as another digit than ``labels`` with probability >= ``sure``, and
     "confidence when misread": the classifier's mean top probability on the misread outputs (nan if none).

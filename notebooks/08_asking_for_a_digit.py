@@ -25,7 +25,7 @@ if "google.colab" in sys.modules:
     subprocess.run([sys.executable, "-m", "pip", "install", "-q", package], check=True)
 
 # %% [markdown]
-# # 7. Asking for a digit
+# # 8. Asking for a digit
 #
 # **Question: can we tell a {term}`GAN <generative adversarial network, GAN (生成对抗网络)>` which digit to draw, and in which style, and check that it listens?** Chapter 4's
 # {term}`generator <generator (生成器)>` drew whatever digit its noise led to, some classes several times as often as others. Here the

@@ -24,7 +24,7 @@ if "google.colab" in sys.modules:
     subprocess.run([sys.executable, "-m", "pip", "install", "-q", package], check=True)
 
 # %% [markdown]
-# # 8. An application: super-resolution
+# # 9. An application: super-resolution
 #
 # **Question: given a 7×7 thumbnail of a digit, can a network draw the 28×28 digit, and how would we know
 # whether it drew the right one?** Super-resolution was one of the first places where GANs beat everything

@@ -169,7 +169,7 @@ def test_remedies_toys_benchmark_tunes_and_reports(tmp_path, capsys, monkeypatch
     assert "| R1 | ring |" in capsys.readouterr().out
     tuned = toys.main(["--tune", "--methods", "WGAN-GP", "--json", str(tmp_path / "tune.json")])
     names = {row["method"] for row in tuned}
-    assert len(names) == 2 * len(toys.LEARNING_RATES) and "WGAN-GP (λ = 0.1), lr_g 0.001" in names
+    assert len(names) == 2 * len(toys.LEARNING_RATES) and "WGAN-GP (λ = 10), lr_g 0.001" in names
     assert {row["seed"] for row in tuned} == {toys.TUNING_SEED}
     with pytest.raises(SystemExit):
         toys.main(["--seeds", str(toys.TUNING_SEED), "--json", str(tmp_path / "no.json")])

@@ -94,7 +94,7 @@ def test_srnet_shapes_range_and_pixel_shuffle(factor):
 
 
 def test_pixel_shuffle_is_the_chapters_equation():
-    # PS(T)[c, 2i + a, 2j + b] = T[4c + 2a + b, i, j] (Chapter 8, eq-pixel-shuffle), on entries that name themselves
+    # PS(T)[c, 2i + a, 2j + b] = T[4c + 2a + b, i, j] (Chapter 9, eq-pixel-shuffle), on entries that name themselves
     channels, h, w = 3, 2, 4
     t = torch.arange(4 * channels * h * w, dtype=torch.float32).view(1, 4 * channels, h, w)
     shuffled = nn.PixelShuffle(2)(t)
