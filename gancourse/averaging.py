@@ -7,11 +7,11 @@ effectiveness of averaging in GAN training"; Karras et al. 2018, 2020). ``Genera
 
 - **A warm-up.** An exponential moving average (EMA) with a fixed beta starts from G's first weights and keeps a
   share beta^t of them after t updates: at beta = 0.999 still 37% after 1,000 steps, of weights that draw noise.
-  The default is StyleGAN2's ramp-up (Karras et al. 2020): the half-life, in images, is
-  min(``half_life_images``, ``rampup`` x images seen), so early on the average spans only the last 5% of training
-  and forgets early weights at once: the first update copies G, and its weights keep a share 0.5^20 < 1e-6 after
-  the next update. Yazıcı et al.'s alternative, a late start (the average copies G until ``start_images``, then
-  averages), is an option; it needs a start chosen per run, the ramp-up does not.
+  The default is StyleGAN2-ADA's ramp-up (Karras et al. 2020, "Training GANs with limited data"): the
+  half-life, in images, is min(``half_life_images``, ``rampup`` x images seen), so early on the average spans only
+  the last 5% of training and forgets early weights at once: the first update copies G, and its weights keep a
+  share 0.5^20 < 1e-6 after the next update. Yazıcı et al.'s alternative, a late start (the average copies G
+  until ``start_images``, then averages), is an option; it needs a start chosen per run, the ramp-up does not.
 - **Batch-norm statistics for the averaged weights.** ``AveragedModel`` copies G's buffers at each update: running
   means and variances of G's own activations, not of the averaged network's. ``recompute_batch_norm`` measures them
   again on the averaged network (``torch.optim.swa_utils.update_bn``), on batches of latent vectors.
@@ -64,7 +64,7 @@ def ema_beta(batch_size: int, images_before: int, half_life_images: float = HALF
 
 
 class GeneratorAverage(AveragedModel):
-    """An ``AveragedModel`` of a generator: exponential with StyleGAN2's warm-up by default, uniform with
+    """An ``AveragedModel`` of a generator: exponential with StyleGAN2-ADA's warm-up by default, uniform with
     ``half_life_images=None``; ``self.module`` is the averaged generator.
 
     ``half_life_images`` and ``rampup``: see ``ema_beta`` (``rampup=None``: a fixed beta from the first update).

@@ -92,7 +92,7 @@ def build_parser() -> argparse.ArgumentParser:
     train.add_argument("--augment", action="store_true",
                        help="DiffAugment (translation and cutout) on every image D sees, in both players' steps")
     train.add_argument("--ema", action="store_true",
-                       help="also keep a moving average of G's weights (StyleGAN2's ramp-up; batch-norm statistics "
+                       help="also keep a moving average of G's weights (StyleGAN2-ADA's ramp-up; batch-norm statistics "
                             "recomputed at the end) and score its samples as well")
     train.add_argument("--penalty-every", type=int, default=1,
                        help="lazy regularisation (StyleGAN2 uses 16): the R1 or gradient penalty on every N-th "

@@ -6,7 +6,7 @@
 #       extension: .py
 #       format_name: percent
 #       format_version: '1.3'
-#       jupytext_version: 1.19.6
+#       jupytext_version: 1.19.7
 #   kernelspec:
 #     display_name: Python 3 (ipykernel)
 #     language: python
@@ -668,7 +668,7 @@ assert np.allclose(np.diff(w1_gap) / 0.05, 1.0, atol=0.05)
 
 # %% [markdown]
 # This is the motivation for the Wasserstein GAN {cite}`arjovsky2017wasserstein`, whose critic estimates $W_1$
-# instead of the JSD, and for its gradient-penalty version {cite}`gulrajani2017improved`, both in Chapter 6.
+# instead of the JSD, and for its gradient-penalty version {cite}`gulrajani2017improved`, both in Chapter 7.
 # In practice the non-saturating loss and noise in the samples keep a standard GAN learning, but the flat JSD is
 # why a discriminator that wins completely stalls a minimax generator. (The non-saturating generator's gradient
 # does not vanish there, but it is not the JSD's either: {eq}`eq-ns-gradient`. With disjoint supports

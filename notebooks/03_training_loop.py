@@ -407,7 +407,7 @@ plt.show()
 # Other remedies from the literature: minibatch discrimination
 # {cite}`salimans2016improved` and the minibatch standard deviation feature {cite}`karras2018progressive`
 # (the discriminator sees batch statistics), unrolled GANs {cite}`metz2016unrolled` ($G$ anticipates $D$'s
-# response), and the Wasserstein loss with gradient penalty {cite}`gulrajani2017improved` (Chapter 6).
+# response), and the Wasserstein loss with gradient penalty {cite}`gulrajani2017improved` (Chapter 7).
 #
 # ## Stabilising tricks, honestly
 #

@@ -328,8 +328,8 @@ print("short of the target:", "; ".join(DCGAN_MNIST_TARGET.failures(result)))
 # Those are recognisable digits of every class, but they fall short of the target, as the last line says: on the
 # classifier's reading, some strokes wobble and some classes are made several times as often as others. More
 # iterations may close the gap: raise `STEPS` in the line at the top and see (the checks after training then
-# print what they find instead of stopping, since the text's numbers belong to 2,500 iterations). Chapter 6 tries
-# the remedies the literature offers on this same budget, and Chapter 7 makes class balance a matter of
+# print what they find instead of stopping, since the text's numbers belong to 2,500 iterations). Chapter 7 tries
+# the remedies the literature offers on this same budget, and Chapter 8 makes class balance a matter of
 # construction.
 #
 # Mode imbalance and imperfect strokes are linked: a wobbly 4 is read as a 9, a lopsided 6 as a 0. Look at a

@@ -74,8 +74,9 @@ setup(seed=0, device="cpu")  # nothing below is random; the seed is for your exp
 # which $D$ maximises over $\psi$ and $G$ minimises over $\theta$. This is Mescheder et al.'s sign convention,
 # in which $D$'s logit is high on *fakes*; with Chapter 2's (high on real data) the game is the same with $\psi$
 # replaced by $-\psi$. Since $f'(t) = \sigma(-t)$, $f'(0) = \frac12$ and $f''(0) = -\frac14$. The only
-# equilibrium is $(\theta, \psi) = (0, 0)$: the generator sits on the data and the discriminator is flat.
-# Gradient training moves the pair along the **vector field**
+# equilibrium is $(\theta, \psi) = (0, 0)$: the generator sits on the data and the discriminator is flat, the
+# {term}`Nash equilibrium <Nash equilibrium (纳什均衡)>` of this game. Gradient training moves the pair along the
+# **vector field**
 #
 # $$
 # v(\theta, \psi) = \begin{pmatrix} -\partial_\theta L \\ \partial_\psi L \end{pmatrix}
@@ -84,6 +85,10 @@ setup(seed=0, device="cpu")  # nothing below is random; the seed is for your exp
 # J = \frac{\partial v}{\partial(\theta, \psi)}\Big|_{(0,0)} = \begin{pmatrix} 0 & -f'(0) \\ f'(0) & 0
 # \end{pmatrix}.
 # $$ (dirac-field)
+#
+# Each step of size $h$ moves the pair by $h\,v$; as $h$ shrinks, the steps trace a curve $x(t)$ with
+# $\dot x = dx/dt = v(x)$, the **flow** of the field: what gradient training would do with infinitely small steps.
+# The points $x_0, x_1, \dots$ that actual steps visit are the **iterates**.
 #
 # $J$ is the field's {term}`Jacobian <Jacobian (雅可比矩阵)>` at the equilibrium. **Linear stability in two
 # lines:** near an equilibrium $x^*$ the flow is $\dot x \approx J(x - x^*)$, a sum of terms $e^{\mu t}$, one per
@@ -102,8 +107,8 @@ setup(seed=0, device="cpu")  # nothing below is random; the seed is for your exp
 # A = \begin{pmatrix} 1 - h^2 f'(0)^2 & -h f'(0) \\ h f'(0) & 1 \end{pmatrix}, \qquad \det A = 1,
 # $$ (dirac-alternating)
 #
-# whose eigenvalues, a complex pair (for $h f'(0) < 2$) with product $\det A = 1$, have modulus exactly 1: they
-# circle for ever.
+# whose eigenvalues, a complex-conjugate pair (for $h f'(0) < 2$), have equal moduli whose product is $\det A =
+# 1$: each has modulus exactly 1, and the iterates circle for ever.
 #
 # `gancourse.dirac` writes {eq}`dirac-game` as a loss and lets autograd compute the field and its Jacobian, so
 # the regularisers below are written the way a training loop writes them. Its tests check the eigenvalues against
@@ -140,8 +145,9 @@ assert torch.allclose(moduli["alternating"], one)
 # regularisers act on:
 #
 # - **R1** {cite}`mescheder2018training` is a {term}`gradient penalty <gradient penalty (梯度惩罚)>`:
-#   $\frac{\gamma}{2}\,\|\nabla_x s(x)\|^2$ on *real* data only, here $\frac{\gamma}{2}\psi^2$. It adds
-#   $-\gamma$ to $J$'s lower-right entry, and the eigenvalues become $\frac12\big(-\gamma \pm \sqrt{\gamma^2 -
+#   $\frac{\gamma}{2}\,\|\nabla_x s(x)\|^2$ on *real* data only, here $\frac{\gamma}{2}\psi^2$. $D$
+#   maximises $L$, so the penalty is subtracted, $L - \frac{\gamma}{2}\psi^2$, and $D$'s component of the field
+#   gains $-\gamma\psi$: it adds $-\gamma$ to $J$'s lower-right entry, and the eigenvalues become $\frac12\big(-\gamma \pm \sqrt{\gamma^2 -
 #   4f'(0)^2}\big)$, both with negative real parts. For $\gamma < 2f'(0) = 1$ they are complex: a spiral *into*
 #   the equilibrium. At $\gamma = 1$ they meet at $-\frac12$, **critical damping**: the fastest decay without
 #   rotation. For $\gamma > 1$ both are real and the state approaches the equilibrium directly, without circling
@@ -149,10 +155,14 @@ assert torch.allclose(moduli["alternating"], one)
 #   $\frac{\gamma}{2}\,\|\nabla_x s(G(z))\|^2$; for this linear discriminator the gradient is $\psi$ there too,
 #   so R2 damps exactly as R1 does. With weights $\gamma_1$ (R1) and $\gamma_2$ (R2) the two together add
 #   $-(\gamma_1 + \gamma_2)$, and critical damping is at $\gamma_1 + \gamma_2 = 1$.
-# - **Instance noise** adds $\varepsilon \sim \mathcal N(0, \sigma^2)$ to real and fake samples. The expectation
-#   of $f$ over the noise adds $2 f''(0)\,\sigma^2 = -\sigma^2/2$ to the same entry: the same damping, of strength
+# - **Instance noise** adds $\varepsilon \sim \mathcal N(0, \sigma^2)$ to real and fake samples. Expanding
+#   $f(\psi(x + \varepsilon)) \approx f(\psi x) + f'(\psi x)\,\psi\varepsilon + \frac12 f''(\psi
+#   x)\,\psi^2\varepsilon^2$ and averaging over $\varepsilon$ adds $\frac12 f''\psi^2\sigma^2$ to each of the two
+#   terms of $L$ near the equilibrium, $f''(0)\,\sigma^2\psi^2$ in all, so $D$'s component gains
+#   $2f''(0)\,\sigma^2\psi$: it adds $2 f''(0)\,\sigma^2 = -\sigma^2/2$ to the same entry: the same damping, of strength
 #   $\sigma^2/2$ (so with $\sigma = 1$, below critical: a spiral in).
-# - **WGAN** {cite}`arjovsky2017wasserstein` uses $f(t) = t$ and clips $\psi$ to $[-c, c]$; **WGAN-GP**
+# - **WGAN** {cite}`arjovsky2017wasserstein` (Chapter 7 derives it from the Wasserstein distance) uses $f(t) = t$
+#   and clips $\psi$ to $[-c, c]$; **WGAN-GP**
 #   {cite}`gulrajani2017improved` penalises $\lambda(|\partial_x s| - 1)^2 = \lambda(|\psi| - 1)^2$ instead. Neither
 #   adds damping at the equilibrium: WGAN's $J$ is a rotation with eigenvalues $\pm i$ (clipping does nothing
 #   where $|\psi| < c$), and WGAN-GP's penalty asks for $|\psi| = 1$, which the equilibrium $\psi = 0$ does not
@@ -299,9 +309,14 @@ assert mirrored[:, 1].max() < 0
 #   alternating steps spiral *out*. Adam's first moment is, before its per-coordinate scaling, heavy-ball momentum
 #   with $\beta = \beta_1$ and step $(1 - \beta_1)h$, so DCGAN's $\beta_1 = 0.5$ (which this course's MNIST loops
 #   use) is positive momentum, already halved from Adam's default 0.9; BigGAN and StyleGAN2 go to $\beta_1 = 0$.
+#   (Adam's division by the running size of each gradient coordinate changes the dynamics, and a network's GAN
+#   is not this linear game, which is why Chapter 4's run trains all the same; the direction of the effect is
+#   what carries over.)
 #
-# `simulate(..., method=...)` runs each, and `update_matrix` gives each one's linearised step (4 × 4 for the
-# methods that remember the previous point). **We check, with $h = 0.1$: the spectral radius of the simultaneous
+# `simulate(..., method=...)` runs each, and `update_matrix` gives each one's linearised step: the matrix that
+# maps the state to the next one near the equilibrium. For the methods that remember the previous point the state
+# is $(x_t, x_{t-1})$, four numbers, so the matrix is 4 × 4. The **spectral radius** of a step matrix, the largest
+# modulus of its eigenvalues, says whether repeated steps shrink the state (below 1), keep it (1) or grow it. **We check, with $h = 0.1$: the spectral radius of the simultaneous
 # step is above 1, the alternating step's is 1, extragradient's is $\sqrt{1 - h^2a^2 + h^4a^4}$, and those of
 # optimistic steps and alternating steps with momentum $\beta = -0.5$ are below 1, while $\beta = +0.5$ gives one
 # above 1, also with Adam's step $(1 - \beta_1)h$. Then on the GAN itself, not its linearisation, from $(1, 1)$:
@@ -382,7 +397,7 @@ assert final["momentum β = +0.5"] > start_distance
 #
 # (For a network the same idea is applied to its weights {cite}`yazici2019unusual`:
 # `gancourse.averaging.GeneratorAverage` keeps an EMA of $G$ whose half-life grows with the images seen, as
-# StyleGAN2 does, and recomputes the batch-norm statistics for the averaged weights rather than averaging them.)
+# StyleGAN2-ADA does, and recomputes the batch-norm statistics for the averaged weights rather than averaging them.)
 # **We check: a starting point keeps more than 90% of the weight after 1,000 steps of a fixed $\beta = 0.9999$.
 # On the alternating path of the plain GAN, over 1,000 steps: the Polyak mean obeys its bound at every step,
 # while the iterates never come closer than 1.4; the EMA with $\beta = 0.99$ and warm-up obeys its bound at every

@@ -244,6 +244,13 @@ UNCONDITIONAL_FD = DCGAN_MNIST_FD_RANGE[train.dataset][0]
 # assumptions, not facts about digits. (Concatenating $y$ at the *last* layer instead would add a bias that
 # does not depend on $x$ at all.)
 #
+# Our projection discriminator keeps the form of {eq}`eq-projection` but not the rest of Miyato and Koyama's
+# recipe. Their $\phi(x)$ is a vector of channels summed over all positions at the end of a residual network with
+# spectral normalisation, trained with the hinge loss. Ours is Chapter 4's lean discriminator: $\phi(x)$ is its
+# whole feature map flattened (each embedding $Vy$ is then a spatial map too, so "where" can depend on the
+# condition), it keeps batch norm, and it trains with the non-saturating loss. These choices keep the comparison
+# with Chapter 4 to one change (how $y$ enters); they are not the paper's setting.
+#
 # The two differ in where the parameters go and what they cost. Concatenation widens only the first
 # convolution: 12 more input maps, $12 \times 32 \times 4 \times 4 = 6{,}144$ weights, but every position of
 # that convolution now reads 13 channels instead of 1. Projection adds the embedding $V$, one column of 3,136
