@@ -716,8 +716,8 @@ assert 1.1 < w1[0].mean() < 1.6 and 0.6 < w1[-1].mean() < 0.85  # "1.3 towards 0
 # in the exercises.
 #
 # So the lesson from MNIST is a method rather than a ranking. On 60,000 digits, with these settings, plain
-# training on the control's critic already draws all ten digits on every seed, and it does not oscillate or
-# collapse: the failures these remedies are built for do not show. A remedy is a fix for a failure you can see
+# training on the control's critic already draws all ten digits on every seed: the collapse several of these
+# remedies are built against does not show. A remedy is a fix for a failure you can see
 # (collapse, oscillation, a discriminator that memorises a small training set), not a free improvement. To know
 # whether one helps, compare it with a control that differs in that one thing, tune both on a seed you then set
 # aside, and believe a difference only if it holds on every seed.
