@@ -229,8 +229,9 @@ assert compute_ratio > 7
 # The Keras model is not a bad design; it is an expensive one. Its generator convolves 128 channels at full
 # 28×28 resolution, which buys little on digits. This chapter does not train it: at a tenth of the cost per
 # iteration, the lean model gets ten times as many updates from the same CPU time, and that is the model we train.
-# Whether the Keras model makes better digits *per iteration* is a fair question this chapter leaves open (the
-# exercises show how to try it).
+# Whether the Keras model makes better digits *per iteration* is a fair question this chapter leaves open. To
+# try it, train `KerasDCGANGenerator` against `KerasDCGANDiscriminator` with the same loop and budget (or run
+# `python -m gancourse train --model keras`), and score both with Chapter 5's measures.
 #
 # ## Training the lean DCGAN
 #

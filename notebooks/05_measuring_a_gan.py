@@ -514,9 +514,9 @@ assert abs(subsets.mean - whole.mean) < subsets.std and subsets.std > whole.std
 #
 # ## What to take away
 #
-# - GAN losses track the game, not quality: across a setback in which the Fréchet distance rose by half, the
-#   discriminator's loss moved by less than 0.05, and late in the run it kept falling while the distance rose
-#   and fell.
+# - GAN losses track the game, not quality: across a setback in which the Fréchet distance rose by more than a
+#   fifth, the discriminator's loss moved by less than 0.05, and late in the run it kept falling while the
+#   distance rose and fell.
 # - Read every measure against baselines: real-vs-real is the floor, noise the ceiling. Confidence is fooled by
 #   noise and by collapse; coverage, the classifier score and the Fréchet distance catch collapse, but none of
 #   them catches a generator that copies its training data, and the score never looks at real data.
