@@ -34,6 +34,7 @@ from gancourse.toys import TOY_METHODS, ToyMethod, score, toy_samples, train_toy
 ROOT = Path(__file__).resolve().parents[1]
 TUNING_SEED = 100  # chooses the learning rates; never in a reported table
 STEPS, MODELS_PER_DATASET = 1_000, 5
+DATASETS = {"grid": grid_of_gaussians(), "ring": ring_of_gaussians()}  # five models on each
 LEARNING_RATES = (3e-5, 1e-4, 3e-4, 1e-3, 3e-3, 1e-2)  # G's; D's keeps each method's ratio
 
 
@@ -59,8 +60,7 @@ def criterion(result: np.ndarray, mixtures: list) -> float:
 
 
 def run(settings: dict[str, ToyMethod], seeds: list[int]) -> list[dict]:
-    grid, ring = grid_of_gaussians(), ring_of_gaussians()
-    mixtures = [grid] * MODELS_PER_DATASET + [ring] * MODELS_PER_DATASET
+    mixtures = [mixture for mixture in DATASETS.values() for _ in range(MODELS_PER_DATASET)]
     rows = []
     for name, method in settings.items():
         for seed in seeds:
@@ -68,7 +68,8 @@ def run(settings: dict[str, ToyMethod], seeds: list[int]) -> list[dict]:
             G, _ = train_toys(method, mixtures, STEPS, seed=seed)
             seconds = time.perf_counter() - started
             result = score(toy_samples(G), mixtures)
-            for dataset, part in (("grid", result[:MODELS_PER_DATASET]), ("ring", result[MODELS_PER_DATASET:])):
+            for i, dataset in enumerate(DATASETS):
+                part = result[i * MODELS_PER_DATASET : (i + 1) * MODELS_PER_DATASET]
                 rows.append({"method": name, "seed": seed, "dataset": dataset, "seconds": round(seconds, 1),
                              "modes": part[:, 0].tolist(), "high quality": part[:, 1].tolist()})
             print(f"{name}, seed {seed}: {seconds:.0f} s, modes x high quality {criterion(result, mixtures):.3f}",
@@ -80,12 +81,12 @@ def table(rows: list[dict]) -> str:
     """Per method and dataset: the mean over each seed's five models, then mean ± std and range over the seeds."""
     lines = ["| method | data | modes | high quality | high quality, range over seeds | modes x high quality |",
              "|---|---|---|---|---|---|"]
-    totals = {"grid": 25, "ring": 8}
     for name, dataset in dict.fromkeys((row["method"], row["dataset"]) for row in rows):
         runs = [row for row in rows if row["method"] == name and row["dataset"] == dataset]
         modes = np.array([np.mean(row["modes"]) for row in runs])
         quality = np.array([np.mean(row["high quality"]) for row in runs])
-        both = np.mean([np.array(row["modes"]) / totals[dataset] * np.array(row["high quality"]) for row in runs])
+        modes_in_data = len(DATASETS[dataset].centres)
+        both = np.mean([np.array(row["modes"]) / modes_in_data * np.array(row["high quality"]) for row in runs])
         lines.append(f"| {name} | {dataset} | {modes.mean():.1f} ± {modes.std():.1f} | {quality.mean():.1%} ± "
                      f"{quality.std():.1%} | {quality.min():.1%}–{quality.max():.1%} | {both:.3f} |")
     return "\n".join(lines)

@@ -844,10 +844,10 @@ def apart(a: torch.Tensor, b: torch.Tensor) -> float:
     return (a - b).norm().item()
 
 
+unclipped, smallest = critic_after_clipped_steps(None)
 weights = {0.1: critic_after_clipped_steps(0.1)[0],
            0.01: critic_after_clipped_steps(0.01, eps=1e-9)[0],  # eps scaled with c
-           None: critic_after_clipped_steps(None)[0]}
-smallest = critic_after_clipped_steps(None)[1]
+           None: unclipped}
 seed_everything(0)
 start = torch.nn.utils.parameters_to_vector(LeanDCGANCritic().parameters()).detach()
 moved = apart(weights[0.1], start)
