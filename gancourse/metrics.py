@@ -26,8 +26,10 @@ from dataclasses import dataclass
 
 import numpy as np
 import torch
+from torch import nn
 
-from gancourse.classifier import FEATURE_DIM, DigitClassifier, load_classifier
+from gancourse.classifier import evaluator as evaluator_spec
+from gancourse.classifier import load_classifier
 from gancourse.data import FULL_MNIST, OFFLINE_SAMPLE, GaussianMixture2D
 from gancourse.images import check_images
 
@@ -78,15 +80,17 @@ _check_digits = functools.partial(check_images, channels=1, size=(28, 28), min_c
 
 
 @functools.lru_cache(maxsize=4)
-def _classifier(device: str) -> DigitClassifier:
-    return load_classifier(device)
+def _classifier(device: str, name: str) -> nn.Module:
+    return load_classifier(device, name)
 
 
 @torch.no_grad()
-def classifier_outputs(images: torch.Tensor, batch_size: int = 1000) -> tuple[np.ndarray, np.ndarray]:
-    """Features (N, 64) and class probabilities (N, 10) of the frozen classifier, as float64 arrays."""
+def classifier_outputs(images: torch.Tensor, batch_size: int = 1000,
+                       evaluator: str = "digit") -> tuple[np.ndarray, np.ndarray]:
+    """Features (N, 64; 84 for the "second" evaluator) and class probabilities (N, 10) of a frozen classifier
+    (``gancourse.classifier.EVALUATORS``), as float64 arrays."""
     _check_digits(images)
-    model = _classifier(str(images.device))
+    model = _classifier(str(images.device), evaluator)
     features, probs = [], []
     for start in range(0, len(images), batch_size):
         f = model.features(images[start : start + batch_size].float())
@@ -144,15 +148,18 @@ def feature_frechet_distance(f1: np.ndarray, f2: np.ndarray) -> float:
     return _gaussian_frechet_distance(f1.mean(0), np.cov(f1, rowvar=False), f2.mean(0), np.cov(f2, rowvar=False))
 
 
-def frechet_distance(samples: torch.Tensor, reference: torch.Tensor) -> float:
-    """Frechet distance between ``samples`` and ``reference`` digits in the classifier's feature space.
+def frechet_distance(samples: torch.Tensor, reference: torch.Tensor, evaluator: str = "digit") -> float:
+    """Frechet distance between ``samples`` and ``reference`` digits in a frozen classifier's feature space (the
+    course's "digit" evaluator unless named).
 
-    Both need more images than the feature dimension (64); use 1,000 or more for numbers worth comparing (the
-    estimate is biased upwards at small N: Chapter 5 plots how much).
+    Both need more images than the feature dimension (64, or 84); use 1,000 or more for numbers worth comparing
+    (the estimate is biased upwards at small N: Chapter 5 plots how much).
     """
-    _check_digits(samples, "samples", min_count=FEATURE_DIM + 1)
-    _check_digits(reference, "reference", min_count=FEATURE_DIM + 1)
-    return feature_frechet_distance(classifier_outputs(samples)[0], classifier_outputs(reference)[0])
+    dim = evaluator_spec(evaluator).feature_dim
+    _check_digits(samples, "samples", min_count=dim + 1)
+    _check_digits(reference, "reference", min_count=dim + 1)
+    return feature_frechet_distance(classifier_outputs(samples, evaluator=evaluator)[0],
+                                    classifier_outputs(reference, evaluator=evaluator)[0])
 
 
 def _features(features: np.ndarray, name: str, min_count: int = 2) -> np.ndarray:
@@ -308,8 +315,9 @@ def digit_report(samples: torch.Tensor, reference: torch.Tensor) -> dict[str, fl
     """Every digit measure at once: FD to ``reference``, classes present, KL to uniform, max/min class ratio,
     confidence and classifier score (keys "FD", "classes", "KL to uniform", "max/min", "confidence", "score").
     """
-    _check_digits(samples, "samples", min_count=FEATURE_DIM + 1)
-    _check_digits(reference, "reference", min_count=FEATURE_DIM + 1)
+    dim = evaluator_spec("digit").feature_dim
+    _check_digits(samples, "samples", min_count=dim + 1)
+    _check_digits(reference, "reference", min_count=dim + 1)
     features, probs = classifier_outputs(samples)  # one classifier pass over the samples serves every measure
     coverage = class_coverage(probs)
     return {

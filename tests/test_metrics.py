@@ -81,6 +81,25 @@ def test_held_out_accuracy_at_least_97_percent(split):
     assert accuracy(load_classifier(), split.held_out_images, split.held_out_labels) >= 0.97
 
 
+def test_the_second_evaluator_differs_and_reads_digits_as_well(split):
+    second = load_classifier(name="second")
+    assert type(second) is not type(load_classifier())
+    assert accuracy(second, split.held_out_images, split.held_out_labels) >= 0.97
+    features, probs = classifier_outputs(split.held_out_images, evaluator="second")
+    assert features.shape == (1000, 84) and np.allclose(probs.sum(1), 1)
+    # its own Frechet distances: a set against itself is 0, training digits against held-out ones are close
+    assert frechet_distance(split.held_out_images, split.held_out_images, evaluator="second") == pytest.approx(
+        0.0, abs=1e-6)
+    real = frechet_distance(split.train_images[::4], split.held_out_images, evaluator="second")  # every class
+    noise = frechet_distance(torch.rand(1000, 1, 28, 28) * 2 - 1, split.held_out_images, evaluator="second")
+    assert real < noise / 10
+
+
+def test_an_unknown_evaluator_is_one_clear_error(split):
+    with pytest.raises(ValueError, match="unknown evaluator 'third'; choose one of \\['digit', 'second'\\]"):
+        frechet_distance(split.held_out_images, split.held_out_images, evaluator="third")
+
+
 def test_gaussian_frechet_closed_form_and_scipy_reference():
     a, b = np.array([1.0, 4.0, 9.0]), np.array([4.0, 1.0, 1.0])
     closed = 3.0 + np.sum((np.sqrt(a) - np.sqrt(b)) ** 2)  # diagonal covariances, mean gap sqrt(3)

@@ -7,7 +7,8 @@ import pytest
 from gancourse import classifier, data
 from gancourse.shipped import ShippedFileError, asset_path, checked, sha256
 
-SHIPPED = {data.SAMPLE_NAME: data.SAMPLE_SHA256, classifier.WEIGHTS_NAME: classifier.WEIGHTS_SHA256}
+SHIPPED = {data.SAMPLE_NAME: data.SAMPLE_SHA256, classifier.WEIGHTS_NAME: classifier.WEIGHTS_SHA256,
+           classifier.SECOND_WEIGHTS_NAME: classifier.SECOND_WEIGHTS_SHA256}
 
 
 @pytest.mark.parametrize("name", sorted(SHIPPED))
@@ -30,7 +31,7 @@ def test_a_damaged_classifier_file_is_refused(tmp_path, monkeypatch):
     raw = bytearray(classifier.weights_path().read_bytes())
     raw[-1] ^= 0x01
     copy.write_bytes(bytes(raw))
-    monkeypatch.setattr(classifier, "weights_path", lambda: copy)
+    monkeypatch.setattr(classifier, "weights_path", lambda name="digit": copy)
     with pytest.raises(ShippedFileError, match=f"^{re.escape(str(copy))} .*python -m gancourse.classifier train"):
         classifier.load_classifier()
     copy.unlink()
