@@ -249,6 +249,8 @@ algorithm1(40, desc="(a) Algorithm 1")
 panels = {"a": snapshot()}
 describe("a", panels["a"])
 print(f"p_g's mean before training: {untrained_mean:.3f}")
+
+# %% tags=["hide-input"]
 assert abs(panels["a"]["mean"] - p_data.mean) < abs(untrained_mean - p_data.mean)
 assert panels["a"]["mean"] < p_data.mean - 0.5, "in (a) p_g should sit left of the data"
 assert panels["a"]["std"] < 0.35, "in (a) p_g should be narrower than the data"
@@ -291,6 +293,8 @@ print(
     f"at p_g's mean - 3 std, mean, mean + 3 std: D = {d_left:.3f}, {d_centre:.3f}, "
     f"{d_right:.3f}; D* = {star_left:.3f}, {star_centre:.3f}, {star_right:.3f}"
 )
+
+# %% tags=["hide-input"]
 assert star_centre < min(star_left, star_right)
 assert d_centre < min(d_left, d_right)
 
@@ -321,6 +325,8 @@ print(
     f"(the data lie to the right); W1 to p_data {panels['b']['w1']:.3f} -> "
     f"{panels['c']['w1']:.3f}"
 )
+
+# %% tags=["hide-input"]
 assert panels["c"]["d_on_fakes"] > panels["b"]["d_on_fakes"]
 assert panels["c"]["std"] > panels["b"]["std"]
 assert panels["c"]["gap_to_d_star"] > panels["b"]["gap_to_d_star"]
@@ -359,6 +365,8 @@ decay = [
 algorithm1(ITERATIONS, desc="(d) Algorithm 1", scheduler=decay)
 panels["d"] = snapshot()
 describe("d", panels["d"])
+
+# %% tags=["hide-input"]
 assert panels["d"]["gap_to_half"] <= 0.1
 assert abs(panels["d"]["mean"] - p_data.mean) <= 0.1
 assert abs(panels["d"]["std"] - p_data.std) <= 0.15
@@ -430,6 +438,8 @@ print(
     f"D* in [{d_equal.min():.3f}, {d_equal.max():.3f}], V = {v_equal:.5f}, "
     f"-log 4 = {-np.log(4):.5f}"
 )
+
+# %% tags=["hide-input"]
 assert np.allclose(d_equal, 0.5)
 assert abs(v_equal - (-np.log(4))) < 1e-4
 
@@ -456,6 +466,8 @@ p_shifted = GaussianMixture1D(means=(1.5,), stds=(0.5,)).pdf(X_GRID)
 d_shifted = optimal_discriminator(P_DATA, p_shifted)
 crossing = X_GRID[np.argmin(np.abs(d_shifted - 0.5))]
 print(f"D* = 1/2 at x = {crossing:.3f}")
+
+# %% tags=["hide-input"]
 assert abs(crossing - 1.75) < 0.01
 assert np.all(np.diff(d_shifted) >= 0)
 
@@ -492,6 +504,8 @@ print(
     f"E_m|D - 1/2| = {panels['d']['gap_to_half']:.3f}, "
     f"E_m|D* - 1/2| = {d_star_from_half:.3f}"
 )
+
+# %% tags=["hide-input"]
 assert d_star_from_half <= 0.15
 assert panels["d"]["gap_to_d_star"] <= 0.15
 

@@ -102,6 +102,8 @@ print(
     f"-V by hand = {-v_by_hand:.6f}, "
     f"discriminator_loss = {discriminator_loss(real_logits, fake_logits):.6f}"
 )
+
+# %% tags=["hide-input"]
 assert torch.isclose(
     -v_by_hand, discriminator_loss(real_logits, fake_logits), rtol=1e-5
 )
@@ -127,6 +129,8 @@ print(
     f"BCELoss(sigmoid): loss {clamped.item():.1f}, "
     f"grad {logit.grad.item():.1f}"
 )
+
+# %% tags=["hide-input"]
 assert abs(exact.item() - 40.0) < 1e-3 and abs(exact_grad - 1.0) < 1e-6
 assert clamped.item() == 100.0 and logit.grad.item() == 0.0
 
@@ -284,6 +288,8 @@ print(
     f"shortfall {c_of_g - v_trained:.5f} (predicted by the Bernoulli KL: "
     f"{predicted_gap:.5f})"
 )
+
+# %% tags=["hide-input"]
 assert gap <= 0.02
 assert 0 <= c_of_g - v_trained <= 0.005
 assert abs((c_of_g - v_trained) - predicted_gap) <= 1e-6
@@ -339,6 +345,8 @@ ax.set_ylabel("nats")
 ax.legend(frameon=False, loc="lower left")
 plt.show()
 centre = len(shifts) // 2
+
+# %% tags=["hide-input"]
 assert abs(jsd_curve[centre]) < 1e-9
 assert np.all(np.diff(jsd_curve[centre:]) > 0) and np.all(
     np.diff(jsd_curve[: centre + 1]) < 0
@@ -396,6 +404,8 @@ print(
     f"non-saturating {g_ns.abs().item():.4f}, "
     f"ratio {ratio:.1f}"
 )
+
+# %% tags=["hide-input"]
 assert ratio >= 10
 assert abs(ratio - 99.0) < 1e-6
 
@@ -490,12 +500,15 @@ for (opt, loss), r in runs.items():
         f"G's mean moved {abs(r['g_mean'][49] - r['start']):.3f}"
     )
 stuck, escaped = runs["SGD", "saturating"], runs["SGD", "non-saturating"]
+
+# %% tags=["hide-input"]
 assert stuck["d_fake"][49] < 0.05 and abs(stuck["g_mean"][49] - stuck["start"]) < 0.5
 assert escaped["d_fake"][49] > 0.1
 assert (
     runs["Adam", "saturating"]["d_fake"][49] > 0.1
     and runs["Adam", "non-saturating"]["d_fake"][49] > 0.1
 )
+
 
 # %% [markdown]
 # **Look at** the left panel: with SGD the saturating run (vermilion) sits near zero while the non-saturating run
@@ -592,6 +605,8 @@ best = {
 }
 for name, (mu, sigma) in best.items():
     print(f"best Gaussian for the {name} objective: mean {mu:.3f}, std {sigma:.3f}")
+
+# %% tags=["hide-input"]
 assert abs(best["non-saturating"][0] - 2.0) < 0.1 and best["non-saturating"][1] < 0.9
 assert best["minimax (JSD)"][1] > 1.3
 
@@ -661,6 +676,8 @@ print(
     f"{jsd_gap[disjoint].max():.4f} "
     f"(log 2 = {math.log(2):.4f}); W1 at theta = 4: {w1_gap[-1]:.4f}"
 )
+
+# %% tags=["hide-input"]
 assert np.all(np.abs(jsd_gap[disjoint] - math.log(2)) < 2e-3)
 assert np.all(np.abs(np.diff(jsd_gap[disjoint]) / 0.05) < 1e-3)
 assert np.all(np.abs(w1_gap - thetas) < 2e-3)
@@ -702,6 +719,8 @@ print(
     f"D*(0) = {d_star_ex[zero]:.4f}; "
     f"D* = 1/2 at x = {crossing:.3f} (closed form {half_at:.3f})"
 )
+
+# %% tags=["hide-input"]
 assert abs(d_star_ex[zero] - 2 / 3) < 1e-9
 assert abs(crossing - half_at) < 0.01
 
@@ -734,6 +753,8 @@ print(
     f"KL(p||q) = {kl_pq:.4f} (closed {closed_pq:.4f}); "
     f"KL(q||p) = {kl_qp:.4f} (closed {closed_qp:.4f})"
 )
+
+# %% tags=["hide-input"]
 assert abs(kl_pq - closed_pq) < 1e-4 and abs(kl_qp - closed_qp) < 1e-4
 assert kl_qp > kl_pq
 
@@ -765,6 +786,8 @@ print(
     f"C(G) identical = {c_same:.5f} (-log 4 = {-math.log(4):.5f}); "
     f"disjoint = {c_disjoint:.5f}"
 )
+
+# %% tags=["hide-input"]
 assert abs(c_same + math.log(4)) < 1e-3
 assert abs(c_disjoint) < 1e-3
 

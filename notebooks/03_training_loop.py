@@ -254,6 +254,8 @@ for name, run in {"healthy": healthy, "failing": failing}.items():
         f"G loss {tail_mean(h.g_loss):.2f}, "
         f"D(x) {tail_mean(h.d_real):.4f}, D(G(z)) {tail_mean(h.d_fake):.4f}"
     )
+
+# %% tags=["hide-input"]
 assert tail_mean(failing.history.d_loss) < 0.6 * tail_mean(healthy.history.d_loss)
 assert tail_mean(failing.history.d_fake) < 0.5 * tail_mean(healthy.history.d_fake)
 assert 0.3 <= tail_mean(healthy.history.d_loss) <= 1.4
@@ -348,6 +350,8 @@ collapsing, collapsing_coverage = ring_run(pack=1)
 packed, packed_coverage = ring_run(pack=2)
 print("G ten times faster than D:", collapsing_coverage)
 print("same, PacGAN2:            ", packed_coverage)
+
+# %% tags=["hide-input"]
 assert collapsing_coverage.modes_covered <= 4
 assert packed_coverage.modes_covered >= 7 and packed_coverage.high_quality >= 0.70
 
@@ -445,6 +449,8 @@ print(
     f"mean D loss {tail_mean(healthy.history.d_loss):.3f} vs 2 log 2 = "
     f"{equilibrium:.3f}"
 )
+
+# %% tags=["hide-input"]
 assert tail_mean(healthy.history.d_loss) < equilibrium
 assert tail_mean(healthy.history.d_real) > tail_mean(healthy.history.d_fake)
 
@@ -473,6 +479,8 @@ y = np.linspace(1e-6, 1 - 1e-6, 1_000_001)
 objective = p * (alpha * np.log(y) + (1 - alpha) * np.log(1 - y)) + q * np.log(1 - y)
 best = y[np.argmax(objective)]
 print(f"numerical argmax {best:.5f}, alpha p / (p + q) = {alpha * p / (p + q):.5f}")
+
+# %% tags=["hide-input"]
 assert abs(best - alpha * p / (p + q)) < 1e-5
 
 # %% [markdown]
@@ -538,6 +546,8 @@ print(
 )
 if device.type == "cpu":
     assert same_weights(healthy, exact)
+
+# %% tags=["hide-input"]
 assert not same_weights(healthy, shifted)
 
 # %% [markdown]

@@ -122,8 +122,11 @@ print(
     f"classes {real['classes']}, "
     f"max/min {real['max/min']:.2f}"
 )
+
+# %% tags=["hide-input"]
 assert real["FD"] < 3 and real["confidence"] > 0.97
 assert real["classes"] == 10 and real["max/min"] <= 1.6
+
 
 # %% [markdown]
 # ## The source's Keras DCGAN, in PyTorch
@@ -223,6 +226,8 @@ for name in flops:
         f"{flops[name] / 1e9:5.2f} GFLOP per iteration"
     )
 compute_ratio = flops["Keras DCGAN"] / flops["lean DCGAN"]
+
+# %% tags=["hide-input"]
 assert compute_ratio > 7
 
 # %% [markdown]
@@ -497,6 +502,8 @@ print(
     f"port without the padding layer: {tuple(ours.shape[2:])}, "
     f"Keras' rule on 7x7: {tuple(keras_like.shape[2:])}"
 )
+
+# %% tags=["hide-input"]
 assert ours.shape[2:] == (3, 3) and keras_like.shape[2:] == (4, 4)
 
 # %% [markdown]
@@ -532,6 +539,8 @@ print(
     f"max change: inner layer x10 {(inner - base).abs().max():.4f}, "
     f"output layer x10 {(outer - base).abs().max():.3f}"
 )
+
+# %% tags=["hide-input"]
 assert (inner - base).abs().max() < 0.01 < 0.1 < (outer - base).abs().max()
 
 # %% [markdown]
@@ -556,6 +565,8 @@ walk = generate(lean_G, slerp(pair[0], pair[1], 40))
 readings = classifier_outputs(walk)[1].argmax(1)
 changes = int((readings[1:] != readings[:-1]).sum())
 print("readings along the path:", readings.tolist(), f"-> {changes} changes")
+
+# %% tags=["hide-input"]
 assert claims.hold(changes <= 6, "the reading changes at most 6 times")
 
 # %% [markdown]

@@ -168,6 +168,8 @@ rows = {name: report(images) for name, images in baselines.items()}
 print_table(rows)
 fd = [rows[name]["FD"] for name in baselines]
 real_row, noise_row = rows["real (train vs reference)"], rows["uniform noise"]
+
+# %% tags=["hide-input"]
 assert fd[0] < fd[1] < fd[2] < fd[3]
 assert fd[0] < 3 and fd[3] > 1000 * fd[0]
 
@@ -182,7 +184,7 @@ assert fd[0] < 3 and fd[3] > 1000 * fd[0]
 # so every measure puts such a generator at the real floor, and no measure in this chapter can tell memorising
 # from generalising. Chapter 4's nearest-neighbour search is the check for that.
 
-# %%
+# %% tags=["hide-input"]
 assert max(rows, key=lambda name: rows[name]["confidence"]) == "uniform noise"
 assert noise_row["confidence"] > 0.95 and noise_row["score"] < 1.5
 
@@ -227,6 +229,8 @@ assert len(setbacks) > 0
 setback = int(setbacks[0])  # the first: the one the grids below show
 assert d_loss[setback] < d_loss[setback - 1] + 0.05
 late = CHECKPOINTS.index(500)
+
+# %% tags=["hide-input"]
 assert d_loss[-1] < d_loss[late]
 
 # %% [markdown]
@@ -277,6 +281,8 @@ small_sets = {
 small_rows = {name: report(images) for name, images in small_sets.items()}
 print_table(small_rows)
 small_real, small_gan, collapsed = small_rows.values()
+
+# %% tags=["hide-input"]
 assert len(small_sets["only real 1s (collapsed)"]) == SMALL
 assert collapsed["confidence"] > 0.95
 assert collapsed["classes"] <= 2 and collapsed["KL to uniform"] > 1.5
@@ -290,6 +296,8 @@ assert collapsed["FD"] > 20 * small_real["FD"]
 
 # %%
 print(f"FD at n = {SMALL}: real 1s {collapsed['FD']:.0f}, GAN {small_gan['FD']:.0f}")
+
+# %% tags=["hide-input"]
 assert 1 / 3 < collapsed["FD"] / small_gan["FD"] < 3
 
 # %% [markdown]
@@ -326,6 +334,8 @@ pr = {name: precision_recall(ref_features, row["features"])
 for name, result in pr.items():
     print(f"{name:26s} {result}")
 real_pr, gan_pr, collapsed_pr, blurred_pr = pr.values()
+
+# %% tags=["hide-input"]
 assert collapsed_pr.precision > 0.85 and collapsed_pr.recall < 0.3
 assert blurred_pr.precision < 0.5 and blurred_pr.precision < collapsed_pr.precision
 assert real_pr.precision > 0.85 and real_pr.recall > 0.85
@@ -398,6 +408,8 @@ fig.suptitle(f"Two disjoint sets of real digits: mean ± std of {REPEATS} draws"
 plt.show()
 for n, f, s, k, ks in zip(sizes, fd_mean, fd_std, kid_mean, kid_std, strict=True):
     print(f"n = {n:5d}: FD {f:7.2f} ± {s:5.2f}   KID {k:8.3f} ± {ks:7.3f}")
+
+# %% tags=["hide-input"]
 assert np.all(np.diff(fd_mean) < 0)
 assert fd_mean[0] > 5 * fd_mean[-1] and fd_mean[0] - fd_mean[-1] > 2 * fd_std[0]
 assert abs(kid_mean[0] - kid_mean[-1]) < kid_std[0]
@@ -432,6 +444,8 @@ mixed = report(ones_and_sevens)
 mixed_pr = precision_recall(ref_features, mixed["features"])
 print(f"classes {mixed['classes']}, KL {mixed['KL to uniform']:.2f}, "
       f"score {mixed['score']:.2f}, {mixed_pr}")
+
+# %% tags=["hide-input"]
 assert mixed["classes"] in (2, 3) and abs(mixed["KL to uniform"] - np.log(5)) < 0.15
 assert 1.7 < mixed["score"] < 2.3
 assert mixed_pr.precision > 0.85 and mixed_pr.recall < 0.3
@@ -458,6 +472,8 @@ assert mixed_pr.precision > 0.85 and mixed_pr.recall < 0.3
 gan_features = small_rows[f"MLP GAN, step {STEPS}"]["features"]
 wide = precision_recall(ref_features, gan_features, k=10)
 print(f"k = 3: {gan_pr};  k = 10: {wide}")
+
+# %% tags=["hide-input"]
 assert wide.precision >= gan_pr.precision and wide.recall >= gan_pr.recall
 
 # %% [markdown]
@@ -483,6 +499,8 @@ light_pr = precision_recall(ref_features, light["features"])
 blurred = small_rows["blurred digits"]
 print(f"sigma 2: FD {blurred['FD']:.0f}, {blurred_pr}")
 print(f"sigma 1: FD {light['FD']:.0f}, {light_pr}")
+
+# %% tags=["hide-input"]
 assert light["FD"] < blurred["FD"] and light_pr.precision > blurred_pr.precision
 
 # %% [markdown]
@@ -506,6 +524,8 @@ assert light["FD"] < blurred["FD"] and light_pr.precision > blurred_pr.precision
 whole = kid(collapsed["features"], ref_features)
 subsets = kid(collapsed["features"], ref_features, subset_size=100)
 print(f"subsets of 400: {whole};  subsets of 100: {subsets}")
+
+# %% tags=["hide-input"]
 assert abs(subsets.mean - whole.mean) < subsets.std and subsets.std > whole.std
 
 # %% [markdown]

@@ -136,6 +136,8 @@ print("alternating step:", alternating_step.tolist(),
       f"det {torch.linalg.det(alternating_step):.6f}")
 print("moduli of the eigenvalues:", {k: m.tolist() for k, m in moduli.items()})
 one = torch.ones(2, dtype=torch.float64)
+
+# %% tags=["hide-input"]
 assert torch.allclose(moduli["simultaneous"], one * (1 + H**2 / 4) ** 0.5)
 assert torch.isclose(torch.linalg.det(alternating_step), one[0])
 assert torch.allclose(moduli["alternating"], one)
@@ -201,6 +203,8 @@ assert mu_r1.imag.abs().max() < 1e-6
 mu_noise = torch.linalg.eigvals(jacobians["GAN + instance noise (σ = 1)"])
 assert mu_noise.imag.abs().min() > 0.1  # complex: a spiral
 mu_wgan = torch.linalg.eigvals(jacobians["WGAN, clip c = 1"])
+
+# %% tags=["hide-input"]
 assert torch.allclose(mu_wgan.real, 0 * one) and torch.allclose(mu_wgan.imag.abs(), one)
 
 # %%
@@ -226,7 +230,10 @@ for ax, (name, game) in zip(axes, GAMES.items(), strict=True):
 axes[0].set_ylabel(r"discriminator $\psi$")
 axes[0].legend(frameon=False, loc="lower left")
 plt.show()
+
+# %% tags=["hide-input"]
 assert all(path.abs().max() < 3 for path in paths.values())  # every path is in view
+
 
 # %% [markdown]
 # The figure: grey arrows are the field $v$, the black dot the start, the orange star the equilibrium. **Look
@@ -273,6 +280,8 @@ mirrored = simulate(gp_game, -START[0], -START[1], lr=H, steps=N_STEPS)
 final_theta = paths["WGAN-GP (λ = 1)", False][-1, 0].item()
 print(f"WGAN-GP's generator stops at θ = {final_theta:.3f} from (1, 1), "
       f"at θ = {mirrored[-1, 0].item():.3f} from (-1, -1)")
+
+# %% tags=["hide-input"]
 assert abs(final_theta - (-2 * gp_game.gp_weight)) < 0.01
 assert paths["WGAN-GP (λ = 1)", False][:, 1].min() > 0
 assert abs(mirrored[-1, 0].item() - 2 * gp_game.gp_weight) < 0.01
@@ -364,6 +373,8 @@ assert radius["momentum β = +0.5"] > 1
 adam_like = update_matrix(J, H * 0.5, method="momentum", alternating=True, beta=0.5)
 assert torch.linalg.eigvals(adam_like).abs().max() > 1  # step (1 - β1) h, β = β1 = 0.5
 final = {name: path[-1].norm().item() for name, path in stepped.items()}
+
+# %% tags=["hide-input"]
 assert final["extragradient"] < start_distance / 3
 assert final["optimistic"] < start_distance / 3
 assert final["momentum β = -0.5"] < 0.75 * start_distance
@@ -442,6 +453,7 @@ ax.set(xlabel="step t", ylabel="distance to the equilibrium",
 ax.legend(frameon=False, fontsize=8, ncol=2)
 plt.show()
 
+# %% tags=["hide-input"]
 assert (polyak <= polyak_bound).all() and circling.norm(dim=1).min() > 1.4
 assert (ema[1:] <= ema_bound[1:]).all()
 assert slow[False][-1] > 1.2 and slow[False][-1] > 5 * slow[True][-1]
@@ -472,6 +484,8 @@ predicted = 0.01 * (1 + h**2 * 0.25) ** (n / 2)
 walked = simulate(DiracGAN(), torch.tensor(0.01), torch.tensor(0.0), lr=h, steps=n)
 walked = walked[-1].norm().item()
 print(f"predicted {predicted:.5f}, simulated {walked:.5f}")
+
+# %% tags=["hide-input"]
 assert abs(walked / predicted - 1) < 0.01
 
 # %% [markdown]
@@ -503,6 +517,8 @@ slowest = {g: torch.linalg.eigvals(DiracGAN(r1_gamma=g).jacobian()).real.max().i
            for g in final}
 print("distance after 100 steps:", {g: f"{d:.2e}" for g, d in final.items()})
 print("slowest eigenvalue's real part:", {g: round(r, 4) for g, r in slowest.items()})
+
+# %% tags=["hide-input"]
 assert min(final, key=final.get) == 1.0 == min(slowest, key=slowest.get)
 assert abs(slowest[5.0] / (-1 / (4 * 5.0)) - 1) < 0.02  # the overdamped approximation
 

@@ -123,6 +123,8 @@ noise_images = torch.rand(16, 1, 28, 28) * 2 - 1
 other_images = torch.rand(16, 1, 28, 28) * 2 - 1
 penalty = gradient_penalty(linear_critic, noise_images, other_images)
 print(f"gradient penalty {penalty:.6f}, (|w| - 1)^2 = {(w.norm() - 1) ** 2:.6f}")
+
+# %% tags=["hide-input"]
 assert torch.isclose(penalty, (w.norm() - 1) ** 2, rtol=1e-5)
 
 # %% [markdown]
@@ -180,6 +182,8 @@ operator_norms = [conv_operator_norm(c, size)
                   for c, size in zip(convolutions, (28, 14), strict=True)]
 print("operator norm of each normalised convolution:",
       [f"{n:.3f}" for n in operator_norms])
+
+# %% tags=["hide-input"]
 assert all(1.05 < n < 2 for n in operator_norms)
 
 # %% [markdown]
@@ -217,6 +221,8 @@ assert all(1.05 < n < 2 for n in operator_norms)
 # %%
 collapsed = torch.ones(64, 5, 3)  # 64 identical samples, K = 5 kernels of C = 3 numbers
 print("identical batch of 64:", minibatch_similarity(collapsed)[0].tolist())
+
+# %% tags=["hide-input"]
 assert torch.equal(minibatch_similarity(collapsed), torch.full((64, 5), 63.0))
 
 # %% [markdown]
@@ -263,6 +269,8 @@ with torch.no_grad():
                - fm_critic.features(fake_digits).flatten(1).mean(0)).square().sum()
     fm_loss = FeatureMatching().generator_loss(fm_critic, fake_digits, real=real_digits)
 print(f"feature matching: by hand {by_hand:.6f}, FeatureMatching {fm_loss:.6f}")
+
+# %% tags=["hide-input"]
 assert torch.isclose(fm_loss, by_hand, rtol=1e-5)
 
 # %% [markdown]
@@ -305,6 +313,8 @@ stats = discriminator_step(tiny, sgd, NonSaturating(), real_digits, fake_digits,
 update = before - torch.nn.utils.parameters_to_vector(tiny.parameters()).detach()
 print(f"gradient norm before clipping {stats['d_grad_norm']:.4f} "
       f"(by hand {full.norm():.4f}), update norm {update.norm():.6f}")
+
+# %% tags=["hide-input"]
 assert torch.isclose(stats["d_grad_norm"], full.norm(), rtol=1e-5)
 assert torch.isclose(update.norm(), torch.tensor(CLIP), rtol=1e-4)
 assert F.cosine_similarity(update, full, dim=0) > 1 - 1e-5
@@ -335,6 +345,7 @@ def background_share(images: torch.Tensor) -> torch.Tensor:
     return (images == -1).flatten(1).float().mean(1)
 
 
+# %% tags=["hide-input"]
 # translation and cutout only ever add background (-1) pixels
 assert examples.shape == augmented.shape
 assert (background_share(augmented) >= background_share(examples)).all()
@@ -563,6 +574,8 @@ print(f"WGAN (clip) critic: {at_clip:.0%} of its weights at ±c after training; 
       f"{started_beyond:.0%} were beyond c at initialisation")
 ratio = {d: {name: mean(name, d, 1) / mean("uniform", d, 1) for name in TOY_METHODS}
          for d in (0, 1)}  # high-quality share over the uniform row's; 0 grid, 1 ring
+
+# %% tags=["hide-input"]
 # the uniform row: grid about 1.8% high quality and 21 modes; ring 8 modes, about 8%
 assert abs(mean("uniform", 0, 1) - 25 * np.pi * 0.15**2 / 100) < 0.005
 assert abs(mean("uniform", 0, 0) - 25 * (1 - np.exp(-1.77))) < 1.5
@@ -668,6 +681,8 @@ for ax, (title, record, row, label) in zip(axes, (
     twin.set_ylabel(label, color=VERMILLION)
     ax.legend(handles=[w1_line, loss_line], frameon=False, loc="upper center")
 plt.show()
+
+# %% tags=["hide-input"]
 assert lr_rho.mean() > 0.7 and level_rho.mean() < 0
 assert 2.5 < slope.min() and slope.max() < 5
 assert 0.25 < min(floor) and max(floor) < 0.55  # "0.3 to 0.5 apart"
@@ -761,8 +776,10 @@ ax.set(xlabel="iteration", ylabel="gradient norm before clipping",
        title="the control's first 500 iterations on MNIST")
 ax.legend(frameon=False, ncol=3)
 plt.show()
-assert d_norms.min() > 0.1 and d_norms.max() > 5 * np.median(d_norms)
 
+
+# %% tags=["hide-input"]
+assert d_norms.min() > 0.1 and d_norms.max() > 5 * np.median(d_norms)
 
 # %% [markdown]
 # ## Exercises
@@ -793,7 +810,10 @@ x_hat = noise_images[:8].clone().requires_grad_(True)
 buggy = ((grad.norm(2, dim=1) - 1) ** 2).mean()
 right = gradient_penalty(linear_critic, noise_images[:8], noise_images[8:16])
 print(f"correct penalty {right:.2e}, norm over dim=1: {buggy:.3f}")
+
+# %% tags=["hide-input"]
 assert right < 1e-10 and buggy > 0.9
+
 
 # %% [markdown]
 # ```{solution-end}
@@ -856,6 +876,8 @@ print(f"smallest gradient norm: {smallest:.3f}; moved with c = 0.1: {moved:.4f}"
 print(f"c = 0.1 vs c = 0.01: {apart(weights[0.1], weights[0.01]):.2e} apart "
       f"({apart(*default_eps):.2e} with the same eps for both); "
       f"c = 0.1 vs no clipping: {apart(weights[0.1], weights[None]):.2e} apart")
+
+# %% tags=["hide-input"]
 assert smallest > 0.1  # every gradient was longer than both clips
 assert apart(weights[0.1], weights[0.01]) < 1e-4 * moved
 assert apart(weights[0.1], weights[None]) > 0.02 * moved
