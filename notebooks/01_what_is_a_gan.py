@@ -61,7 +61,17 @@ if "google.colab" in sys.modules:
 #
 # and play the {term}`minimax game <minimax game (极小极大博弈)>` $\min_G \max_D V(D, G)$. $D$ raises $V$ by scoring real samples near 1 and fakes near
 # 0: {eq}`eq-value-function` is the log-likelihood of a real-vs-fake classifier. $G$ only appears in the second term
-# and lowers it by making $D(G(z))$ large. Chapter 2 derives the best discriminator for a fixed $G$,
+# and lowers it by making $D(G(z))$ large.
+#
+# Two words from game theory name what is going on. Because both players score themselves with the same $V$,
+# one raising it and the other lowering it, whatever one gains the other loses: a
+# {term}`zero-sum game <zero-sum game (零和博弈)>`. And the point where neither can improve by changing only
+# its own network, described above, is the game's {term}`Nash equilibrium <Nash equilibrium (纳什均衡)>`.
+# Training looks for it by letting each player take small steps on its own objective in turn; Chapter 6 shows
+# why those steps tend to circle the equilibrium rather than walk into it. (The generator loss used in practice,
+# which Chapter 2 derives, gives $G$ an objective of its own, so that game is no longer zero-sum.)
+#
+# Chapter 2 derives the best discriminator for a fixed $G$,
 #
 # $$
 # D^*_G(x) = \frac{p_{data}(x)}{p_{data}(x) + p_g(x)},

@@ -370,7 +370,9 @@ assert (
 # {term}`non-saturating loss <non-saturating loss (非饱和损失)>` $-\log D(G(z))$ pushes with strength $1 - D(G(z))$, close to 1 there. Both losses are
 # decreasing in $D(G(z))$, so both push $G$ towards samples $D$ finds more real, and $p_g = p_{data}$ is a
 # stationary point of both {cite}`goodfellow2014generative,goodfellow2016tutorial`. They are not, however, the
-# same objective; the next section shows what the non-saturating one minimises.
+# same objective; the next section shows what the non-saturating one minimises. With it, $D$ still maximises
+# $V$ but $G$ minimises a different function, so the game is no longer a
+# {term}`zero-sum game <zero-sum game (零和博弈)>`: one player's loss is not the other's gain.
 # **We compute both gradients with autograd, plot them, and check that at $D(G(z)) = 0.01$ the saturating gradient
 # is at least 10 times smaller** ({eq}`eq-sat-grads` says 99 times).
 

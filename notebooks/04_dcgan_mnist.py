@@ -98,11 +98,21 @@ claims = Claims(measured={"device": "cpu", "STEPS": 2_500, "BATCH": 32},
 # | weights $\sim \mathcal N(0, 0.02^2)$ | a small, common scale for every layer | no: Keras' Glorot-uniform default (`keras_init_`) | yes (`dcgan_init_`) |
 #
 # Our data are MNIST digits scaled to $[-1, 1]$: the 60,000 training digits when torchvision can download them,
-# otherwise the 4,000 training digits of the MNIST sample that ships with `gancourse` (see the setup page). The
-# Fréchet distance, confidence and class coverage used below are defined in Chapter 5; here it is enough that
-# lower {term}`Fréchet distance <Fréchet distance (Fréchet 距离)>` is better and that all are computed on 1,000 samples against 1,000 **reference digits that no
-# network of the course trained on** (`load_mnist(train=False)`: MNIST's test digits, or the 1,000 held out of the
-# sample). To read the numbers, we score 1,000 real training digits the same way: **we check that real digits
+# otherwise the 4,000 training digits of the MNIST sample that ships with `gancourse` (see the setup page).
+#
+# To judge the digits we borrow three measures that Chapter 5 builds and tests; for now, one sentence each. A
+# small digit classifier, trained once and frozen, reads every image:
+#
+# - the **{term}`Fréchet distance <Fréchet distance (Fréchet 距离)>`** (FD) compares the classifier's features
+#   of our samples, as a cloud, with those of real digits: 0 for identical clouds, and lower is better;
+# - the **confidence** is the classifier's mean probability for the digit it reads: near 1 when every image
+#   looks like one clear digit;
+# - the **class coverage** counts which digits appear and how evenly: *max/min* is the most frequent digit's
+#   count over the rarest's (1 is perfectly even).
+#
+# All three are computed on 1,000 samples against 1,000 **reference digits that no network of the course trained
+# on** (`load_mnist(train=False)`: MNIST's test digits, or the 1,000 held out of the sample). To read the
+# numbers, we score 1,000 real training digits the same way: **we check that real digits
 # get a Fréchet distance below 3, confidence above 0.97 and all 10 classes, none more than 1.6 times as frequent
 # as another.**
 
