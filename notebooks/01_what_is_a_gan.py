@@ -49,7 +49,13 @@ if "google.colab" in sys.modules:
 # $D$ is trained to tell real from fake; $G$ is trained to make $D$ wrong. In the idealised game, where neither
 # player is limited by its size, the only point where neither can improve has $G$'s samples distributed like the
 # data, and $D$ doing no better than a coin flip, $D(x) = \tfrac12$, wherever the data have mass.
-#
+
+# %% tags=["remove-input"]
+from gancourse.diagrams import the_game
+
+figure = the_game()  # drawn at the end of the cell
+
+# %% [markdown]
 # ## The game in symbols
 #
 # Write $p_{data}$ for the data distribution, $p_z$ for the noise distribution and $p_g$ for the distribution of

@@ -76,6 +76,12 @@ from gancourse.viz import BLACK, BLUE, GREEN, ORANGE, VERMILLION
 device = setup(seed=0, device="cpu")
 torch.set_num_threads(1)  # for networks this small, one thread beats two
 
+# %% tags=["remove-input"]
+from gancourse.diagrams import derivation_route
+
+derivation_route()
+plt.show()
+
 # %% [markdown]
 # ## The value function is a classifier's log-likelihood
 #

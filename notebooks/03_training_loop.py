@@ -64,6 +64,12 @@ device = setup(seed=0)  # CUDA when present, else MPS, else CPU
 # the same on every device: this chapter is about reading the loop, not about quality
 MNIST_STEPS = 3000
 
+# %% tags=["remove-input"]
+from gancourse.diagrams import algorithm_1
+
+algorithm_1(k=1)
+plt.show()
+
 # %% [markdown]
 # ## Algorithm 1, written out
 #

@@ -240,6 +240,12 @@ compute_ratio = flops["Keras DCGAN"] / flops["lean DCGAN"]
 # %% tags=["hide-input"]
 assert compute_ratio > 7
 
+# %% tags=["remove-input"]
+from gancourse.diagrams import dcgan_layers
+
+dcgan_layers(lean_G, lean_D, latent_dim=64)
+plt.show()
+
 # %% [markdown]
 # The Keras model is not a bad design; it is an expensive one. Its generator convolves 128 channels at full
 # 28×28 resolution, which buys little on digits. This chapter does not train it: at a tenth of the cost per

@@ -67,6 +67,12 @@ device = setup(seed=0)
 STEPS = 3000  # the same on every device
 N = 1000  # digits per set in every comparison of this course
 
+# %% tags=["remove-input"]
+from gancourse.diagrams import measuring_digits
+
+measuring_digits()
+plt.show()
+
 # %% [markdown]
 # ## Inception Score and FID, in principle
 #

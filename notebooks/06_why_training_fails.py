@@ -60,6 +60,12 @@ from gancourse.viz import BLACK, BLUE, GREEN, ORANGE, PURPLE, VERMILLION
 
 setup(seed=0, device="cpu")  # nothing below is random; the seed is for your experiments
 
+# %% tags=["remove-input"]
+from gancourse.diagrams import three_cures
+
+three_cures()
+plt.show()
+
 # %% [markdown]
 # ## Why does it oscillate? The Dirac-GAN
 #
