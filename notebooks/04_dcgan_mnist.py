@@ -34,7 +34,7 @@ if "google.colab" in sys.modules:
 #
 # ```{admonition} In this chapter
 # :class: tip
-# You will port a Keras DCGAN to PyTorch exactly; train a lean DCGAN and measure its digits against a bar and a target; and walk the latent space and check for memorisation.
+# You will port a Keras DCGAN to PyTorch exactly; train a lean DCGAN and measure its digits against a bar and a harder line; and walk the latent space and check for memorisation.
 #
 # Running time: the {doc}`../book/performance` page lists what each chapter takes on a 2-core CPU; on a
 # GPU it has not been measured yet.
@@ -316,15 +316,15 @@ HTML(animate_grids(lean_run.history.snapshots, nrow=8).to_jshtml())
 # We sample 1,000 digits and compute the evaluator's numbers. Two lines are drawn, each defined once in
 # `gancourse.metrics`:
 #
-# - **the bar this chapter reaches**, `DCGAN_MNIST_BAR`: Fréchet distance below 48, mean confidence at least 0.78,
-#   all 10 classes present, no class more than 16 times as frequent as the rarest. It lies outside what five
-#   seeds of this chapter gave (FD 33–41, confidence 0.815–0.842, ratio 3–12; the {doc}`../book/performance`
-#   page lists each run); the class ratio moves most from run to run, since it divides by the rarest class's
-#   count.
-# - **the target it does not reach yet**, `DCGAN_MNIST_TARGET`: Fréchet distance below 20, confidence at least
-#   0.90, all 10 classes, no class more than twice as frequent as another.
+# - **the bar**, `DCGAN_MNIST_BAR`: Fréchet distance below 48, mean confidence at least 0.78, all 10 classes
+#   present, no class more than 16 times as frequent as the rarest: recognisable digits of every class. Every run
+#   of this chapter we made clears it with room (the {doc}`../book/lab_record` lists them); the class ratio moves
+#   most from run to run, since it divides by the rarest class's count.
+# - **a harder line**, `DCGAN_MNIST_TARGET`: Fréchet distance below 20, confidence at least 0.90, all 10
+#   classes, no class more than twice as frequent as another: digits close to real ones, in nearly equal
+#   numbers. This budget falls short of it; Chapter 7's exercises make it a challenge.
 #
-# **We check that the CPU setting meets the bar and misses the target.**
+# **We check that the CPU setting clears the bar and falls short of the harder line.**
 
 # %%
 final = sample(lean_G)
@@ -340,15 +340,17 @@ print(
         f"{digit}: {share:.1%}" for digit, share in enumerate(coverage.histogram)
     ),
 )
+print("short of the harder line:", "; ".join(DCGAN_MNIST_TARGET.failures(result)))
+
+# %% tags=["hide-input"]
 assert DCGAN_MNIST_BAR == QualityBar(fd=48, confidence=0.78, classes=10, max_min=16)
 assert DCGAN_MNIST_TARGET == QualityBar(fd=20, confidence=0.90, classes=10, max_min=2)
 assert claims.hold(DCGAN_MNIST_BAR.met(result), "the lean DCGAN meets the bar")
 assert claims.hold(not DCGAN_MNIST_TARGET.met(result), "it misses the target")
-print("short of the target:", "; ".join(DCGAN_MNIST_TARGET.failures(result)))
 
 # %% [markdown]
-# Those are recognisable digits of every class, but they fall short of the target, as the last line says: on the
-# classifier's reading, some strokes wobble and some classes are made several times as often as others. More
+# Those are recognisable digits of every class, but they fall short of the harder line, as the printout says: on
+# the classifier's reading, some strokes wobble and some classes are made several times as often as others. More
 # iterations may close the gap: raise `STEPS` in the line at the top and see (the checks after training then
 # print what they find instead of stopping, since the text's numbers belong to 2,500 iterations). Chapter 7 tries
 # the remedies the literature offers on this same budget, and Chapter 8 makes class balance a matter of

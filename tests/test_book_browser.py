@@ -254,6 +254,18 @@ def test_page_reads_offline(reader, page_name: str):
 
 
 @pytest.mark.parametrize("chapter", CHAPTERS)
+def test_every_chapter_shows_a_diagram(reader, chapter: str):
+    """Each chapter draws at least one diagram of ``gancourse.diagrams`` in a cell whose code the book hides, and
+    the picture loaded."""
+    assert "from gancourse.diagrams import" in (ROOT / chapter).with_suffix(".py").read_text(), chapter
+    page = reader(chapter).page
+    page.evaluate(IMAGES)  # load every image eagerly
+    diagrams = page.locator("div.cell.tag_remove-input div.cell_output img")
+    widths = [diagrams.nth(i).evaluate("img => img.naturalWidth") for i in range(diagrams.count())]
+    assert widths and min(widths) > 300, f"{chapter}: diagrams drawn {widths}"
+
+
+@pytest.mark.parametrize("chapter", CHAPTERS)
 def test_chapter_buttons_point_at_its_notebook(reader, chapter: str):
     """The Colab button opens this chapter's .ipynb in the repository; the download button serves the notebook."""
     config = yaml.safe_load((ROOT / "_config.yml").read_text())
