@@ -353,9 +353,8 @@ assert panels["c"]["gap_to_d_star"] > panels["b"]["gap_to_d_star"]
 # Panels (b) and (c) were a detour, and we now restore the state saved at (a), learning rates included: the run
 # goes on as plain Algorithm 1, where $D$ takes $k = 5$ steps per generator step and is never trained to the
 # optimum against one $p_g$. (The random number generator is not restored, so panel (d) draws different batches
-# than a run without the detour would; that is just another seed.) We do not go on from (c): in an earlier
-# version of this chapter that did, one seed's generator followed its over-trained discriminator far from the
-# data and never came back (the performance page describes it).
+# than a run without the detour would; that is just another seed.) We do not go on from (c): a generator that
+# trains against a discriminator over-trained on one $p_g$ can follow it far from the data and not come back.
 
 # %%
 for part, state in zip((G, D, opt_g, opt_d), saved_run, strict=True):
@@ -424,8 +423,7 @@ plt.show()
 
 # %% [markdown]
 # In the paper's Figure 1 the four panels are an idealised sketch; here they come from one real run, and the
-# asserts above hold for it. They are set to hold on other seeds too, with room to spare: the performance page
-# reports the whole chapter run on ten. Three honest differences: the paper's panel (a) is drawn "near
+# asserts above hold for it, and on every other seed we ran ({doc}`../book/lab_record`). Three honest differences: the paper's panel (a) is drawn "near
 # convergence", ours is earlier so the movement is visible; (b) and (c) are a detour from the run, not a step of
 # it; and the learning-rate decay that lets our run come to rest is ours, not the paper's. Gradient steps around
 # a GAN's equilibrium need not settle by themselves; Chapter 6 shows why on the simplest GAN there is.

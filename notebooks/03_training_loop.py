@@ -411,9 +411,8 @@ ax.legend(frameon=False)
 plt.show()
 
 # %% [markdown]
-# Collapse and its remedy depend on the seed; the bars above were chosen so that they hold on five seeds
-# (`benchmarks/chapter_seeds.py`). Run `ring_run(pack=1, seed=1)` and `ring_run(pack=2, seed=1)` (about 30 s
-# together) to see how much the numbers move.
+# Collapse and its remedy depend on the seed. Run `ring_run(pack=1, seed=1)` and `ring_run(pack=2, seed=1)`
+# (about 30 s together) to see how much the numbers move.
 # Other remedies from the literature: minibatch discrimination
 # {cite}`salimans2016improved` and the minibatch standard deviation feature {cite}`karras2018progressive`
 # (the discriminator sees batch statistics), unrolled GANs {cite}`metz2016unrolled` ($G$ anticipates $D$'s

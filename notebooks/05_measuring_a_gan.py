@@ -204,8 +204,8 @@ assert noise_row["confidence"] > 0.95 and noise_row["score"] < 1.5
 # **We check three things, each of which held on every seed we ran ({doc}`../book/lab_record`).** The last
 # samples are more than twice as close to real digits as those at step 25. Training is not monotone: some
 # checkpoint is more than 1.2 times as far as the one before it (a *setback*; we show the first). And the loss
-# does not see it: across that setback the discriminator's loss does not rise (by more than 0.05; on most seeds
-# it falls), and from step 500 to the end it falls overall: the discriminator gets ahead, whatever the samples
+# does not see it: across that setback the discriminator's loss does not rise by more than 0.05, and from step
+# 500 to the end it falls overall: the discriminator gets ahead, whatever the samples
 # did on the way.
 
 # %%
