@@ -79,7 +79,7 @@ plt.show()
 # Two numbers dominate the literature. Both push samples through a classifier pretrained on ImageNet
 # (Inception-v3):
 #
-# - The **Inception Score** {cite}`salimans2016improved` is
+# - The **{term}`Inception Score <Inception Score, and our Inception-style score (Inception 分数 / 类 Inception 分数)>`** {cite}`salimans2016improved` is
 #   $\exp\big(\mathbb E_x\, \mathrm{KL}(p(y\mid x)\,\|\,p(y))\big)$: high when each sample is confidently one
 #   class ($p(y \mid x)$ peaked) and the classes vary across samples ($p(y)$ flat). It never looks at real data.
 # - The **Fréchet Inception Distance** {cite}`heusel2017gans` fits a Gaussian to the classifier's penultimate
