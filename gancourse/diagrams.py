@@ -54,18 +54,20 @@ class Edge:
     dashed: bool = False
     colour: str = BLACK
     both_ways: bool = False
+    label_at: tuple[float, float] | None = None  # where the label goes, when the default spot is crowded
 
 
 def flow(nodes: dict[str, Node], edges: list[Edge], canvas: tuple[float, float], title: str = "",
-         inches_per_unit: float = 0.75) -> plt.Figure:
-    """Draw ``nodes`` and ``edges`` on a canvas of (width, height) units; arrows end at the boxes' borders."""
+         inches_per_unit: float = 0.75, y_from: float = 0.0) -> plt.Figure:
+    """Draw ``nodes`` and ``edges`` on a canvas of (width, height) units whose bottom edge is at ``y_from``;
+    arrows end at the boxes' borders."""
     for edge in edges:
         for key in (edge.start, edge.end):
             if key not in nodes:
                 raise KeyError(f"edge {edge.start!r} -> {edge.end!r} names no node {key!r}; nodes: {sorted(nodes)}")
     width, height = canvas
     fig, ax = plt.subplots(figsize=(width * inches_per_unit, height * inches_per_unit), layout="constrained")
-    ax.set(xlim=(0, width), ylim=(0, height), aspect="equal")
+    ax.set(xlim=(0, width), ylim=(y_from, y_from + height), aspect="equal")
     ax.axis("off")
     patches = {}
     for key, node in nodes.items():
@@ -84,34 +86,47 @@ def flow(nodes: dict[str, Node], edges: list[Edge], canvas: tuple[float, float],
                                 connectionstyle=f"arc3,rad={edge.bend}", shrinkA=2, shrinkB=2)
         ax.add_patch(arrow)
         if edge.label:
-            # beside the middle of the curve (the bend's apex), on the left of the direction of travel, so the
-            # label never hides its own arrow
-            dx, dy = end[0] - start[0], end[1] - start[1]
-            length = max((dx * dx + dy * dy) ** 0.5, 1e-9)
-            mx = (start[0] + end[0]) / 2 + edge.bend * dy * 0.5 - 0.3 * dy / length
-            my = (start[1] + end[1]) / 2 - edge.bend * dx * 0.5 + 0.3 * dx / length
-            ax.text(mx, my, edge.label, ha="center", va="center", fontsize=8.5, color=edge.colour)
+            ax.text(*(edge.label_at or _label_spot(nodes[edge.start], nodes[edge.end], edge.bend)), edge.label,
+                    ha="center", va="center", fontsize=8.5, color=edge.colour)
     if title:
         ax.set_title(title, fontsize=11)
     return fig
 
 
+def _exit(node: Node, dx: float, dy: float) -> float:
+    """How far along (dx, dy) from ``node``'s centre its box ends, as a fraction of (dx, dy)."""
+    (w, h) = node.size
+    return min(w / 2 / abs(dx) if dx else float("inf"), h / 2 / abs(dy) if dy else float("inf"))
+
+
+def _label_spot(start: Node, end: Node, bend: float) -> tuple[float, float]:
+    """Beside the middle of the part of the arrow between the two boxes (the bend's apex for a curve), on the
+    left of the direction of travel, so a label neither hides its arrow nor sits on a box."""
+    dx, dy = end.xy[0] - start.xy[0], end.xy[1] - start.xy[1]
+    length = max((dx * dx + dy * dy) ** 0.5, 1e-9)
+    t = (_exit(start, dx, dy) + 1 - _exit(end, dx, dy)) / 2
+    x, y = start.xy[0] + t * dx, start.xy[1] + t * dy
+    return x + bend * dy * 0.5 - 0.3 * dy / length, y - bend * dx * 0.5 + 0.3 * dx / length
+
+
 def the_game() -> plt.Figure:
     """Chapter 1: noise -> G -> fake; real and fake -> D -> probability; each player's update."""
     nodes = {
-        "z": Node("noise $z$\n(random numbers)", (1.2, 3.0)),
-        "G": Node("generator $G$", (4.0, 3.0), "G"),
-        "fake": Node("fake sample\n$G(z)$", (6.8, 3.0)),
-        "real": Node("real sample $x$\nfrom the data", (6.8, 0.9)),
-        "D": Node("discriminator $D$", (9.6, 2.0), "D"),
-        "out": Node("$D(\\cdot)$: probability\nthat its input is real", (12.6, 2.0), "plain", (2.6, 0.9)),
+        "z": Node("noise $z$\n(random numbers)", (1.4, 2.6), "data", (2.2, 0.9)),
+        "G": Node("generator $G$", (4.3, 2.6), "G"),
+        "fake": Node("fake sample\n$G(z)$", (7.0, 2.6)),
+        "real": Node("real sample $x$\nfrom the data", (7.0, 0.6)),
+        "D": Node("discriminator $D$", (9.8, 1.6), "D"),
+        "out": Node("$D(\\cdot)$: probability\nthat its input is real", (12.8, 1.6), "plain", (2.6, 0.9)),
     }
     edges = [
         Edge("z", "G"), Edge("G", "fake"), Edge("fake", "D"), Edge("real", "D"), Edge("D", "out"),
-        Edge("out", "G", "$G$ is updated to make $D$ call its fakes real", bend=0.25, dashed=True, colour=BLUE),
-        Edge("out", "D", "$D$ is updated to tell real from fake", bend=-0.9, dashed=True, colour=VERMILLION),
+        Edge("out", "G", "$G$ is updated to make $D$ call its fakes real", bend=0.3, dashed=True, colour=BLUE,
+             label_at=(8.4, 4.05)),
+        Edge("out", "D", "$D$ is updated to tell real from fake", bend=-0.9, dashed=True, colour=VERMILLION,
+             label_at=(11.3, -0.15)),
     ]
-    return flow(nodes, edges, (14.2, 4.6), "The GAN game")
+    return flow(nodes, edges, (14.4, 4.8), "The GAN game", y_from=-0.5)
 
 
 def derivation_route() -> plt.Figure:
@@ -122,7 +137,7 @@ def derivation_route() -> plt.Figure:
         "C": Node("$C(G) = V(D^*, G)$\n$= -\\log 4 + 2\\,\\mathrm{JSD}(p_{data} \\| p_g)$", (10.4, 3.6), "idea",
                   (3.6, 0.9)),
         "min": Node("smallest at $p_g = p_{data}$,\nwhere $D^* = 1/2$", (14.4, 3.6), "plain", (2.8, 0.9)),
-        "NS": Node("non-saturating $G$ loss:\n$\\mathrm{KL}(p_g \\| p_{data}) - 2\\,\\mathrm{JSD}$", (10.4, 1.2),
+        "NS": Node("non-saturating $G$ loss, its gradient:\n$\\nabla[\\mathrm{KL}(p_g \\| p_{data}) - 2\\,\\mathrm{JSD}]$", (10.4, 1.2),
                    "G", (3.6, 0.9)),
         "mode": Node("favours one mode:\nmisses are cheap", (14.4, 1.2), "plain", (2.8, 0.9)),
     }
@@ -142,10 +157,11 @@ def algorithm_1(k: int = 1) -> plt.Figure:
                       (4.4, 0.9)),
     }
     edges = [Edge("sampleD", "stepD"),
-             Edge("stepD", "sampleD", f"$k$ times (here $k = {k}$)", bend=0.55),
+             Edge("stepD", "sampleD", f"$k$ times (here $k = {k}$)", bend=0.55, label_at=(4.5, 4.75)),
              Edge("stepD", "sampleG", "then"), Edge("sampleG", "stepG"),
-             Edge("stepG", "sampleD", "next iteration, until the budget is spent", bend=-0.2, dashed=True)]
-    return flow(nodes, edges, (13.8, 5.0), "Algorithm 1: one iteration")
+             Edge("stepG", "sampleD", "next iteration, until the budget is spent", bend=-0.2, dashed=True,
+                  label_at=(5.2, 0.85))]
+    return flow(nodes, edges, (13.8, 5.4), "Algorithm 1: one iteration")
 
 
 def _layer_name(module: nn.Module) -> str:
@@ -237,17 +253,17 @@ def dcgan_layers(generator: nn.Module, discriminator: nn.Module, latent_dim: int
 def measuring_digits() -> plt.Figure:
     """Chapter 5: samples and reference digits through one frozen classifier, and the measures each output feeds."""
     nodes = {
-        "samples": Node("1,000 generated\ndigits", (1.5, 3.0)),
-        "reference": Node("1,000 reference digits\n(no network trained on them)", (1.5, 1.0), "data", (2.9, 0.9)),
-        "clf": Node("frozen digit\nclassifier", (5.0, 2.0), "idea", (2.2, 0.9)),
-        "features": Node("features (64 numbers\nper digit)", (8.4, 3.0), "data", (2.6, 0.9)),
-        "probs": Node("probabilities\n(10 per digit)", (8.4, 1.0), "data", (2.6, 0.9)),
-        "fd": Node("Fréchet distance, KID,\nprecision and recall", (12.0, 3.0), "loss", (3.0, 0.9)),
-        "conf": Node("confidence, class\ncoverage, score", (12.0, 1.0), "loss", (3.0, 0.9)),
+        "samples": Node("1,000 generated\ndigits", (1.8, 3.0)),
+        "reference": Node("1,000 reference digits\n(no network trained on them)", (1.8, 1.0), "data", (3.4, 0.9)),
+        "clf": Node("frozen digit\nclassifier", (5.4, 2.0), "idea", (2.2, 0.9)),
+        "features": Node("features (64 numbers\nper digit)", (8.8, 3.0), "data", (2.6, 0.9)),
+        "probs": Node("probabilities\n(10 per digit)", (8.8, 1.0), "data", (2.6, 0.9)),
+        "fd": Node("Fréchet distance, KID,\nprecision and recall", (13.4, 3.0), "loss", (3.0, 0.9)),
+        "conf": Node("confidence, class\ncoverage, score", (13.4, 1.0), "loss", (3.0, 0.9)),
     }
     edges = [Edge("samples", "clf"), Edge("reference", "clf"), Edge("clf", "features"), Edge("clf", "probs"),
-             Edge("features", "fd", "compare the two sets"), Edge("probs", "conf", "generated digits only")]
-    return flow(nodes, edges, (13.8, 4.0), "How a set of digits is measured")
+             Edge("features", "fd", "compare\nthe two sets"), Edge("probs", "conf", "generated\ndigits only")]
+    return flow(nodes, edges, (15.2, 4.0), "How a set of digits is measured")
 
 
 def three_cures() -> plt.Figure:
@@ -276,14 +292,14 @@ def where_remedies_act() -> plt.Figure:
                   (3.4, 1.2)),
         "loss": Node("the loss pair\nNS, LSGAN, hinge, WGAN, RpGAN,\nfeature matching, label smoothing",
                      (10.5, 0.5), "loss", (4.4, 1.0)),
-        "step": Node("$D$'s step\nR1, R2, gradient penalty,\nclipping, its learning rate (TTUR)", (10.5, 4.6),
+        "step": Node("$D$'s step\nR1, R2, gradient penalty,\ngradient clipping, its learning rate (TTUR)", (10.5, 4.6),
                      "loss", (4.4, 1.0)),
         "avg": Node("after the step\nan average of $G$", (3.6, 5.3), "loss", (2.6, 0.9)),
     }
     edges = [Edge("z", "G"), Edge("G", "aug"), Edge("real", "aug"), Edge("aug", "D"), Edge("D", "loss"),
              Edge("step", "D", colour=ORANGE), Edge("G", "avg", dashed=True, colour=ORANGE),
              Edge("loss", "G", "gradients", bend=-0.3, dashed=True, colour=BLUE)]
-    return flow(nodes, edges, (13.2, 6.0), "Where each remedy acts")
+    return flow(nodes, edges, (13.2, 6.5), "Where each remedy acts", y_from=-0.3)
 
 
 def conditional_networks() -> plt.Figure:
@@ -295,7 +311,7 @@ def conditional_networks() -> plt.Figure:
         "x": Node("image $x$", (9.6, 3.9), "data", (1.8, 0.7)),
         "phi": Node("$\\phi(x)$: the lean\n$D$'s body (3,136)", (9.6, 2.3), "D", (2.8, 0.9)),
         "y2": Node("the same $y$", (6.2, 0.8), "idea", (2.0, 0.7)),
-        "V": Node("$V y$: one learned row\nper entry of $y$", (9.6, 0.8), "D", (3.0, 0.8)),
+        "V": Node("$V y$: one learned column\nper entry of $y$", (9.6, 0.8), "D", (3.0, 0.8)),
         "out": Node("logit $= \\psi(\\phi(x))$\n$+ \\langle V y, \\phi(x) \\rangle$", (13.4, 1.55), "loss",
                     (3.0, 0.9)),
     }
@@ -312,14 +328,14 @@ def superres_pipeline() -> plt.Figure:
         "bic": Node("bicubic ×4", (7.6, 4.3), "idea", (2.2, 0.7)),
         "net": Node("network: convolutions,\nresidual blocks, 2 sub-pixel ×2", (7.6, 2.5), "G", (3.6, 0.9)),
         "sr": Node("output 28×28\n= bicubic + correction", (11.4, 3.4), "data", (3.2, 0.9)),
-        "pixel": Node("pixel loss\n(mean squared error)", (8.0, 0.6), "loss", (2.8, 0.9)),
-        "content": Node("content loss\n(classifier's maps $\\phi$)", (11.4, 0.6), "loss", (3.0, 0.9)),
-        "adv": Node("adversarial\nloss ($D$)", (14.4, 0.6), "D", (2.2, 0.9)),
+        "pixel": Node("pixel loss: squared error\nto the true digit", (9.0, 0.6), "loss", (3.4, 0.9)),
+        "content": Node("content loss: to the true\ndigit in the classifier's maps", (12.9, 0.6), "loss",
+                        (3.8, 0.9)),
+        "adv": Node("adversarial loss:\n$D$, real digit or output?", (16.8, 0.6), "D", (3.4, 0.9)),
     }
     edges = [Edge("hr", "lr"), Edge("lr", "bic"), Edge("lr", "net"), Edge("bic", "sr"), Edge("net", "sr"),
-             Edge("sr", "pixel", bend=0.1), Edge("sr", "content"), Edge("sr", "adv", bend=-0.1),
-             Edge("hr", "pixel", "compared with the truth", bend=0.35, dashed=True, colour="#777777")]
-    return flow(nodes, edges, (15.6, 4.9), "Super-resolution: the pipeline and its losses")
+             Edge("sr", "pixel"), Edge("sr", "content"), Edge("sr", "adv", bend=-0.1)]
+    return flow(nodes, edges, (18.6, 4.9), "Super-resolution: the pipeline and its losses")
 
 
 def multi_gpu_run(processes: int = 4) -> plt.Figure:

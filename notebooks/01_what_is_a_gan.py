@@ -71,11 +71,12 @@ figure = the_game()  # drawn at the end of the cell
 #
 # Two words from game theory name what is going on. Because both players score themselves with the same $V$,
 # one raising it and the other lowering it, whatever one gains the other loses: a
-# {term}`zero-sum game <zero-sum game (零和博弈)>`. And the point where neither can improve by changing only
-# its own network, described above, is the game's {term}`Nash equilibrium <Nash equilibrium (纳什均衡)>`.
-# Training looks for it by letting each player take small steps on its own objective in turn; Chapter 6 shows
-# why those steps tend to circle the equilibrium rather than walk into it. (The generator loss used in practice,
-# which Chapter 2 derives, gives $G$ an objective of its own, so that game is no longer zero-sum.)
+# {term}`zero-sum game <zero-sum game (零和博弈)>`. A pair where neither player can do better by changing only its
+# own side is a {term}`Nash equilibrium <Nash equilibrium (纳什均衡)>`; in a zero-sum game it is a saddle point of
+# $V$, a maximum along $D$'s direction and a minimum along $G$'s. In the idealised game it is the point described
+# above: $G$'s samples distributed like the data, and $D = \tfrac12$. With real networks such a point need not
+# exist, and training looks for one, at best a local one, by letting each player take small steps on its own
+# objective in turn; Chapter 6 shows why those steps tend to circle the equilibrium rather than walk into it.
 #
 # Chapter 2 derives the best discriminator for a fixed $G$,
 #
@@ -84,8 +85,9 @@ figure = the_game()  # drawn at the end of the cell
 # $$ (eq-optimal-d)
 #
 # and shows that against it the generator of this minimax game minimises the {term}`Jensen–Shannon divergence <Jensen–Shannon divergence, JSD (JS 散度)>` between
-# $p_{data}$ and $p_g$ (the generator loss used in practice, which Chapter 2 also derives, minimises something
-# else). Here we use {eq}`eq-optimal-d` to check a trained discriminator.
+# $p_{data}$ and $p_g$. The generator loss used in practice, the *non-saturating* loss that Chapter 2 also
+# derives (and Algorithm 1 below uses), minimises something else and gives $G$ an objective of its own, so that
+# game is no longer zero-sum. Here we use {eq}`eq-optimal-d` to check a trained discriminator.
 #
 # ## Why "unsupervised", and what the latent space is
 #

@@ -76,6 +76,10 @@ from gancourse.viz import BLACK, BLUE, GREEN, ORANGE, VERMILLION
 device = setup(seed=0, device="cpu")
 torch.set_num_threads(1)  # for networks this small, one thread beats two
 
+# %% [markdown]
+# The chapter's route, as a map: each box is a section below, and the two branches are the two generator
+# losses.
+
 # %% tags=["remove-input"]
 from gancourse.diagrams import derivation_route
 
@@ -377,8 +381,9 @@ assert (
 # decreasing in $D(G(z))$, so both push $G$ towards samples $D$ finds more real, and $p_g = p_{data}$ is a
 # stationary point of both {cite}`goodfellow2014generative,goodfellow2016tutorial`. They are not, however, the
 # same objective; the next section shows what the non-saturating one minimises. With it, $D$ still maximises
-# $V$ but $G$ minimises a different function, so the game is no longer a
-# {term}`zero-sum game <zero-sum game (零和博弈)>`: one player's loss is not the other's gain.
+# $V$ but $G$ minimises a different function, so the two players' payoffs no longer sum to a constant: the game
+# is no longer a {term}`zero-sum game <zero-sum game (零和博弈)>` (its equilibrium $p_g = p_{data}$,
+# $D = \tfrac12$ remains one).
 # **We compute both gradients with autograd, plot them, and check that at $D(G(z)) = 0.01$ the saturating gradient
 # is at least 10 times smaller** ({eq}`eq-sat-grads` says 99 times).
 

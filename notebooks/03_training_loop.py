@@ -64,6 +64,10 @@ device = setup(seed=0)  # CUDA when present, else MPS, else CPU
 # the same on every device: this chapter is about reading the loop, not about quality
 MNIST_STEPS = 3000
 
+# %% [markdown]
+# One iteration of the loop this chapter writes out: $k$ steps of the discriminator, then one of the
+# generator, each on fresh samples.
+
 # %% tags=["remove-input"]
 from gancourse.diagrams import algorithm_1
 

@@ -67,6 +67,10 @@ device = setup(seed=0)
 STEPS = 3000  # the same on every device
 N = 1000  # digits per set in every comparison of this course
 
+# %% [markdown]
+# How this chapter measures a set of digits: one frozen classifier reads both the generated digits and real
+# reference digits, and every measure is computed from what it outputs. The sections below build each box.
+
 # %% tags=["remove-input"]
 from gancourse.diagrams import measuring_digits
 

@@ -60,6 +60,10 @@ from gancourse.viz import BLACK, BLUE, GREEN, ORANGE, PURPLE, VERMILLION
 
 setup(seed=0, device="cpu")  # nothing below is random; the seed is for your experiments
 
+# %% [markdown]
+# The chapter in one picture: the problem at the top, found on the Dirac-GAN in the first section, and the
+# three kinds of cure the later sections try.
+
 # %% tags=["remove-input"]
 from gancourse.diagrams import three_cures
 
