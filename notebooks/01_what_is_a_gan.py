@@ -33,7 +33,7 @@ if "google.colab" in sys.modules:
 #
 # ```{admonition} In this chapter
 # :class: tip
-# You will state the GAN game and Algorithm 1; train a 1-D GAN and regenerate Goodfellow et al.'s Figure 1 from it; and check a trained discriminator against the optimal one.
+# You will state the GAN game and Algorithm 1; train a 1-D GAN and regenerate Goodfellow et al.'s Figure 1 from it; and check a trained {term}`discriminator <discriminator (判别器)>` against the optimal one.
 #
 # Running time: the {doc}`../book/performance` page lists what each chapter takes on a 2-core CPU; on a
 # GPU it has not been measured yet.
@@ -321,7 +321,7 @@ assert d_centre < min(d_left, d_right)
 #
 # Now $D$ is held fixed and $G$ takes five of its usual steps. $G$ follows $D$'s slope
 # towards what $D$ scores as real: **we check that the mean of $D(G(z))$ rises.** That is what the steps aim
-# for, and it is not the same as bringing $p_g$ closer to $p_{data}$. Against $D^*$, the non-saturating loss
+# for, and it is not the same as bringing $p_g$ closer to $p_{data}$. Against $D^*$, the {term}`non-saturating loss <non-saturating loss (非饱和损失)>`
 # moves each sample $x = G(z)$ up the slope of $\log D^*(x)$, and where $p_g$ dominates that slope is close to
 # $\nabla_x \log p_{data}(x) - \nabla_x \log p_g(x)$. For a narrow $p_g$ the second term is by far the larger:
 # it pushes samples outward, away from $p_g$'s centre on both sides, while only the weak first term points

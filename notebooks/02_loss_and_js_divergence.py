@@ -37,7 +37,7 @@ if "google.colab" in sys.modules:
 #
 # ```{admonition} In this chapter
 # :class: tip
-# You will derive the optimal discriminator and $C(G) = -\log 4 + 2\,\mathrm{JSD}$; see what the non-saturating loss minimises instead, and why that favours one mode; and see why the JSD stops measuring when supports do not overlap.
+# You will derive the {term}`optimal discriminator <optimal discriminator (最优判别器)>` and $C(G) = -\log 4 + 2\,\mathrm{JSD}$; see what the {term}`non-saturating loss <non-saturating loss (非饱和损失)>` minimises instead, and why that favours one mode; and see why the JSD stops measuring when supports do not overlap.
 #
 # Running time: the {doc}`../book/performance` page lists what each chapter takes on a 2-core CPU; on a
 # GPU it has not been measured yet.
@@ -697,7 +697,7 @@ assert np.all(np.abs(w1_gap - thetas) < 2e-3)
 assert np.allclose(np.diff(w1_gap) / 0.05, 1.0, atol=0.05)
 
 # %% [markdown]
-# This is the motivation for the Wasserstein GAN {cite}`arjovsky2017wasserstein`, whose critic estimates $W_1$
+# This is the motivation for the Wasserstein GAN {cite}`arjovsky2017wasserstein`, whose {term}`critic <critic (评论家)>` estimates $W_1$
 # instead of the JSD, and for its gradient-penalty version {cite}`gulrajani2017improved`, both in Chapter 7.
 # In practice the non-saturating loss and noise in the samples keep a standard GAN learning, but the flat JSD is
 # why a discriminator that wins completely stalls a minimax generator. (The non-saturating generator's gradient

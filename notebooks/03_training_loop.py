@@ -66,7 +66,7 @@ MNIST_STEPS = 3000
 
 # %% [markdown]
 # One iteration of the loop this chapter writes out: $k$ steps of the discriminator, then one of the
-# generator, each on fresh samples.
+# {term}`generator <generator (生成器)>`, each on fresh samples.
 
 # %% tags=["remove-input"]
 from gancourse.diagrams import algorithm_1
@@ -290,7 +290,7 @@ plt.show()
 #
 # **Mode collapse** is a generator that covers only part of the data: a few digit classes, or a few of many
 # clusters. It is hard to see in a grid and easy to measure on a toy problem with known modes: eight Gaussians
-# on a ring of radius 2, standard deviation $\sigma = 0.05$. Following VEEGAN and PacGAN
+# on a ring of radius 2, standard deviation $\sigma = 0.05$. Following VEEGAN and {term}`PacGAN <PacGAN (打包判别)>`
 # {cite}`srivastava2017veegan,lin2018pacgan`, from 2,500 generated points we count:
 #
 # - **high-quality samples**: points within $3\sigma$ of their nearest mode centre, as a percentage;
@@ -420,7 +420,7 @@ plt.show()
 # Other remedies from the literature: minibatch discrimination
 # {cite}`salimans2016improved` and the minibatch standard deviation feature {cite}`karras2018progressive`
 # (the discriminator sees batch statistics), unrolled GANs {cite}`metz2016unrolled` ($G$ anticipates $D$'s
-# response), and the Wasserstein loss with gradient penalty {cite}`gulrajani2017improved` (Chapter 7).
+# response), and the Wasserstein loss with {term}`gradient penalty <gradient penalty (梯度惩罚)>` {cite}`gulrajani2017improved` (Chapter 7).
 #
 # ## Stabilising tricks, honestly
 #
@@ -428,8 +428,8 @@ plt.show()
 # |---|---|---|---|
 # | non-saturating $G$ loss | gradient $1 - D(G(z))$ instead of $D(G(z))$ | always; the default here | Chapter 2 (SGD stalls without it) {cite}`goodfellow2014generative` |
 # | Adam with $\beta_1 = 0.5$ | less momentum, so the players react to each other faster | the default for DCGAN-style models | {cite}`radford2015unsupervised` |
-# | balanced learning rates / TTUR | separate rates for $D$ and $G$; a faster $D$ is provably convergent under assumptions | when one player outruns the other | {cite}`heusel2017gans`; this chapter: $G$ 10× too fast collapses, 10× too slow fails |
-# | $k$ discriminator steps | keeps $D$ near its optimum, where $G$'s gradient is that of a divergence (Chapter 2: the JSD for the minimax loss, $\mathrm{KL}(p_g\|p_{data}) - 2\,\mathrm{JSD}$ for the non-saturating one) | toy problems, WGAN critics ($k = 5$) | Chapter 1 ($k = 5$ converges); {cite}`gulrajani2017improved` |
+# | balanced learning rates / {term}`TTUR <two time-scale update rule, TTUR (双时间尺度更新规则)>` | separate rates for $D$ and $G$; a faster $D$ is provably convergent under assumptions | when one player outruns the other | {cite}`heusel2017gans`; this chapter: $G$ 10× too fast collapses, 10× too slow fails |
+# | $k$ discriminator steps | keeps $D$ near its optimum, where $G$'s gradient is that of a divergence (Chapter 2: the {term}`JSD <Jensen–Shannon divergence, JSD (JS 散度)>` for the minimax loss, $\mathrm{KL}(p_g\|p_{data}) - 2\,\mathrm{JSD}$ for the non-saturating one) | toy problems, WGAN critics ($k = 5$) | Chapter 1 ($k = 5$ converges); {cite}`gulrajani2017improved` |
 # | one-sided label smoothing | real targets 0.9 instead of 1; stops $D$ from becoming over-confident | image GANs with a strong $D$ | {cite}`salimans2016improved`; `TrainConfig(objective=NonSaturating(real_label=0.9))`; exercise 2 |
 # | packing (PacGAN) | $D$ judges several samples together | mode collapse | this chapter {cite}`lin2018pacgan` |
 # | gradient-norm clipping | caps the size of a step | rarely for GANs; it hides the symptom of a bad learning rate | no GAN result we know of supports it as a default; not used here |

@@ -34,7 +34,7 @@ if "google.colab" in sys.modules:
 #
 # ```{admonition} In this chapter
 # :class: tip
-# You will port a Keras DCGAN to PyTorch exactly; train a lean DCGAN and measure its digits against two quality lines (defined below); and walk the latent space and check for memorisation.
+# You will port a Keras DCGAN to PyTorch exactly; train a lean DCGAN and measure its digits against two quality lines (defined below); and walk the {term}`latent space <latent space (潜在空间 / 隐空间)>` and check for memorisation.
 #
 # Running time: the {doc}`../book/performance` page lists what each chapter takes on a 2-core CPU; on a
 # GPU it has not been measured yet.
@@ -267,7 +267,7 @@ assert compute_ratio > 7
 # ```{tip}
 # This chapter follows Algorithm 1 (fresh noise for the generator's step) in float32; with its fixed
 # seeds every run on a CPU gives the same numbers. Two optional speed-ups
-# (`TrainConfig(reuse_fakes=True, autocast=torch.bfloat16)`; channels-last tensors) reach the same
+# (`TrainConfig(reuse_fakes=True, autocast=torch.bfloat16)`; {term}`channels-last <channels-last (通道在后的内存布局)>` tensors) reach the same
 # quality bar sooner on a CPU with bfloat16
 # instructions; the {doc}`../book/performance` page has the timings (they depend on the machine, so
 # this chapter does not state them).

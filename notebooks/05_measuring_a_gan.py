@@ -33,7 +33,7 @@ if "google.colab" in sys.modules:
 #
 # ```{admonition} In this chapter
 # :class: tip
-# You will compute Fréchet distance, KID, precision and recall offline; read every measure against real and junk baselines; and see what each measure cannot see.
+# You will compute {term}`Fréchet distance <Fréchet distance (Fréchet 距离)>`, KID, precision and recall offline; read every measure against real and junk baselines; and see what each measure cannot see.
 #
 # Running time: the {doc}`../book/performance` page lists what each chapter takes on a 2-core CPU; on a
 # GPU it has not been measured yet.
@@ -371,7 +371,7 @@ plt.show()
 # real digits drawn from the same distribution get a positive distance that shrinks roughly like $1/n$ as the
 # sets grow. With 64 features, a few hundred samples are far too few.
 #
-# The **Kernel Inception Distance** {cite}`binkowski2018demystifying` avoids that bias. It is the squared
+# The **{term}`Kernel Inception Distance <kernel inception distance, KID (核 Inception 距离)>`** {cite}`binkowski2018demystifying` avoids that bias. It is the squared
 # maximum mean discrepancy with the cubic kernel $k(x, y) = (x^\top y / d + 1)^3$ on the $d = 64$ features,
 # estimated without bias from $m$ samples $x$ and $n$ samples $y$:
 #

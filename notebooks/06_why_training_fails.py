@@ -37,7 +37,7 @@ if "google.colab" in sys.modules:
 #
 # ```{admonition} In this chapter
 # :class: tip
-# You will compute the Dirac-GAN's vector field and its Jacobian, see simultaneous steps spiral out and
+# You will compute the Dirac-GAN's vector field and its {term}`Jacobian <Jacobian (雅可比矩阵)>`, see simultaneous steps spiral out and
 # alternating steps circle, damp the rotation with R1, R2 and instance noise, cure it with extragradient,
 # optimistic steps and negative momentum, and average the iterates with and without a warm-up.
 #
@@ -173,7 +173,7 @@ assert torch.allclose(moduli["alternating"], one)
 #   terms of $L$ near the equilibrium, $f''(0)\,\sigma^2\psi^2$ in all, so $D$'s component gains
 #   $2f''(0)\,\sigma^2\psi$: it adds $2 f''(0)\,\sigma^2 = -\sigma^2/2$ to the same entry: the same damping, of strength
 #   $\sigma^2/2$ (so with $\sigma = 1$, below critical: a spiral in).
-# - **WGAN** {cite}`arjovsky2017wasserstein` (Chapter 7 derives it from the Wasserstein distance) uses $f(t) = t$
+# - **WGAN** {cite}`arjovsky2017wasserstein` (Chapter 7 derives it from the {term}`Wasserstein distance <Wasserstein distance (Wasserstein 距离 / 推土机距离)>`) uses $f(t) = t$
 #   and clips $\psi$ to $[-c, c]$; **WGAN-GP**
 #   {cite}`gulrajani2017improved` penalises $\lambda(|\partial_x s| - 1)^2 = \lambda(|\psi| - 1)^2$ instead. Neither
 #   adds damping at the equilibrium: WGAN's $J$ is a rotation with eigenvalues $\pm i$ (clipping does nothing
@@ -252,7 +252,7 @@ assert all(path.abs().max() < 3 for path in paths.values())  # every path is in 
 # the strip $|\psi| \le c$; WGAN-GP stops with $\psi \approx 0$ but the generator away from the data.
 #
 # Why there? For $\psi > 0$ WGAN-GP's field is $\dot\theta = -\psi$, $\dot\psi = \theta + 2\lambda(1 - \psi)$:
-# the critic relaxes towards $\psi = 1 + \theta / (2\lambda)$ while the generator moves at speed $\psi$, so both
+# the {term}`critic <critic (评论家)>` relaxes towards $\psi = 1 + \theta / (2\lambda)$ while the generator moves at speed $\psi$, so both
 # slide towards $(\theta, \psi) = (-2\lambda, 0)$ and reach it only asymptotically, with $\psi$ approaching 0 from
 # above. It is not an equilibrium: the penalty's slope jumps at its kink $\psi = 0$, and just below 0 the field
 # is $\dot\psi = \theta - 2\lambda(1 - |\psi|)$, which at $\theta = -2\lambda$ pushes $\psi$ down at speed
@@ -310,7 +310,7 @@ assert mirrored[:, 1].max() < 0
 #
 # The flow itself circles; whether discrete steps spiral out, circle or spiral in is the optimiser's doing. This
 # course's loops alternate (Algorithm 1). Code that takes both players' gradients from one forward pass and applies
-# them together, as TensorFlow's DCGAN tutorial does, takes a **simultaneous** step: the one that spirals outwards
+# them together, as TensorFlow's {term}`DCGAN <DCGAN (深度卷积生成对抗网络)>` tutorial does, takes a **simultaneous** step: the one that spirals outwards
 # above. Three other steps bring the Dirac-GAN in with no regulariser at all. Write $x = (\theta, \psi)$ and $a =
 # f'(0)$, so that $J^2 = -a^2 I$:
 #
