@@ -17,7 +17,10 @@ What is held equal, so that each row differs from its control in one thing:
 - **the evaluation**: 1,000 samples from one fixed noise batch, scored by ``digit_report`` against the 1,000
   held-out reference digits (no network trained on them); for every run also the average of its generator
   (``gancourse.averaging.GeneratorAverage``: StyleGAN2's ramp-up, batch-norm statistics recomputed for the averaged
-  weights), which changes nothing in training.
+  weights), which changes nothing in training;
+- **the discriminator's memorising**, measured after training on 1,000 training and 1,000 held-out digits:
+  Karras et al. 2020's r_t = E sign(D(x)) on each, and D's mean score on training digits minus held-out ones
+  (``overfitting``): what DiffAugment is meant to hold down on a small training set.
 
 Hyperparameters a remedy introduces (the penalty weights, the clipping norm) are chosen on ``TUNING_SEED``, which is
 never reported: ``--tune`` runs every value in ``GRID`` on it and prints the table the choice is made from, and
@@ -117,8 +120,9 @@ def adam(model: nn.Module, lr: float, betas: tuple[float, float]) -> torch.optim
 
 
 def train(remedy: Remedy, seed: int, images: torch.Tensor, iterations: int, batch_size: int,
-          device: torch.device) -> tuple[nn.Module, GeneratorAverage, float, list[float]]:
-    """Train one remedy from ``seed``: G, the average of G, training seconds, D's gradient norms per iteration."""
+          device: torch.device) -> tuple[nn.Module, nn.Module, GeneratorAverage, float, list[float]]:
+    """Train one remedy from ``seed``: G, D, the average of G, training seconds, D's gradient norms per
+    iteration."""
     seed_everything(seed)
     G = dcgan_init_(LeanDCGANGenerator(latent_dim=LATENT)).to(device)
     D = dcgan_init_(remedy.critic()).to(device)  # (spectrally normalised weights keep PyTorch's default init)
@@ -130,7 +134,24 @@ def train(remedy: Remedy, seed: int, images: torch.Tensor, iterations: int, batc
     trainer = GANTrainer(G, D, opt_g, opt_d, real=images, latent_dim=LATENT, config=config, device=device)
     started = time.perf_counter()
     trainer.train(iterations)
-    return G, average, time.perf_counter() - started, trainer.history.d_grad_norm
+    return G, D, average, time.perf_counter() - started, trainer.history.d_grad_norm
+
+
+@torch.no_grad()
+def overfitting(D: nn.Module, training: torch.Tensor, held_out: torch.Tensor) -> dict[str, float]:
+    """How far D has memorised its training digits, on 1,000 of each (D in eval mode, its raw scores s):
+    Karras et al. 2020's r_t = E sign(s(x)) over training digits (0: undecided, 1: every one scored real), the
+    same over held-out digits, and the mean score on training digits minus that on held-out ones."""
+    was_training = D.training
+    D.eval()
+    try:
+        pick = torch.randperm(len(training), generator=torch.Generator().manual_seed(11))[:1000]
+        on_training, on_held_out = D(training[pick.to(training.device)]), D(held_out[:1000])
+    finally:
+        D.train(was_training)
+    return {"D r_t, training digits": float(torch.sign(on_training).mean()),
+            "D r_t, held-out digits": float(torch.sign(on_held_out).mean()),
+            "D score gap, training minus held-out": float(on_training.mean() - on_held_out.mean())}
 
 
 def evaluate(G: nn.Module, average: GeneratorAverage, z: torch.Tensor, reference: torch.Tensor) -> dict[str, dict]:
@@ -147,11 +168,13 @@ def run(settings: dict[str, Remedy], seeds: list[int], iterations: int, batch_si
     rows = []
     for name, remedy in settings.items():
         for seed in seeds:
-            G, average, seconds, grad_norms = train(remedy, seed, images, iterations, batch_size, device)
+            G, D, average, seconds, grad_norms = train(remedy, seed, images, iterations, batch_size, device)
+            memorised = overfitting(D, images, reference)
             for whose, report in evaluate(G, average, z, reference).items():
                 rows.append({"remedy": name, "generator": whose, "seed": seed, "seconds": round(seconds, 1),
                              "D gradient norm, last 100 iterations": float(np.mean(grad_norms[-100:])),
                              "chapter 4 bar": DCGAN_MNIST_BAR.met(report), "target": DCGAN_MNIST_TARGET.met(report)}
+                            | memorised
                             | {key: float(value) for key, value in report.items()})
                 print(f"{name} ({whose}), seed {seed}: {seconds:.0f} s, FD {report['FD']:.1f}, confidence "
                       f"{report['confidence']:.3f}, classes {report['classes']}, max/min {report['max/min']:.1f}",

@@ -135,6 +135,16 @@ def test_chapter_seeds_reruns_a_chapter_with_shifted_seeds(tmp_path, capsys):
     assert len(json.loads((tmp_path / "seeds.json").read_text())["runs"]) == 2
 
 
+def test_overfitting_reads_a_memorising_discriminator():
+    remedies = load_script("benchmarks/remedies_mnist.py")
+    training, held_out = torch.ones(1200, 1, 28, 28), -torch.ones(1000, 1, 28, 28)
+    # a "discriminator" that has memorised its training digits: +1 on each of them, -1 on the held-out ones
+    memoriser = torch.nn.Sequential(torch.nn.Flatten(), torch.nn.Linear(784, 1, bias=False), torch.nn.Flatten(0))
+    torch.nn.init.constant_(memoriser[1].weight, 1 / 784)
+    assert remedies.overfitting(memoriser, training, held_out) == pytest.approx(
+        {"D r_t, training digits": 1.0, "D r_t, held-out digits": -1.0, "D score gap, training minus held-out": 2.0})
+
+
 @pytest.mark.slow
 def test_remedies_mnist_benchmark_runs(tmp_path, capsys):
     out = tmp_path / "remedies.json"
@@ -146,6 +156,7 @@ def test_remedies_mnist_benchmark_runs(tmp_path, capsys):
         for whose in ("G", "average of G")]
     result = json.loads(out.read_text())
     assert len(result["rows"]) == 6 and result["rows"][0]["FD"] > 0 and result["rows"][0]["seed"] == 0
+    assert -1 <= result["rows"][0]["D r_t, training digits"] <= 1
     assert "| RpGAN + R1 + R2 | average of G |" in capsys.readouterr().out
     tuned = remedies.main(["--tune", "--iterations", "2", "--remedies", "gradient clipping", "--device", "cpu",
                            "--json", str(tmp_path / "tune.json")])
