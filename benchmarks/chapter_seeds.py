@@ -37,14 +37,15 @@ HEADLINES = {
     "01_what_is_a_gan": r"^(\([a-d]\)|at p_g|p_g.s mean (moved|before)|E_m\|D - D\*\|)",
     "02_loss_and_js_divergence": r"^E_m\|D - D\*\|",
     "03_training_loop": r"(modes covered|last 200 steps)",
-    "04_dcgan_mnist": r"^(FD |short of the target)",
+    "04_dcgan_mnist": r"^(FD |short of the harder line)",
     "05_measuring_a_gan": r"^(classifier accuracy|FD at n|step +[0-9]+: FD)",
     "06_why_training_fails": r"^(Jacobian at|moduli of|after +[0-9]+ steps|EMA 0\.9999|weight of the start)",
     "07_remedies_measured": r"(rank correlation of|critic's mean slope|^best on the grid|^D's gradient norm|"
-                            r"^(R1|vanilla|uniform|WGAN-GP)\s)",
+                            r"^(R1|vanilla|uniform|WGAN-GP|saturating loss|non-saturating loss)\s)",
     "08_asking_for_a_digit": r"^(projection |concat |read as the row|frames read|digit [147],|a bold|a thin"
                              r"|thin upright|linear probe|\{0\.5)",
-    "09_super_resolution": r"^(pixel loss |SRGAN|nearest |bicubic |lambda 0|from 4x to 2x|misread|7×7 input)",
+    "09_super_resolution": r"^(pixel loss |SRGAN|nearest |bicubic |lambda 0|from 4x to 2x|misread|7×7 input"
+                           r"|second reader)",
 }
 
 
