@@ -137,7 +137,8 @@ def derivation_route() -> plt.Figure:
         "C": Node("$C(G) = V(D^*, G)$\n$= -\\log 4 + 2\\,\\mathrm{JSD}(p_{data} \\| p_g)$", (10.4, 3.6), "idea",
                   (3.6, 0.9)),
         "min": Node("smallest at $p_g = p_{data}$,\nwhere $D^* = 1/2$", (14.4, 3.6), "plain", (2.8, 0.9)),
-        "NS": Node("non-saturating $G$ loss, its gradient:\n$\\nabla[\\mathrm{KL}(p_g \\| p_{data}) - 2\\,\\mathrm{JSD}]$", (10.4, 1.2),
+        "NS": Node("non-saturating $G$ loss, its gradient:\n"
+                   "$\\nabla[\\mathrm{KL}(p_g \\| p_{data}) - 2\\,\\mathrm{JSD}]$", (10.4, 1.2),
                    "G", (3.6, 0.9)),
         "mode": Node("favours one mode:\nmisses are cheap", (14.4, 1.2), "plain", (2.8, 0.9)),
     }

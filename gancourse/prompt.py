@@ -3,6 +3,7 @@
     parse_prompt("a bold, slanted seven")  == Request(digit=7, thickness="bold", slant="slanted")
     parse_prompt("一个粗的、倾斜的七")        == Request(digit=7, thickness="bold", slant="slanted")
     parse_prompt("thin upright 2")          == Request(digit=2, thickness="thin", slant="upright")
+    parse_prompt("draw a thick 7 leaning right") == parse_prompt("画一个粗的向右倾斜的7")
 
 Latin words are split at spaces and punctuation and must each be in the vocabulary; Chinese, written without
 spaces, is cut by longest match against the vocabulary ("一个" is a filler before "一" is the digit one). Any
@@ -35,7 +36,14 @@ THICKNESS = {"thin": "thin", "light": "thin", "细": "thin", "细的": "thin",
 SLANT = {"upright": "upright", "straight": "upright", "正": "upright", "正的": "upright", "直": "upright",
          "直的": "upright", "slanted": "slanted", "italic": "slanted", "leaning": "slanted", "倾斜": "slanted",
          "倾斜的": "slanted", "斜": "slanted", "斜的": "slanted"}
-FILLERS = ("a", "an", "the", "digit", "number", "and", "please", "一个", "个", "的", "数字", "和", "请")
+# Words a learner types around a request that ask for nothing themselves: "draw me a bold 3", "画一个三".
+# "right" and "向右" are fillers because slanted already means leaning right; "left" is not known, so a prompt
+# asking for a left lean is refused rather than misread.
+FILLERS = ("a", "an", "the", "digit", "number", "and", "please", "draw", "make", "write", "show", "give",
+           "generate", "me", "i", "want", "would", "like", "can", "you", "of", "with", "to", "in", "that", "is",
+           "right", "stroke", "strokes",
+           "一个", "个", "的", "数字", "和", "请", "画", "写", "生成", "给我", "我要", "要", "来", "一下", "向右",
+           "往右", "右", "笔画", "字")
 VOCABULARY = {**dict.fromkeys(DIGITS, "digit"), **dict.fromkeys(THICKNESS, "thickness"),
               **dict.fromkeys(SLANT, "slant"), **dict.fromkeys(FILLERS, "filler")}
 

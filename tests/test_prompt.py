@@ -29,13 +29,21 @@ def test_english_and_chinese_prompts_agree_for_every_digit():
 
 
 def test_unknown_words_get_one_error_listing_the_vocabulary():
-    for text in ("a bolder seven", "一个胖的七", "a seven!?, please draw"):
+    for text in ("a bolder seven", "一个胖的七", "a seven!?, please paint", "a seven leaning left"):
         with pytest.raises(PromptError) as error:
             parse_prompt(text)
         message = str(error.value)
         assert "unknown word" in message
         for word in ("seven", "七", "bold", "粗的", "slanted", "倾斜的", "upright", "正的"):
             assert word in message
+
+
+def test_what_a_learner_types_first_is_understood():
+    assert parse_prompt("draw a 7") == parse_prompt("画一个七") == Request(7)
+    assert parse_prompt("画一个三") == Request(3)
+    assert parse_prompt("a thick seven leaning right") == parse_prompt("一个粗的向右倾斜的7") == Request(
+        7, "bold", "slanted")
+    assert parse_prompt("draw me a bold 3, please") == Request(3, "bold")
 
 
 def test_ill_formed_requests_are_refused():
