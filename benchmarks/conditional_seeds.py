@@ -52,7 +52,7 @@ def evaluate(model: str, G: torch.nn.Module, data: dict) -> dict:
     report = conditional_report(generate(G, z, asked), asked, data["reference"], data["reference_labels"])
     return {"FD": report["FD"], "confidence": report["confidence"], "classes": report["classes"],
             "min recognised": report["min recognised"], "recognised": report["recognised"].tolist(),
-            "max class FD": float(report["class FD"].max()), "class FD": report["class FD"].tolist()} | {
+            "max class KID": float(report["class KID"].max()), "class KID": report["class KID"].tolist()} | {
                 key: report[key] for key in report if key.endswith(" rho") or key.endswith(" rho within digit")}
 
 
@@ -76,7 +76,7 @@ def run(model: str, seed: int, eval_at: list[int], batch: int, data: dict) -> li
     return rows
 
 
-KEYS = ("FD", "confidence", "min recognised", "max class FD", "thickness rho", "slant rho",
+KEYS = ("FD", "confidence", "min recognised", "max class KID", "thickness rho", "slant rho",
         "thickness rho within digit", "slant rho within digit", "seconds")
 
 

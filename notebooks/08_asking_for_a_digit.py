@@ -55,7 +55,6 @@ from gancourse.conditional import (
     ConcatDiscriminator,
     ProjectionDiscriminator,
     conditional_report,
-    conditions_per_class,
     style_conditions,
 )
 from gancourse.data import load_mnist
@@ -147,10 +146,11 @@ for width in (2, 3, 4):
 # %%
 train, held_out = load_mnist(train=True), load_mnist(train=False)
 images, labels = train.images.to(device), train.labels.to(device)
-# the reference: 1,000 held-out digits (offline, all of them; online, MNIST's first
-# 1,000 test digits)
-reference = held_out.images[:1000].to(device)
-reference_labels = held_out.labels[:1000].to(device)
+# 1,000 held-out digits (offline, all of them; online, MNIST's first 1,000 test digits),
+# taken alternately into two halves of 500: the reference the generator is scored
+# against, and the digits whose conditions it is asked for
+reference = held_out.images[:1000:2].to(device)
+reference_labels = held_out.labels[:1000:2].to(device)
 attributes = measure(train.images).float()  # (N, 2): thickness in pixels, slant
 quantiles = np.percentile(attributes.numpy(), [10, 50, 90], axis=0)
 print(
@@ -178,9 +178,11 @@ plt.show()
 # digit's condition is computed from its label and its pixels. Ranks are global, not per digit: a typical 0 is
 # bolder than a typical 1, so "bold" asks more of some digits than of others.
 #
-# To measure the generator later we ask it for the conditions of the *held-out* digits (their attributes ranked
+# To measure the generator later we ask it for the conditions of *held-out* digits (their attributes ranked
 # among the training digits'), which no network trained on: a generator that only looked up its training
-# conditions would not be rewarded.
+# conditions would not be rewarded. And we score what it draws against the *other* half of the held-out digits:
+# asking for the very digits it is scored against would hand it part of the answer, their exact mix of digits,
+# thicknesses and slants.
 
 # %%
 conditions = style_conditions(train.labels, attributes, attributes).to(device)
@@ -249,8 +251,16 @@ UNCONDITIONAL_FD = DCGAN_MNIST_FD_RANGE[train.dataset][0]
 # spectral normalisation, trained with the hinge loss. Ours is Chapter 4's lean discriminator: $\phi(x)$ is its
 # whole feature map flattened (each embedding $Vy$ is then a spatial map too, so "where" can depend on the
 # condition), it keeps batch norm, and it trains with the non-saturating loss. These choices keep the comparison
-# with Chapter 4 to one change (how $y$ enters); they are not the paper's setting.
-#
+# with Chapter 4 to one change (how $y$ enters); they are not the paper's setting. The picture shows the
+# conditional generator and the projection discriminator:
+
+# %% tags=["remove-input"]
+from gancourse.diagrams import conditional_networks
+
+conditional_networks()
+plt.show()
+
+# %% [markdown]
 # The two differ in where the parameters go and what they cost. Concatenation widens only the first
 # convolution: 12 more input maps, $12 \times 32 \times 4 \times 4 = 6{,}144$ weights, but every position of
 # that convolution now reads 13 channels instead of 1. Projection adds the embedding $V$, one column of 3,136
@@ -300,6 +310,8 @@ with torch.no_grad():
     fake = runs["projection"].G(torch.randn(3, 64, device=device), conditions[:3])
     assert fake.shape == (3, 1, 28, 28)
     assert all(run.D(fake, conditions[:3]).shape == (3,) for run in runs.values())
+
+# %% tags=["hide-input"]
 assert count["concat"] - count["unconditional"] == 12 * 32 * 4 * 4
 assert count["projection"] - count["unconditional"] == 12 * (2 * 32 * 7 * 7)
 assert flops["concat"] >= 1.5 * flops["projection"]
@@ -310,24 +322,24 @@ assert flops["concat"] >= 1.5 * flops["projection"]
 # Both train for the same number of iterations of `BATCH` images (on a CPU, 1,000 of 32: two fifths of the
 # chapter's budget, to stay within its running time) with Adam($2\times10^{-4}$, $\beta_1 = 0.5$) and the
 # {term}`non-saturating loss <non-saturating loss (非饱和损失)>`. Each then draws 1,000 digits from the same
-# noise, 100 per digit, asked for with the conditions of the held-out digits. The frozen classifier of Chapter 5
-# reads them, and we report:
+# noise, asked for with the conditions of 500 held-out digits, each condition twice (about 100 per digit). The
+# frozen classifier of Chapter 5 reads them, and we report:
 #
 # - **recognised**: per asked-for digit, the share the classifier reads as that digit; *min recognised* is the
 #   worst digit's share;
 # - **confidence**: the classifier's mean top probability (Chapter 5);
-# - the {term}`Fréchet distance <Fréchet distance (Fréchet 距离)>` to the 1,000 held-out digits;
+# - the {term}`Fréchet distance <Fréchet distance (Fréchet 距离)>` to the other 500 held-out digits, the reference;
 # - $\rho$, **Spearman's rank correlation** between the requested rank of an attribute and the attribute
 #   measured on what came out: 1 when the order of the requests is the order of the results, 0 when they are
 #   unrelated. We give it pooled over all 1,000 digits and *within digit* (the mean over digits of $\rho$
-#   among the 100 asked for that digit): the pooled one is also raised by digits that differ in their typical
+#   among the samples asked for that digit): the pooled one is also raised by digits that differ in their typical
 #   style, even for a generator that ignores the style it is asked for; the within-digit one (columns "in
 #   digit") is not.
 
 # %%
 z_eval = torch.randn(1000, 64, generator=torch.Generator().manual_seed(7)).to(device)
-# (1000, 12): 100 per digit, in digit order, from held-out digits
-asked = conditions_per_class(held_out_conditions, held_out.labels).to(device)
+# (1000, 12): the conditions of the held-out half that is not the reference, each twice
+asked = held_out_conditions[1:1000:2].repeat(2, 1).to(device)
 
 
 def evaluate(run: GANTrainer) -> dict:
@@ -368,29 +380,32 @@ comparison = {
     "concat: higher slant rho": concat["slant rho"] > projection["slant rho"],
 }
 print(comparison)
+
+# %% tags=["hide-input"]
 assert claims.hold(all(comparison.values()),
                    "projection wins on FD and the worst digit, concatenation on slant")
 
 # %% [markdown]
 # After 1,000 iterations on a CPU, projection draws digits closer to the real ones and gets even its worst digit
-# right more often, while concatenation follows the requested slant more closely, on every seed we ran on either
-# data set ({doc}`../book/performance` page). This is a measurement on this budget, not a law; the derivation above
-# suggests one possible reason, that projection's inner product is right for the style ranks only under
-# assumptions that need not hold. The same page shows concatenation trained to the full budget: it follows both
-# styles ($\rho$ about 0.9) but still misreads its worst digit about a third of the time.
+# right more often, while concatenation follows the requested slant more closely; this held on every seed we ran
+# ({doc}`../book/lab_record`). It is a measurement on this budget, not a law; the derivation above suggests one
+# possible reason, that projection's inner product is right for the style ranks only under assumptions that need
+# not hold. The lab record also has concatenation trained to the full budget.
 
 # %% [markdown]
 # ## How well does it listen?
 #
 # We carry on training the projection model to the chapter's full budget (`STEPS`; on a CPU 2,500 iterations of
-# 32, Chapter 4's) and measure again. The targets for this chapter, set before it was written:
+# 32, Chapter 4's) and measure again, against four goals for a generator that listens:
 #
 # - **every asked-for digit recognised in at least 95% of its samples;**
 # - **mean confidence at least 0.90;**
 # - **a Fréchet distance below the unconditional lean DCGAN's** on the same CPU budget and data (Chapter 4's
-#   model: its lowest over five seeds, `UNCONDITIONAL_FD`). Part of the advantage is given: the conditional
-#   model draws exactly 100 of each digit, the held-out set's proportions, which Chapter 4's model had to find by
-#   itself;
+#   model: its best run, `UNCONDITIONAL_FD`). Part of the advantage is given: the conditional model is asked for
+#   the digit proportions of a half drawn like the reference, which Chapter 4's model had to find by itself.
+#   Part goes the other way: our reference has 500 digits, Chapter 4's 1,000, and the Fréchet distance's upward
+#   bias grows as a set shrinks (Chapter 5), so on average the comparison is tilted against our model: a win
+#   still counts;
 # - **thickness and slant each following the request with $\rho \ge 0.8$** (pooled; the within-digit value is
 #   printed beside it).
 
@@ -420,18 +435,21 @@ left.set(
     ylim=(50, 102),
     title="dashed: the 95% target",
 )
-right.bar(range(10), result["class FD"], color=ORANGE)
-right.set(xlabel="digit", ylabel="FD to that digit's held-out set", xticks=range(10))
+right.bar(range(10), result["class KID"], color=ORANGE)
+right.set(xlabel="digit", ylabel="KID to that digit's reference", xticks=range(10))
 plt.show()
 
 # %% [markdown]
-# The left panel is the question this chapter asks; the right one says, per digit, how close the drawn digits
-# are to the real ones of that class (100 against 100: every value is biased upwards by the small sample, by an
-# amount that depends on the digit, so compare them only roughly).
+# The left panel is the question this chapter asks; the right one says, per digit, how close the digits drawn
+# when asked for that digit are to the real reference digits of that class. With only about 50 of those per
+# digit it uses the {term}`KID <kernel inception distance, KID (核 Inception 距离)>` of Chapter 5, whose
+# *expected* value does not depend on the sample size (a Fréchet distance cannot even be computed from 50 digits
+# in 64 features); at these sizes its spread is wide and values near 0 can be negative, so compare the digits
+# only roughly.
 #
-# **We check each target as every seed we ran left it, on either data set (the {doc}`../book/performance` page
-# lists them):** confidence and the Fréchet distance are met with room; recognition and slant fall short of
-# theirs; thickness sits on its target, so we check only that its $\rho$ lies between 0.7 and 0.85.
+# **We check which goals this run meets:** confidence and the Fréchet distance with room; recognition and slant
+# fall short on this budget (a challenge for the exercises); thickness sits on its goal, so we check only that
+# its $\rho$ lies between 0.7 and 0.85.
 
 # %%
 targets = {
@@ -449,6 +467,8 @@ EXPECTED = {
     "FD below the unconditional DCGAN's": True,
     "slant rho >= 0.8": False,
 }
+
+# %% tags=["hide-input"]
 assert claims.hold(targets == EXPECTED, "the targets met and missed as above")
 assert claims.hold(0.7 < result["thickness rho"] < 0.85,
                    "thickness rho between 0.7 and 0.85")
@@ -459,7 +479,7 @@ assert claims.hold(0.7 < result["thickness rho"] < 0.85,
 # If the condition carries the digit, what is left for $z$? Everything else: the style the two attributes do not
 # describe. Below, each row asks for one digit and each column uses one noise vector, with thickness and slant
 # fixed at the median (rank 0.5). **We check that the classifier reads at least 85% of the 80 cells as their
-# row's digit** (the 95% target is missed above, so we do not expect it of a small grid either).
+# row's digit** (the 95% goal is not met on this budget, so we do not expect it of a small grid either).
 
 # %%
 n_styles = 8
@@ -480,6 +500,8 @@ show_grid(grid, nrow=n_styles, title="one row per asked-for digit, one column pe
 plt.show()
 read_as = torch.as_tensor(classifier_outputs(grid)[1].argmax(1))
 print(f"read as the row's digit: {(read_as == digits).float().mean():.1%}")
+
+# %% tags=["hide-input"]
 assert claims.hold((read_as == digits).float().mean() >= 0.85,
                    "at least 85% of the grid")
 
@@ -487,7 +509,7 @@ assert claims.hold((read_as == digits).float().mean() >= 0.85,
 # Walking in $z$ with the condition fixed changes the handwriting, and rarely the digit. Below, three 10-step
 # spherical paths (Chapter 4) between the same two noise vectors, asking for a 2, a 5 and an 8. **We check,
 # on the same path asked for each of the ten digits (100 frames), that at least 80% of the frames are read as
-# the digit asked for** (as for the grid, the 95% target is missed above).
+# the digit asked for** (as for the grid, the 95% goal is not met on this budget).
 
 # %%
 ends = torch.randn(2, 64, generator=torch.Generator().manual_seed(12)).to(device)
@@ -503,6 +525,8 @@ show_grid(
 plt.show()
 walk_read = torch.as_tensor(classifier_outputs(walks)[1].argmax(1))
 print(f"frames read as the asked-for digit: {(walk_read == walk_digits).sum()} of 100")
+
+# %% tags=["hide-input"]
 assert claims.hold((walk_read == walk_digits).float().mean() >= 0.80,
                    "at least 80 of the 100 frames")
 
@@ -579,8 +603,9 @@ plt.show()
 # %% [markdown]
 # ## Text to image, in miniature
 #
-# Now the {term}`prompt <prompt (提示词)>`. `gancourse.prompt` knows 66 words in English and Chinese: digits as
-# words, numerals and Chinese numerals; "thin"/"细的" and "bold"/"粗的" (thickness ranks 0.1 and 0.9);
+# Now the {term}`prompt <prompt (提示词)>`. `gancourse.prompt` knows 101 words in English and Chinese: digits as
+# words, numerals and Chinese numerals; filler words a learner types first ("draw", "please", "a thick seven
+# leaning right", "画一个三"), which ask for nothing themselves; "thin"/"细的" and "bold"/"粗的" (thickness ranks 0.1 and 0.9);
 # "upright"/"正的" and "slanted"/"倾斜的". "Slanted" is slant rank 0.9; "upright" is a measurement, zero
 # shear, converted to a rank with the training digits' slants (it is not 0.5: most digits lean right a little).
 # A word not given means rank 0.5. Chinese is written without spaces, so the parser cuts it by longest match:
@@ -604,7 +629,7 @@ for english, chinese in prompts.items():
         f"slant rank {y[11]:.2f}"
     )
 upright_rank = asked_by_prompt["thin upright 2"][11].item()
-assert len(VOCABULARY) == 66 and tokenize("一个七") == ["一个", "七"]
+assert len(VOCABULARY) == 101 and tokenize("一个七") == ["一个", "七"]
 bold_style = asked_by_prompt["a bold, slanted seven"][10:].cpu()
 assert torch.allclose(bold_style, torch.tensor([0.9, 0.9]))
 assert abs(asked_by_prompt["thin upright 2"][10].item() - 0.1) < 1e-6
@@ -620,7 +645,7 @@ else:
 # %% [markdown]
 # Each prompt asks for 100 digits from the same noise. **We check that the bold, slanted sevens come out thicker
 # and more slanted than the thin, upright sevens (same digit, so only the style words differ), and that every
-# prompt's digits are read as the digit asked for at least 75% of the time** (the 95% target is missed above).
+# prompt's digits are read as the digit asked for at least 75% of the time** (the 95% goal is not met on this budget).
 
 # %%
 z_prompt = torch.randn(100, 64, generator=torch.Generator().manual_seed(13)).to(device)
@@ -641,6 +666,8 @@ for text, batch in drawn.items():
     stats[text] = (t, s, share)
     print(f"{text:22s} thickness {t:.2f}, slant {s:+.2f}, read as {digit}: {share:.0%}")
 bold, thin = stats["a bold, slanted seven"], stats["a thin, upright seven"]
+
+# %% tags=["hide-input"]
 assert claims.hold(bold[0] > thin[0] and bold[1] > thin[1],
                    "bold slanted sevens are bolder and more slanted")
 assert claims.hold(all(share >= 0.75 for _, _, share in stats.values()),
@@ -688,6 +715,8 @@ read = np.bincount(blend_probs.argmax(1), minlength=10) / 200
 hesitant = int(((blend_probs[:, 1] > 0.2) & (blend_probs[:, 7] > 0.2)).sum())
 print("read as:", {d: f"{p:.0%}" for d, p in enumerate(read) if p > 0})
 print(f"samples with both p(1) and p(7) above 0.2: {hesitant}")
+
+# %% tags=["hide-input"]
 assert claims.hold(read[1] + read[7] >= 0.8, "at least 80% read as a 1 or a 7")
 
 # %% [markdown]
@@ -718,6 +747,8 @@ for rank in (0.5, 1.0, 1.5):
 print(
     {rank: f"thickness {t:.2f}, read as 4: {p:.0%}" for rank, (t, p) in thick.items()}
 )
+
+# %% tags=["hide-input"]
 assert claims.hold(thick[0.5][0] < thick[1.0][0] < thick[1.5][0],
                    "thicker at each step")
 assert claims.hold(thick[0.5][1] > thick[1.0][1] > thick[1.5][1],
@@ -772,6 +803,8 @@ print(
     f"linear probe on D's features: trained {trained_probe:.1%}, "
     f"untrained {fresh_probe:.1%}"
 )
+
+# %% tags=["hide-input"]
 assert claims.hold(fresh_probe > 0.5 and trained_probe > fresh_probe + 0.02,
                    "the trained D's features beat the untrained D's")
 
@@ -808,6 +841,8 @@ def with_words(added: dict[str, str], text: str) -> torch.Tensor:
 
 
 bold_three = condition(parse_prompt("a bold 3"), attributes)
+
+# %% tags=["hide-input"]
 assert torch.equal(with_words({"fat": "bold", "胖的": "bold"}, "a fat 3"), bold_three)
 assert torch.equal(
     with_words({"fat": "bold", "胖的": "bold"}, "一个胖的三"), bold_three
