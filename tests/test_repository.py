@@ -3,6 +3,7 @@ versions CI pins."""
 
 from __future__ import annotations
 
+import ast
 import json
 import re
 import tomllib
@@ -54,6 +55,22 @@ def test_pair_in_sync(source: Path):
     assert _cells(source) == _cells(notebook), (
         f"{notebook.name} differs from {source.name}: run `jupytext --sync {source.relative_to(ROOT)}`"
     )
+
+
+@pytest.mark.parametrize("source", CHAPTER_SOURCES, ids=lambda p: p.stem)
+def test_checks_are_folded_in_the_book(source: Path):
+    """A chapter's checks stay out of the reader's way: a code cell that ends in asserts ends there because its
+    asserts were moved into a cell of their own, tagged hide-input (folded in the HTML, run by nbmake)."""
+    unfolded = []
+    for index, cell in enumerate(jupytext.read(source).cells):
+        tags = cell.metadata.get("tags", [])
+        if cell.cell_type != "code" or "remove-cell" in tags:
+            continue
+        body = ast.parse(cell.source).body
+        only_asserts = bool(body) and all(isinstance(node, ast.Assert) for node in body)
+        if body and isinstance(body[-1], ast.Assert) and not (only_asserts and "hide-input" in tags):
+            unfolded.append(index)
+    assert not unfolded, f"{source.name}: cells {unfolded} end in asserts outside a hide-input cell of their own"
 
 
 @pytest.mark.parametrize("notebook", CHAPTER_NOTEBOOKS, ids=lambda p: p.stem)
