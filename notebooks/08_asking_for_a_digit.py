@@ -220,7 +220,7 @@ UNCONDITIONAL_FD = DCGAN_MNIST_FD_RANGE[train.dataset][0]
 # unique, the *empirical* $p_\text{data}(x \mid y)$ is one image per condition; this is why we measure on the
 # held-out digits' conditions.)
 #
-# The generator is Chapter 4's lean DCGAN whose first linear layer reads $z$ and $y$ side by side:
+# The generator is Chapter 4's lean {term}`DCGAN <DCGAN (深度卷积生成对抗网络)>` whose first linear layer reads $z$ and $y$ side by side:
 # `LeanDCGANGenerator(condition_dim=12)`. Training is Chapter 3's loop, `GANTrainer`, given the conditions as
 # `conditions=`: any per-image tensor aligned with the data travels with its real batch, and fake batches get rows
 # of it drawn at random. For the discriminator there are two common ways in. Let $\phi(x)$ be the lean
@@ -246,11 +246,11 @@ UNCONDITIONAL_FD = DCGAN_MNIST_FD_RANGE[train.dataset][0]
 # assumptions, not facts about digits. (Concatenating $y$ at the *last* layer instead would add a bias that
 # does not depend on $x$ at all.)
 #
-# Our projection discriminator keeps the form of {eq}`eq-projection` but not the rest of Miyato and Koyama's
+# Our {term}`projection discriminator <projection discriminator (投影判别器)>` keeps the form of {eq}`eq-projection` but not the rest of Miyato and Koyama's
 # recipe. Their $\phi(x)$ is a vector of channels summed over all positions at the end of a residual network with
-# spectral normalisation, trained with the hinge loss. Ours is Chapter 4's lean discriminator: $\phi(x)$ is its
+# {term}`spectral normalisation <spectral normalisation (谱归一化)>`, trained with the {term}`hinge loss <hinge loss (合页损失)>`. Ours is Chapter 4's lean discriminator: $\phi(x)$ is its
 # whole feature map flattened (each embedding $Vy$ is then a spatial map too, so "where" can depend on the
-# condition), it keeps batch norm, and it trains with the non-saturating loss. These choices keep the comparison
+# condition), it keeps batch norm, and it trains with the {term}`non-saturating loss <non-saturating loss (非饱和损失)>`. These choices keep the comparison
 # with Chapter 4 to one change (how $y$ enters); they are not the paper's setting. The picture shows the
 # conditional generator and the projection discriminator:
 
@@ -856,7 +856,7 @@ assert "fat" not in prompt_module.VOCABULARY  # restored
 #
 # ## What to take away
 #
-# - A condition given to both players turns "draw a digit" into "draw this digit": the optimal discriminator
+# - A condition given to both players turns "draw a digit" into "draw this digit": the {term}`optimal discriminator <optimal discriminator (最优判别器)>`
 #   compares $p_\text{data}(x \mid y)$ with $p_g(x \mid y)$, so drawing the wrong digit is penalised.
 # - The projection discriminator puts the condition where the optimal logit needs it, an inner product with the
 #   image's features, under assumptions that hold for a categorical digit and only approximately for a style.
