@@ -196,7 +196,7 @@ print(
 )
 assert conditions.shape == (len(train), 12)
 assert conditions[:, 10:].min() >= 0 and conditions[:, 10:].max() <= 1
-# Chapter 4's unconditional lean DCGAN on this data set: its lowest FD over five seeds
+# Chapter 4's unconditional lean DCGAN on this data set: its best run's FD
 UNCONDITIONAL_FD = DCGAN_MNIST_FD_RANGE[train.dataset][0]
 
 # %% [markdown]
