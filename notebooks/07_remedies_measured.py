@@ -37,10 +37,10 @@ if "google.colab" in sys.modules:
 #
 # ```{admonition} In this chapter
 # :class: tip
-# You will write WGAN, WGAN-GP, spectral normalisation with the hinge loss, R1, minibatch discrimination,
-# packing, label smoothing, feature matching, LSGAN, two time-scale updates, gradient clipping, differentiable
-# augmentation, the relativistic pairing loss and an average of the generator's weights, each as an objective, a
-# layer or a loop option; compare seven of them fairly on two toy problems; ask whether a critic's loss tracks
+# You will write WGAN, WGAN-GP, {term}`spectral normalisation <spectral normalisation (谱归一化)>` with the {term}`hinge loss <hinge loss (合页损失)>`, R1, minibatch discrimination,
+# packing, label smoothing, {term}`feature matching <feature matching (特征匹配)>`, LSGAN, two time-scale updates, {term}`gradient clipping <gradient clipping (梯度裁剪)>`, differentiable
+# augmentation, the {term}`relativistic pairing loss <relativistic pairing loss, RpGAN (相对配对损失)>` and an average of the {term}`generator <generator (生成器)>`'s weights, each as an objective, a
+# layer or a loop option; compare seven of them fairly on two toy problems; ask whether a {term}`critic <critic (评论家)>`'s loss tracks
 # progress; read what the remedies do on MNIST digits, and the gradient norms several of them act on; and cause
 # a failure on purpose and fix it.
 #
@@ -88,6 +88,10 @@ from gancourse.viz import BLACK, BLUE, VERMILLION, show_grid
 device = setup(seed=0, device="cpu")  # the CPU on every machine: the networks are small
 TOY_STEPS, TOY_MODELS = 1_000, 5  # generator steps; models per toy dataset
 
+# %% [markdown]
+# A map of the loop, with each remedy of this chapter written next to the part it changes; the sections
+# below take them one at a time.
+
 # %% tags=["remove-input"]
 from gancourse.diagrams import where_remedies_act
 
@@ -99,8 +103,8 @@ plt.show()
 #
 # Each remedy below lives in `gancourse.objectives` (a loss pair and, where it has one, a penalty or a step after
 # $D$'s update) or in a layer, so a training loop takes it as an argument. The unit tests in `tests/` check each
-# against a closed form; here is the mathematics. As in Chapter 6, $s(x)$ is the discriminator's raw score (its
-# logit, or a critic's output), and $D = \sigma(s)$ where there is a probability.
+# against a closed form; here is the mathematics. As in Chapter 6, $s(x)$ is the {term}`discriminator <discriminator (判别器)>`'s raw score (its
+# {term}`logit <logit (对数几率)>`, or a critic's output), and $D = \sigma(s)$ where there is a probability.
 #
 # **WGAN** {cite}`arjovsky2017wasserstein`. A function $s$ is **$K$-Lipschitz** when $|s(x) - s(y)| \le
 # K\,\|x - y\|$ for all $x, y$ ({term}`Lipschitz continuity <Lipschitz continuity (利普希茨连续)>`); the
@@ -165,7 +169,7 @@ assert torch.isclose(penalty, (w.norm() - 1) ** 2, rtol=1e-5)
 # channels $\times$ the rest). That is a heuristic, not a bound of 1: each input pixel enters up to $\lceil k/s
 # \rceil^2$ output positions of a $k \times k$ convolution with stride $s$, so the convolution's operator norm can
 # exceed the reshaped kernel's $\sigma$ by up to about $\lceil k/s \rceil$ (2 for the $4 \times 4$ kernels of
-# stride 2 below). **We check both, on the lean DCGAN discriminator of Chapter 4 with every convolution and linear
+# stride 2 below). **We check both, on the lean {term}`DCGAN <DCGAN (深度卷积生成对抗网络)>` discriminator of Chapter 4 with every convolution and linear
 # layer normalised (and its batch norm removed), after 200 training-mode passes: each layer's reshaped weight has
 # largest singular value within $10^{-3}$ of 1; power iteration on each convolution itself (`F.conv2d`, and
 # `F.conv_transpose2d` as its transpose) finds an operator norm above 1.05 and below $\lceil k/s \rceil = 2$.**
@@ -248,7 +252,7 @@ assert torch.equal(minibatch_similarity(collapsed), torch.full((64, 5), 63.0))
 # **Packing** {cite}`lin2018pacgan` (Chapter 3) gives the same information differently: $D$ judges two samples
 # at once. **One-sided label smoothing** {cite}`salimans2016improved` (`NonSaturating(real_label=0.9)`; Chapter
 # 3's exercise 2 derives $D^* = 0.9\,p_{data}/(p_{data} + p_g)$) smooths only the real side. With a real target
-# $\alpha$ and a fake target $\beta$ the optimal discriminator is $D^* = (\alpha\,p_{data} + \beta\,p_g) /
+# $\alpha$ and a fake target $\beta$ the {term}`optimal discriminator <optimal discriminator (最优判别器)>` is $D^* = (\alpha\,p_{data} + \beta\,p_g) /
 # (p_{data} + p_g)$; with $\beta > 0$ it equals $\beta$ wherever $p_{data} \approx 0$ and $p_g$ is large, so
 # fakes there get no push towards the data.
 #
@@ -295,7 +299,7 @@ assert torch.isclose(fm_loss, by_hand, rtol=1e-5)
 # %% [markdown]
 # **Two time-scale updates ({term}`TTUR <two time-scale update rule, TTUR (双时间尺度更新规则)>`)**
 # {cite}`heusel2017gans` give $D$ a larger learning rate than $G$, so that $D$
-# stays closer to its best response while $G$ moves. Heusel et al. prove convergence to a local Nash equilibrium
+# stays closer to its best response while $G$ moves. Heusel et al. prove convergence to a local {term}`Nash equilibrium <Nash equilibrium (纳什均衡)>`
 # when both rates shrink over training and $G$'s shrinks faster; a fixed ratio of rates, as used in practice, is
 # the heuristic version of that. The toy table below trains its Adam methods with $D$ at four
 # times $G$'s rate; on MNIST the control trains both at $2\cdot10^{-4}$ and the remedy uses the common TTUR setting,
@@ -394,7 +398,7 @@ assert (background_share(augmented) >= background_share(examples)).all()
 #
 # **Which remedy captures the most modes, and how sharply?** The 25-Gaussian grid ($5 \times 5$ modes 2 apart,
 # $\sigma = 0.05$) and the 8-Gaussian ring (radius 2, $\sigma = 0.02$: sharper than Chapter 3's ring, whose
-# $\sigma$ was 0.05) are the benchmarks of VEEGAN and PacGAN
+# $\sigma$ was 0.05) are the benchmarks of VEEGAN and {term}`PacGAN <PacGAN (打包判别)>`
 # {cite}`srivastava2017veegan,lin2018pacgan`, with VEEGAN's definitions: from 2,500 samples, a sample is **high
 # quality** when it lies within $3\sigma$ of its nearest mode, and a mode is **captured** when it is the nearest
 # mode of at least one high-quality sample (`mode_coverage(..., min_count=1)`; Chapter 3 asked for 20, a
@@ -429,7 +433,8 @@ assert (background_share(augmented) >= background_share(examples)).all()
 # for the Adam methods, as in two time-scale training, equal for the WGANs) and, for WGAN-GP, both the paper's
 # $\lambda = 10$ and the $\lambda = 0.1$ of the authors' toy script. It kept the best for each method, judged by
 # the share of modes captured times the share of high-quality samples. That choice was made on a **tuning seed
-# whose results are never reported**; the claims below hold on every seed we ran ({doc}`../book/lab_record`). All methods train with batches of 64 for `TOY_STEPS` generator steps, with learning rates decaying
+# whose results are never reported**; the claims below hold on every seed we ran ({doc}`../book/lab_record`).
+# All methods train with batches of 64 for `TOY_STEPS` generator steps, with learning rates decaying
 # linearly to 0 over the second half (`gancourse.train.linear_decay`, Chapter 1's schedule).
 #
 # A 2-D network costs microseconds of arithmetic per step and a millisecond of Python, so we train **all
@@ -804,7 +809,7 @@ assert d_norms.min() > 0.1 and d_norms.max() > 5 * np.median(d_norms)
 # **A failure you can see, caused on purpose.** Take Chapter 4's setting exactly, batch norm in $D$ included, and
 # change one thing: $G$'s loss, from the non-saturating $-\log D(G(z))$ back to the original game's *saturating*
 # $\log(1 - D(G(z)))$ (`Minimax`), whose gradient Chapter 2 showed vanishing when $D$ rejects the fakes
-# confidently, as it soon does. Then the remedy, Goodfellow's own: the non-saturating loss, which is Chapter 4's
+# confidently, as it soon does. Then the remedy, Goodfellow's own: the {term}`non-saturating loss <non-saturating loss (非饱和损失)>`, which is Chapter 4's
 # run. Both train 500 iterations from the same seed. Predict what each draws, and what $G$'s gradient norm does
 # in each.
 #

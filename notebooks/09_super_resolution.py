@@ -35,7 +35,7 @@ if "google.colab" in sys.modules:
 #
 # ```{admonition} In this chapter
 # :class: tip
-# You will build four 4× super-resolution answers, from nearest to an SRGAN-style network; measure them with PSNR, SSIM, Fréchet distance and a classifier; and see the perception–distortion trade-off and measure hallucination.
+# You will build four 4× super-resolution answers, from nearest to an SRGAN-style network; measure them with {term}`PSNR <PSNR (峰值信噪比)>`, {term}`SSIM <SSIM (结构相似性)>`, {term}`Fréchet distance <Fréchet distance (Fréchet 距离)>` and a classifier; and see the perception–distortion trade-off and measure hallucination.
 #
 # Running time: the {doc}`../book/performance` page lists what each chapter takes on a 2-core CPU; on a
 # GPU it has not been measured yet.
@@ -471,9 +471,8 @@ gan_net, rows[GAN] = sweep[SETTING.gan_weight]
 # grey halos where it hedges between stroke positions; the GAN's strokes are a little sharper, with a little
 # less grey around them. **We check one number for it:** the share of mid-grey pixels ($|x| < 0.5$) is larger in
 # the pixel-loss outputs than in the GAN's and than in the truth (printed below, about 8% against 7% and 5%; only
-# the order is checked: a small difference). **And the orderings, with margins set from five seeds of this setting on each data set** (the
-# {doc}`../book/performance` page):
-# in PSNR the pixel-loss network beats bicubic by more than 4 dB, and bicubic beats nearest neighbour; the
+# the order is checked: a small difference). **And the orderings** (their margins hold on every seed we ran;
+# {doc}`../book/lab_record`): in PSNR the pixel-loss network beats bicubic by more than 4 dB, and bicubic beats nearest neighbour; the
 # GAN's outputs are closer to real digits in Fréchet distance than the pixel-loss network's (by more than a
 # third), and its SSIM is lower by more than 0.05. Its PSNR, though, stays within 0.5 dB of the pixel-loss
 # network's, and on some runs above it: SRGAN's paper reports a clear drop in PSNR, and on our short fine-tune it
@@ -512,7 +511,7 @@ assert abs(gan["PSNR"] - pixel["PSNR"]) < 0.5
 mid_grey = {name: (outputs[name].abs() < 0.5).float().mean().item() for name in outputs}
 print("share of mid-grey pixels, |x| < 0.5:")
 print(", ".join(f"{name} {share:.1%}" for name, share in mid_grey.items()))
-assert mid_grey["pixel loss"] > mid_grey[GAN]  # 7.8-8.4% against 7.1-7.4%, 5 seeds
+assert mid_grey["pixel loss"] > mid_grey[GAN]
 assert mid_grey["pixel loss"] > mid_grey["truth"]
 
 n = len(hr)
@@ -541,7 +540,7 @@ for name in ("pixel loss", GAN):
 # to it as $\lambda$ changes. We plot distortion as SSIM here, because on this budget PSNR hardly moves.
 #
 # **Look at** the first step, from the pixel-loss network to the content loss alone ($\lambda = 0$, dotted): the
-# Fréchet distance falls by about half (by more than a third on every seed, checked; but that step is driven
+# Fréchet distance falls by about half (by more than a third, checked; but that step is driven
 # by the classifier's maps alone, so the caveat above applies to it in full). Then the adversarial term: at $\lambda = 0.01$ SSIM falls by more than 0.05 while the
 # Fréchet distance stays about where the content loss left it, and the larger weight $0.1$ buys little more (on
 # every run at most a fifth lower, and on many runs higher). **We check both.** On 150 fine-tuning steps (SRGAN's
@@ -623,10 +622,10 @@ assert largest["FD"] > 0.8 * the_gan["FD"]  # a larger weight buys little more r
 # reader reads correctly: an output can look like a wrong digit to a person and still be read right here. A
 # second, independent reader makes the count less biased; the last section asks one.
 #
-# **What five seeds show, and we check:** on this setting the GAN does not commit to wrong digits more often
-# than the pixel-loss network. Both misread confidently 1–2% of all digits (0.9–1.6% and 1.1–1.6% over the
-# seeds), within one percentage point of each other, close to what nearest neighbour does (1.0%). That is what
-# the shared classifier predicts; it is not evidence that SRGAN-style training cannot hallucinate.
+# **What we check:** on this setting the GAN does not commit to wrong digits more often than the pixel-loss
+# network. Both misread confidently fewer than 3% of all digits, within one percentage point of each other.
+# That is what the shared classifier predicts; it is not evidence that SRGAN-style training cannot
+# hallucinate.
 
 
 # %%
@@ -808,7 +807,7 @@ assert abs(gan_second["misread, sure"] - pixel_second["misread, sure"]) < 0.01
 #
 # Each 2× input pixel averages 4 true pixels instead of 16, so far less is lost. Bicubic gains between 4 and
 # 8 dB from 4× to 2×, as its blur now spans 2 pixels instead of 4. The network gains more than that (by more
-# than 1 dB on five seeds), with 30%
+# than 1 dB), with 30%
 # of the budget: one reading is that at 4× much of what is missing is truly ambiguous (many digits share a
 # thumbnail) and no network can recover it, while at 2× less is ambiguous and more of what bicubic blurs can be
 # learned back. The 2× network also beats 2× bicubic, and the 4× network by more than 2 dB (all checked).
@@ -838,7 +837,7 @@ print(
 )
 
 # %% tags=["hide-input"]
-assert network_gain > bicubic_gain + 1  # 7.7-8.0 against 5.9 dB on five seeds
+assert network_gain > bicubic_gain + 1
 assert pixel2["PSNR"] > bicubic2["PSNR"] and pixel2["PSNR"] > pixel["PSNR"] + 2
 assert 4 < bicubic_gain < 8  # "between 4 and 8 dB"
 
@@ -864,8 +863,8 @@ assert 4 < bicubic_gain < 8  # "between 4 and 8 dB"
 # differently against each: equal $\lambda$ is not equal adversarial pressure. Even so, with the MSE pulling
 # towards the blurry optimum, the adversarial term at $10^{-2}$ does real work in 150 steps: the Fréchet
 # distance falls by more than a third from the pixel network's, while the PSNR stays within 0.5 dB of the
-# feature-content GAN's (both checked, and held on five seeds). Whether the feature-content GAN's Fréchet
-# distance is lower still depends on the seed (lower on four of five), so we do not claim it. Here, unlike in
+# feature-content GAN's (both checked). Whether the feature-content GAN's Fréchet distance is lower still
+# depends on the seed, so we do not claim it. Here, unlike in
 # the chapter's sweep, the discriminator is the only part of the loss that knows what digits look like, and it
 # lowers the Fréchet distance on its own.
 
