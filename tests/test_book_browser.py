@@ -294,7 +294,7 @@ def test_exercise_solutions_open_on_click(reader, chapter: str):
         solution = solutions.nth(i)
         body = solution.locator("section").first
         assert body.is_hidden(), f"solution {i + 1} is open before a click"
-        solution.locator(".admonition-title").click()
+        solution.locator(":scope > .admonition-title").click()  # its own title, not a folded cell's inside it
         body.wait_for(state="visible", timeout=10_000)
     hidden_cells = page.locator("details.hide")
     for i in range(hidden_cells.count()):
