@@ -772,19 +772,24 @@ assert 1.1 < w1[0].mean() < 1.6 and 0.6 < w1[-1].mean() < 0.85  # "1.3 towards 0
 
 # %%
 mnist = load_mnist(train=True)
-seed_everything(0)
-G_mnist = dcgan_init_(LeanDCGANGenerator(latent_dim=64)).to(device)
-D_mnist = dcgan_init_(LeanDCGANCritic()).to(device)
-control = GANTrainer(
-    G_mnist,
-    D_mnist,
-    torch.optim.Adam(G_mnist.parameters(), lr=2e-4, betas=(0.5, 0.999)),
-    torch.optim.Adam(D_mnist.parameters(), lr=2e-4, betas=(0.5, 0.999)),
-    mnist.images.to(device),
-    latent_dim=64,
-    config=TrainConfig(objective=NonSaturating(), batch_size=32),
-    device=device,
-)
+
+
+def chapter4_run(objective, critic=LeanDCGANDiscriminator) -> GANTrainer:
+    """Chapter 4's lean generator and settings from seed 0, with ``objective`` and a
+    ``critic`` discriminator (Chapter 4's, with batch norm, unless told)."""
+    seed_everything(0)
+    G = dcgan_init_(LeanDCGANGenerator(latent_dim=64)).to(device)
+    D = dcgan_init_(critic()).to(device)
+    return GANTrainer(
+        G, D,
+        torch.optim.Adam(G.parameters(), lr=2e-4, betas=(0.5, 0.999)),
+        torch.optim.Adam(D.parameters(), lr=2e-4, betas=(0.5, 0.999)),
+        mnist.images.to(device), latent_dim=64,
+        config=TrainConfig(objective=objective, batch_size=32), device=device,
+    )
+
+
+control = chapter4_run(NonSaturating(), critic=LeanDCGANCritic)
 control.train(500, desc="the control on MNIST")
 d_norms = np.array(control.history.d_grad_norm)  # (500,), one per iteration
 g_norms = np.array(control.history.g_grad_norm)
@@ -821,20 +826,6 @@ assert d_norms.min() > 0.1 and d_norms.max() > 5 * np.median(d_norms)
 reference_digits = load_mnist(train=False).images[:1000].to(device)
 z_shown = torch.randn(1000, 64, generator=torch.Generator().manual_seed(7)).to(device)
 
-
-def chapter4_run(objective) -> GANTrainer:
-    """Chapter 4's lean DCGAN and settings (batch norm in D) from seed 0, with
-    ``objective``."""
-    seed_everything(0)
-    G = dcgan_init_(LeanDCGANGenerator(latent_dim=64)).to(device)
-    D = dcgan_init_(LeanDCGANDiscriminator()).to(device)
-    return GANTrainer(
-        G, D,
-        torch.optim.Adam(G.parameters(), lr=2e-4, betas=(0.5, 0.999)),
-        torch.optim.Adam(D.parameters(), lr=2e-4, betas=(0.5, 0.999)),
-        mnist.images.to(device), latent_dim=64,
-        config=TrainConfig(objective=objective, batch_size=32), device=device,
-    )
 
 
 on_purpose = {"saturating loss (the failure)": Minimax(),
