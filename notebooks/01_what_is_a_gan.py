@@ -425,7 +425,7 @@ plt.show()
 
 # %% [markdown]
 # In the paper's Figure 1 the four panels are an idealised sketch; here they come from one real run, and the
-# asserts above hold for it, and on every other seed we ran ({doc}`../book/lab_record`). Three honest differences: the paper's panel (a) is drawn "near
+# asserts above hold for it. Three honest differences: the paper's panel (a) is drawn "near
 # convergence", ours is earlier so the movement is visible; (b) and (c) are a detour from the run, not a step of
 # it; and the learning-rate decay that lets our run come to rest is ours, not the paper's. Gradient steps around
 # a GAN's equilibrium need not settle by themselves; Chapter 6 shows why on the simplest GAN there is.

@@ -322,8 +322,7 @@ HTML(animate_grids(lean_run.history.snapshots, nrow=8).to_jshtml())
 #
 # - **the bar**, `DCGAN_MNIST_BAR`: Fréchet distance below 48, mean confidence at least 0.78, all 10 classes
 #   present, no class more than 16 times as frequent as the rarest: recognisable digits of every class. It is set
-#   with room below what this run reaches, so that a run on another seed or machine still clears it (the
-#   {doc}`../book/lab_record` lists the runs); of the four numbers, the class ratio moves most from run to run,
+#   with room below what this run reaches, so that a run on another seed or machine still clears it; of the four numbers, the class ratio moves most from run to run,
 #   since it divides by the rarest class's count.
 # - **a harder line**, `DCGAN_MNIST_TARGET`: Fréchet distance below 20, confidence at least 0.90, all 10
 #   classes, no class more than twice as frequent as another: digits close to real ones, in nearly equal

@@ -205,7 +205,7 @@ assert noise_row["confidence"] > 0.95 and noise_row["score"] < 1.5
 # linearly to 10% over the run, and keep 1,000 fixed-noise samples at ten points. For each we compute the Fréchet
 # distance, and beside it the {term}`discriminator <discriminator (判别器)>`'s loss averaged over the 100 steps before.
 #
-# **We check three things, each of which held on every seed we ran ({doc}`../book/lab_record`).** The last
+# **We check three things.** The last
 # samples are more than twice as close to real digits as those at step 25. Training is not monotone: some
 # checkpoint is more than 1.2 times as far as the one before it (a *setback*; we show the first). And the loss
 # does not see it: across that setback the discriminator's loss does not rise by more than 0.05, and from step

@@ -433,7 +433,7 @@ assert (background_share(augmented) >= background_share(examples)).all()
 # for the Adam methods, as in two time-scale training, equal for the WGANs) and, for WGAN-GP, both the paper's
 # $\lambda = 10$ and the $\lambda = 0.1$ of the authors' toy script. It kept the best for each method, judged by
 # the share of modes captured times the share of high-quality samples. That choice was made on a **tuning seed
-# whose results are never reported**; the claims below hold on every seed we ran ({doc}`../book/lab_record`).
+# whose results are never reported**.
 # All methods train with batches of 64 for `TOY_STEPS` generator steps, with learning rates decaying
 # linearly to 0 over the second half (`gancourse.train.linear_decay`, Chapter 1's schedule).
 #
@@ -555,13 +555,12 @@ print("seconds to train a method's ten models:",
 # - **No sharper than uniform points** on the grid: WGAN (clip), SN + hinge and PacGAN2 (at most 1.1 times the
 #   uniform share). On the ring PacGAN2 captures every mode but with a smaller share than the uniform circle,
 #   and WGAN (clip), SN + hinge and minibatch discrimination capture fewer than 7.5 of the 8. Minibatch
-#   discrimination's grid share varies widely from seed to seed, from about the uniform row's to about vanilla's.
+#   discrimination's grid share is the least stable: rerun with another seed and it can land anywhere from about
+#   the uniform row's to about vanilla's.
 # - **No method reaches sharp modes**: on the grid every high-quality share is below 10%. The samples spread over
 #   the square between the modes rather than gathering on them (figure below): $\sigma = 0.05$ on a grid of
 #   spacing 2 asks the generator to fold the plane into 25 points, which these networks do not do in 1,000 steps.
 #   VEEGAN's and PacGAN's papers report their methods after far longer training.
-#
-# These hold on every seed we ran ({doc}`../book/lab_record`).
 #
 # Last, the clipped critic: **we check that most of its weights (over half) sit at $\pm c$ after training**, as
 # Gulrajani et al. found, **but also that over 85% were beyond $c$ at initialisation**:
@@ -744,7 +743,7 @@ assert 1.1 < w1[0].mean() < 1.6 and 0.6 < w1[-1].mean() < 0.85  # "1.3 towards 0
 # - **a running average of $G$'s weights scored beside $G$**, warmed up as in StyleGAN2-ADA, with its batch-norm
 #   statistics recomputed on fresh samples.
 #
-# **What it found** on full MNIST (the {doc}`../book/lab_record` has the tables; on the offline digits the
+# **What it found** on full MNIST (the [lab record](https://github.com/gancourse/gancourse/blob/main/benchmarks/README.md) has the tables; on the offline digits the
 # numbers would differ): on this budget **no remedy reliably lowered the Fréchet distance**. One-sided label
 # smoothing, R1, the relativistic loss, gradient clipping, spectral normalisation with the hinge loss, LSGAN and
 # a discriminator at four times $G$'s learning rate helped on some runs and hurt on others; feature matching,

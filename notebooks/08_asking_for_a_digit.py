@@ -387,10 +387,9 @@ assert claims.hold(all(comparison.values()),
 
 # %% [markdown]
 # After 1,000 iterations on a CPU, projection draws digits closer to the real ones and gets even its worst digit
-# right more often, while concatenation follows the requested slant more closely; this held on every seed we ran
-# ({doc}`../book/lab_record`). It is a measurement on this budget, not a law; the derivation above suggests one
-# possible reason, that projection's inner product is right for the style ranks only under assumptions that need
-# not hold. The lab record also has concatenation trained to the full budget.
+# right more often, while concatenation follows the requested slant more closely. It is a measurement on this
+# budget, not a law; the derivation above suggests one possible reason, that projection's inner product is right
+# for the style ranks only under assumptions that need not hold.
 
 # %% [markdown]
 # ## How well does it listen?

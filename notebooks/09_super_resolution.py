@@ -311,9 +311,9 @@ plt.show()
 # shuffles of 2).
 #
 # Why no tanh at the end, as the course's GAN generators have? The same network ending with one was tried, and
-# `benchmarks/superres_seeds.py` measured it driving 4 of 5 seeds to the all-background answer, with
-# a PSNR of 9.70 dB and a classifier accuracy of 10% (only seed 0 trained). That is what a blank image scores
-# (checked below to within 0.5 dB: the benchmark ran offline, and MNIST's test digits differ a little). There
+# training usually fell into the all-background answer, with a PSNR of 9.70 dB and a classifier accuracy
+# of 10%. That is what a blank image scores (checked below to within 0.5 dB: that run used the offline digits,
+# and MNIST's test digits differ a little). There
 # the tanh is saturated at $-1$ and passes almost no gradient back, so the network cannot leave. Without the
 # tanh, and starting from bicubic, the output is a usable image from the first step; in eval mode it is
 # clamped to $[-1, 1]$, as `upsample` clamps bicubic, while in training it is not, so pixels outside the range
@@ -471,11 +471,10 @@ gan_net, rows[GAN] = sweep[SETTING.gan_weight]
 # grey halos where it hedges between stroke positions; the GAN's strokes are a little sharper, with a little
 # less grey around them. **We check one number for it:** the share of mid-grey pixels ($|x| < 0.5$) is larger in
 # the pixel-loss outputs than in the GAN's and than in the truth (printed below, about 8% against 7% and 5%; only
-# the order is checked: a small difference). **And the orderings** (their margins hold on every seed we ran;
-# {doc}`../book/lab_record`): in PSNR the pixel-loss network beats bicubic by more than 4 dB, and bicubic beats nearest neighbour; the
+# the order is checked: a small difference). **And the orderings**: in PSNR the pixel-loss network beats bicubic by more than 4 dB, and bicubic beats nearest neighbour; the
 # GAN's outputs are closer to real digits in Fréchet distance than the pixel-loss network's (by more than a
 # third), and its SSIM is lower by more than 0.05. Its PSNR, though, stays within 0.5 dB of the pixel-loss
-# network's, and on some runs above it: SRGAN's paper reports a clear drop in PSNR, and on our short fine-tune it
+# network's, and may come out above it: SRGAN's paper reports a clear drop in PSNR, and on our short fine-tune it
 # is small or absent.
 #
 # **Read the Fréchet distances of the trained networks with care.** The content loss matches each output's
