@@ -147,8 +147,8 @@ torch.set_num_threads(1)
 # paper's figure. $G$ and $D$ are small multilayer perceptrons (two hidden layers of 32 units). Both use Adam with
 # $\beta_1 = 0.5$, the setting Radford et al. found stable for GANs {cite}`radford2015unsupervised`. $D$'s
 # learning rate is twice $G$'s, to keep it a little ahead of $G$: a heuristic in the spirit of the two time-scale
-# update rule {cite}`heusel2017gans`, whose convergence proof asks for more (step sizes that decay, $G$'s faster
-# than $D$'s).
+# update rule {cite}`heusel2017gans`, whose convergence proof asks for more: step sizes that decay, with $G$'s
+# shrinking faster than $D$'s, so that $D$ runs on the faster time scale.
 
 # %%
 p_data = GaussianMixture1D(means=(2.0,), stds=(0.5,))

@@ -26,10 +26,13 @@ if "google.colab" in sys.modules:
 # %% [markdown]
 # # 2. The loss and the Jensen–Shannon divergence
 #
-# **Question: what does the {term}`GAN <generative adversarial network, GAN (生成对抗网络)>` loss measure, and what does the {term}`generator <generator (生成器)>` minimise when the {term}`discriminator <discriminator (判别器)>` is
-# as good as it can be?** Goodfellow et al. {cite}`goodfellow2014generative` show that in the original minimax
-# game, against the best discriminator, the generator minimises the {term}`Jensen–Shannon divergence <Jensen–Shannon divergence, JSD (JS 散度)>` between the data
-# and its own distribution. This chapter derives that result one step at a time and checks every step with a
+# **Question: what does the {term}`GAN <generative adversarial network, GAN (生成对抗网络)>` loss measure, and
+# what does the {term}`generator <generator (生成器)>` minimise when the
+# {term}`discriminator <discriminator (判别器)>` is as good as it can be?** Goodfellow et al.
+# {cite}`goodfellow2014generative` show that in the original
+# {term}`minimax game <minimax game (极小极大博弈)>`, against the best discriminator, the generator minimises the
+# {term}`Jensen–Shannon divergence <Jensen–Shannon divergence, JSD (JS 散度)>` between the data and its own
+# distribution. This chapter derives that result one step at a time and checks every step with a
 # computation on distributions whose densities we know exactly. Then it follows three consequences that shaped
 # later GAN research: why practitioners change the generator's loss, what the changed loss minimises instead
 # (not the Jensen–Shannon divergence), and why the Jensen–Shannon divergence gives no signal when the two
@@ -37,7 +40,11 @@ if "google.colab" in sys.modules:
 #
 # ```{admonition} In this chapter
 # :class: tip
-# You will derive the {term}`optimal discriminator <optimal discriminator (最优判别器)>` and $C(G) = -\log 4 + 2\,\mathrm{JSD}$; see what the {term}`non-saturating loss <non-saturating loss (非饱和损失)>` minimises instead, and why that favours one mode; and see why the JSD stops measuring when supports do not overlap.
+# You will derive the {term}`optimal discriminator <optimal discriminator (最优判别器)>` and
+# $C(G) = -\log 4 + 2\,\mathrm{JSD}$, where $C(G) = \max_D V(D, G)$ is the value against the best $D$; see what the
+# {term}`non-saturating loss <non-saturating loss (非饱和损失)>` minimises instead, and why that favours one mode
+# (one peak of the data's density); and see why the JSD stops measuring when the supports (the sets where each
+# density is positive) do not overlap.
 #
 # Running time: the {doc}`../book/performance` page lists what each chapter takes on a 2-core CPU; on a
 # GPU it has not been measured yet.
@@ -122,9 +129,10 @@ assert torch.isclose(
 # **Why logits, not `BCELoss` after a sigmoid.** In float32, $\sigma(\ell)$ rounds to exactly 1 once
 # $\ell \gtrsim 17$. A confident discriminator produces such logits on fakes; then $\log(1 - \sigma(\ell)) =
 # \log 0$. PyTorch's `nn.BCELoss` clamps the log at $-100$, so it reports a loss of 100 where the true value is
-# $\mathrm{softplus}(\ell) \approx \ell$, and its gradient is zero. `F.binary_cross_entropy_with_logits` uses
-# $\log(1-\sigma(\ell)) = -\mathrm{softplus}(\ell)$ and stays exact. **At $\ell = 40$ we check: the logit version
-# gives 40 with gradient 1; the sigmoid version gives 100 with gradient 0.**
+# $\mathrm{softplus}(\ell) = \log(1 + e^\ell) \approx \ell$, and its gradient is zero.
+# `F.binary_cross_entropy_with_logits` uses $\log(1-\sigma(\ell)) = -\mathrm{softplus}(\ell)$ and stays exact.
+# **At $\ell = 40$ we check: the logit version gives 40 with gradient 1; the sigmoid version gives 100 with
+# gradient 0.**
 
 # %%
 logit = torch.tensor([40.0], requires_grad=True)
@@ -181,8 +189,9 @@ assert clamped.item() == 100.0 and logit.grad.item() == 0.0
 # \mathrm{JSD}(p \,\|\, q) = \tfrac12\, \mathrm{KL}(p \,\|\, m) + \tfrac12\, \mathrm{KL}(q \,\|\, m).
 # $$ (eq-jsd)
 #
-# It is symmetric, always finite, and lies in $[0, \log 2]$ (in nats). It is *not* the average of
-# $\mathrm{KL}(p\|q)$ and $\mathrm{KL}(q\|p)$, a definition some course notes give (see {doc}`../book/pitfalls`).
+# It is symmetric, always finite, and lies in $[0, \log 2]$ in nats, the unit of information measured with the
+# natural log ($\log 2$ nats is 1 bit). It is *not* the average of $\mathrm{KL}(p\|q)$ and $\mathrm{KL}(q\|p)$, a
+# definition some course notes give (see {doc}`../book/pitfalls`).
 #
 # Substituting {eq}`eq-dstar` into {eq}`eq-v-integral`, with $p = p_{data}$, $q = p_g$ and $m$ their mixture:
 #
@@ -194,6 +203,9 @@ assert clamped.item() == 100.0 and logit.grad.item() == 0.0
 #   = -\log 4 + 2\, \mathrm{JSD}(p_{data} \,\|\, p_g).
 # \end{aligned}
 # $$ (eq-cg)
+#
+# The last step uses $\int (p + q)\, dx = 2$, since each density integrates to 1, so the final term is
+# $-2\log 2 = -\log 4$.
 #
 # So the generator of the {term}`minimax game <minimax game (极小极大博弈)>`, playing against $D^*$, minimises the JSD; the global minimum
 # $C = -\log 4$ is reached only at $p_g = p_{data}$, where $D^* = \frac12$. This is a statement about
@@ -369,7 +381,8 @@ assert (
 # ## Saturating and non-saturating generator losses
 #
 # In {eq}`eq-v` the generator minimises $\log(1 - D(G(z)))$. Early in training its samples are poor, $D$
-# rejects them confidently, and this loss is flat. With logit $\ell$ and $D = \sigma(\ell)$:
+# rejects them confidently, and this loss is flat: it *saturates*, levelling off near $\log 1 = 0$ with a gradient
+# that goes to 0 as $D(G(z)) \to 0$, hence the name *saturating loss*. With logit $\ell$ and $D = \sigma(\ell)$:
 #
 # $$
 # \frac{\partial}{\partial \ell} \log\big(1 - \sigma(\ell)\big) = -\sigma(\ell) = -D, \qquad
@@ -433,9 +446,11 @@ assert abs(ratio - 99.0) < 1e-6
 #
 # **We check:** with SGD, after 50 steps the saturating generator is still stuck (mean $D(G(z)) < 0.05$, its mean
 # output moved by less than 0.5) while the non-saturating one has escaped (mean $D(G(z)) > 0.1$); with Adam both have
-# escaped (mean $D(G(z)) > 0.1$). Adam's normalisation rescales a 100-times smaller gradient back to a normal step,
-# which hides the saturation rather than curing it: the direction is still computed from a signal 100 times
-# weaker, and once $D(G(z))$ falls to the order of Adam's $\epsilon = 10^{-8}$ nothing is left to rescale.
+# escaped (mean $D(G(z)) > 0.1$). Adam's normalisation rescales the saturating loss's small gradient (99 times
+# smaller at $D(G(z)) = 0.01$) back to a normal step, which hides the saturation rather than curing it: the
+# direction is still computed from a much weaker signal, and once the gradient itself (proportional to
+# $D(G(z))$) shrinks to the order of Adam's $\epsilon = 10^{-8}$, the small constant Adam adds to its denominator
+# so as never to divide by zero, nothing is left to rescale.
 
 # %%
 p_far = GaussianMixture1D(means=(3.0,), stds=(0.5,))
@@ -525,7 +540,8 @@ assert (
 
 # %% [markdown]
 # **Look at** the left panel: with SGD the saturating run (vermilion) sits near zero while the non-saturating run
-# climbs at once. On the right, Adam lifts both. The course uses the non-saturating loss everywhere
+# climbs at once. On the right, Adam lifts both. The dotted vertical line in each panel marks step 50, where the
+# checks above are made. The course uses the non-saturating loss everywhere
 # (`gancourse.losses.generator_loss_nonsaturating`); the saturating one stays in the package for experiments.
 #
 # ## What the non-saturating generator minimises
@@ -549,14 +565,16 @@ assert (
 #   = \nabla_\theta \Big[\mathrm{KL}(p_g \,\|\, p_{data}) - 2\,\mathrm{JSD}(p_{data} \,\|\, p_g)\Big]_{\theta_0}.
 # $$ (eq-ns-gradient)
 #
-# Read the two terms. The reverse KL, $\int p_g \log(p_g / p_{data})$, is large where $G$ puts mass the data do
-# not have and nearly blind to data $G$ ignores: it is **mode-seeking**. And the JSD enters with a *minus* sign,
+# Read the two terms. The reverse KL, $\mathrm{KL}(p_g \,\|\, p_{data}) = \int p_g \log(p_g / p_{data})$, "reverse"
+# because the model's distribution comes first, is large where $G$ puts mass the data do not have and nearly
+# blind to data $G$ ignores: it is **mode-seeking**. And the JSD enters with a *minus* sign,
 # pushing the two distributions apart. So the non-saturating generator prefers to sit on one mode of the data
 # rather than spread over all of them, a source of {term}`mode collapse <mode collapse (模式坍塌)>` that no choice of optimiser removes.
 #
 # **We check {eq}`eq-ns-gradient` numerically:** $p_{data}$ is the two-mode mixture above and
 # $p_g = \mathcal N(\mu, \sigma^2)$ with $\theta = (\mu, \sigma)$ at $\theta_0 = (1, 0.8)$. With $D^*$ fixed at
-# $\theta_0$, a central finite difference of $\int q_\theta\,(-\log D^*)$ must equal the finite difference of
+# $\theta_0$, a central finite difference (the slope $(f(\theta + h) - f(\theta - h))/2h$ for a small step $h$,
+# one coordinate at a time) of $\int q_\theta\,(-\log D^*)$ must equal the finite difference of
 # $\mathrm{KL}(q_\theta\|p) - 2\,\mathrm{JSD}(p\|q_\theta)$ to $10^{-6}$, and differ from that of $2\,\mathrm{JSD}$
 # by more than 0.1 in at least one coordinate. **Then we check the consequence:** among all Gaussians, the one
 # that minimises $\mathrm{KL}(p_g\|p_{data}) - 2\,\mathrm{JSD}$ sits on the data's heavier mode (mean within 0.1 of
@@ -650,9 +668,10 @@ plt.show()
 # $C(G) = -\log 4 + 2\log 2 = 0$ is constant and its gradient with respect to $\theta$ is zero. The generator learns
 # nothing about which way to move.
 #
-# The Wasserstein-1 (earth mover's) distance, the cost of moving one distribution's mass onto the other
-# {cite}`arjovsky2017wasserstein`, does not saturate: here $W_1 = \theta$, the distance every unit of mass must
-# travel. In 1-D it is $\int |F_p(x) - F_q(x)|\,dx$ with $F$ the cumulative distribution functions.
+# The {term}`Wasserstein-1 <Wasserstein distance (Wasserstein 距离 / 推土机距离)>` (earth mover's) distance, the
+# cost of moving one distribution's mass onto the other {cite}`arjovsky2017wasserstein`, does not saturate: here
+# $W_1 = \theta$, the distance every unit of mass must travel. In 1-D it is $\int |F_p(x) - F_q(x)|\,dx$ with $F$
+# the cumulative distribution functions.
 # **We check: for $\theta \in (1, 4]$ the JSD is within 0.002 of $\log 2$ and its finite-difference slope is
 # below $10^{-3}$, while $W_1$ is within 0.002 of $\theta$ with slope 1.**
 
@@ -697,8 +716,9 @@ assert np.all(np.abs(w1_gap - thetas) < 2e-3)
 assert np.allclose(np.diff(w1_gap) / 0.05, 1.0, atol=0.05)
 
 # %% [markdown]
-# This is the motivation for the Wasserstein GAN {cite}`arjovsky2017wasserstein`, whose {term}`critic <critic (评论家)>` estimates $W_1$
-# instead of the JSD, and for its gradient-penalty version {cite}`gulrajani2017improved`, both in Chapter 7.
+# This is the motivation for the Wasserstein GAN {cite}`arjovsky2017wasserstein`, whose
+# {term}`critic <critic (评论家)>` estimates $W_1$ instead of the JSD, and for its
+# {term}`gradient-penalty <gradient penalty (梯度惩罚)>` version {cite}`gulrajani2017improved`, both in Chapter 7.
 # In practice the non-saturating loss and noise in the samples keep a standard GAN learning, but the flat JSD is
 # why a discriminator that wins completely stalls a minimax generator. (The non-saturating generator's gradient
 # does not vanish there, but it is not the JSD's either: {eq}`eq-ns-gradient`. With disjoint supports

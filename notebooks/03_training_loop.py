@@ -27,13 +27,17 @@ if "google.colab" in sys.modules:
 # # 3. The training loop
 #
 # **Question: how do you turn the game into working code, and how do you tell from the numbers it prints whether
-# a {term}`GAN <generative adversarial network, GAN (生成对抗网络)>` is training or failing?** This chapter writes Algorithm 1 of {cite}`goodfellow2014generative` out in full,
-# checks that the package's reusable loop computes exactly the same thing, trains a first image GAN on MNIST,
-# and then looks at the two failures learners meet most: a {term}`discriminator <discriminator (判别器)>` that wins, and {term}`mode collapse <mode collapse (模式坍塌)>`.
+# a {term}`GAN <generative adversarial network, GAN (生成对抗网络)>` is training or failing?** This chapter writes
+# Algorithm 1 of {cite}`goodfellow2014generative` out in full, checks that the package's reusable loop computes
+# exactly the same thing, trains a first image GAN on MNIST (70,000 handwritten digits, 28×28 greyscale, in 10
+# classes), and then looks at the two failures learners meet most: a
+# {term}`discriminator <discriminator (判别器)>` that wins, and {term}`mode collapse <mode collapse (模式坍塌)>`.
 #
 # ```{admonition} In this chapter
 # :class: tip
-# You will write Algorithm 1 as a PyTorch loop and check the package's loop against it; read loss and $D(x)$, $D(G(z))$ curves; and count mode collapse on a ring of Gaussians and fix it with packing.
+# You will write Algorithm 1 as a PyTorch loop and check the package's loop against it; read loss and $D(x)$,
+# $D(G(z))$ curves; and count mode collapse on a ring of Gaussians (clusters of points placed around a circle) and
+# fix it with packing (letting the discriminator judge several samples at once); both are explained below.
 #
 # Running time: the {doc}`../book/performance` page lists what each chapter takes on a 2-core CPU; on a
 # GPU it has not been measured yet.
@@ -81,8 +85,11 @@ plt.show()
 # original paper's (whose discriminator used maxout units and dropout {cite}`goodfellow2014generative`):
 # $z \in \mathbb R^{100}$, $z \sim \mathcal N(0, I)$; $G$: two hidden layers of 256 units with
 # LeakyReLU(0.2), then 784 outputs through $\tanh$ so pixels lie in $[-1, 1]$ like the data; $D$: the mirror
-# image, ending in one {term}`logit <logit (对数几率)>`. Both use Adam with learning rate $2\cdot10^{-4}$ and $\beta_1 = 0.5$
-# {cite}`radford2015unsupervised`.
+# image, ending in one {term}`logit <logit (对数几率)>`. Both use Adam with learning rate $2\cdot10^{-4}$ and
+# $\beta_1 = 0.5$ {cite}`radford2015unsupervised`; $\beta_1$ is Adam's decay rate for its running mean of
+# gradients, its momentum (0.9 by default). With no internet access and no saved copy of MNIST (*offline*),
+# `load_mnist` falls back to a sample of 5,000 real MNIST digits bundled with the package, 4,000 of them for
+# training (see {doc}`../book/setup`).
 #
 # Here is one run of Algorithm 1, every line visible. Three details decide whether it is correct:
 #
@@ -94,8 +101,8 @@ plt.show()
 # - **`zero_grad` right before each `backward`.** PyTorch adds gradients up. $G$'s backward pass goes *through*
 #   $D$ and leaves gradients in $D$'s parameters; they must be cleared before $D$'s next step, and they are,
 #   because $D$'s `zero_grad` comes first in its step.
-# - **`train()` mode while training, `eval()` when sampling** (it matters once the networks have batch norm or
-#   dropout, as in Chapter 4).
+# - **`train()` mode while training, `eval()` when sampling** (it matters once the networks have
+#   {term}`batch norm <batch normalization (批归一化)>` or dropout, as in Chapter 4).
 
 # %%
 # the training digits: MNIST's 60,000, or 4,000 offline (announced in one line)
@@ -176,9 +183,9 @@ if device.type == "cpu":
 # %% [markdown]
 # ## An MLP GAN on MNIST
 #
-# Now a real run, with snapshots of the same 64 noise vectors at steps 1, 250, 1,000 and the last. **Look at** the
-# grids: blobs first, then strokes, then digit shapes; the same noise vector becomes the same digit more and more
-# clearly.
+# Now a real run, with snapshots of the same 64 noise vectors at steps 1, 250, 1,000 and the last; each grid shows
+# the first 36. **Look at** the grids: blobs first, then strokes, then digit shapes; the same noise vector becomes
+# the same digit more and more clearly.
 
 # %%
 SNAPSHOTS = (1, 250, 1000, MNIST_STEPS)
@@ -272,8 +279,8 @@ assert 0.3 <= tail_mean(healthy.history.d_loss) <= 1.4
 assert 0.1 <= tail_mean(healthy.history.d_fake) <= 0.5
 
 # %% [markdown]
-# (The dotted line is $2\log 2$.) **Look at** the failing run's samples at the end: the discriminator "won", and
-# the generator has learned almost nothing.
+# (Each curve is a moving average over 50 steps; the dotted line is $2\log 2$.) **Look at** the failing run's
+# samples at the end: the discriminator "won", and the generator has learned almost nothing.
 
 # %%
 fig, axes = plt.subplots(1, 2, figsize=(8, 4), layout="constrained")
@@ -422,17 +429,17 @@ plt.show()
 # (the discriminator sees batch statistics), unrolled GANs {cite}`metz2016unrolled` ($G$ anticipates $D$'s
 # response), and the Wasserstein loss with {term}`gradient penalty <gradient penalty (梯度惩罚)>` {cite}`gulrajani2017improved` (Chapter 7).
 #
-# ## Stabilising tricks, honestly
+# ## Stabilising tricks
 #
 # | trick | what it does | when it helps | evidence |
 # |---|---|---|---|
 # | non-saturating $G$ loss | gradient $1 - D(G(z))$ instead of $D(G(z))$ | always; the default here | Chapter 2 (SGD stalls without it) {cite}`goodfellow2014generative` |
 # | Adam with $\beta_1 = 0.5$ | less momentum, so the players react to each other faster | the default for DCGAN-style models | {cite}`radford2015unsupervised` |
 # | balanced learning rates / {term}`TTUR <two time-scale update rule, TTUR (双时间尺度更新规则)>` | separate rates for $D$ and $G$; a faster $D$ is provably convergent under assumptions | when one player outruns the other | {cite}`heusel2017gans`; this chapter: $G$ 10× too fast collapses, 10× too slow fails |
-# | $k$ discriminator steps | keeps $D$ near its optimum, where $G$'s gradient is that of a divergence (Chapter 2: the {term}`JSD <Jensen–Shannon divergence, JSD (JS 散度)>` for the minimax loss, $\mathrm{KL}(p_g\|p_{data}) - 2\,\mathrm{JSD}$ for the non-saturating one) | toy problems, WGAN critics ($k = 5$) | Chapter 1 ($k = 5$ converges); {cite}`gulrajani2017improved` |
+# | $k$ discriminator steps | keeps $D$ near its optimum, where $G$'s gradient is that of a divergence (Chapter 2: the {term}`JSD <Jensen–Shannon divergence, JSD (JS 散度)>` for the minimax loss, $\mathrm{KL}(p_g\|p_{data}) - 2\,\mathrm{JSD}$ for the non-saturating one) | toy problems, the {term}`critics <critic (评论家)>` of WGANs (Chapter 7; $k = 5$) | Chapter 1 ($k = 5$ converges); {cite}`gulrajani2017improved` |
 # | one-sided label smoothing | real targets 0.9 instead of 1; stops $D$ from becoming over-confident | image GANs with a strong $D$ | {cite}`salimans2016improved`; `TrainConfig(objective=NonSaturating(real_label=0.9))`; exercise 2 |
 # | packing (PacGAN) | $D$ judges several samples together | mode collapse | this chapter {cite}`lin2018pacgan` |
-# | gradient-norm clipping | caps the size of a step | rarely for GANs; it hides the symptom of a bad learning rate | no GAN result we know of supports it as a default; not used here |
+# | {term}`gradient-norm clipping <gradient clipping (梯度裁剪)>` | caps the size of a step | rarely for GANs; it hides the symptom of a bad learning rate | no GAN result we know of supports it as a default; not used here |
 #
 # ## Exercises
 #
@@ -569,5 +576,6 @@ assert not same_weights(healthy, shifted)
 #   while training and `eval()` when sampling. `gancourse.train.GANTrainer` does the same, checked bit for bit.
 # - Read the discriminator loss against $2\log 2$: near 0 is failure, near $2\log 2$ is "$D$ cannot tell",
 #   healthy runs oscillate in between.
-# - Mode collapse can be counted: with $G$ ten times faster than $D$, at most 4 of 8 modes; packing two samples
-#   for the discriminator recovered at least 7 with at least 70% high-quality samples.
+# - Mode collapse can be counted: in this run, with $G$ ten times faster than $D$, at most 4 of 8 modes were
+#   covered; packing two samples for the discriminator recovered at least 7 with at least 70% high-quality
+#   samples.

@@ -33,7 +33,9 @@ if "google.colab" in sys.modules:
 #
 # ```{admonition} In this chapter
 # :class: tip
-# You will compute {term}`Fréchet distance <Fréchet distance (Fréchet 距离)>`, KID, precision and recall offline; read every measure against real and junk baselines; and see what each measure cannot see.
+# You will compute {term}`Fréchet distance <Fréchet distance (Fréchet 距离)>`,
+# {term}`KID <kernel inception distance, KID (核 Inception 距离)>`, precision and recall offline; read every measure
+# against real and junk baselines; and see what each measure cannot see.
 #
 # Running time: the {doc}`../book/performance` page lists what each chapter takes on a 2-core CPU; on a
 # GPU it has not been measured yet.
@@ -80,22 +82,28 @@ plt.show()
 # %% [markdown]
 # ## Inception Score and FID, in principle
 #
-# Two numbers dominate the literature. Both push samples through a classifier pretrained on ImageNet
-# (Inception-v3):
+# Two numbers dominate the literature. Both push samples through Inception-v3, a convolutional classifier trained
+# on ImageNet, a data set of 1.2 million photographs in 1,000 classes:
 #
 # - The **{term}`Inception Score <Inception Score, and our Inception-style score (Inception 分数 / 类 Inception 分数)>`** {cite}`salimans2016improved` is
 #   $\exp\big(\mathbb E_x\, \mathrm{KL}(p(y\mid x)\,\|\,p(y))\big)$: high when each sample is confidently one
-#   class ($p(y \mid x)$ peaked) and the classes vary across samples ($p(y)$ flat). It never looks at real data.
+#   class ($p(y \mid x)$ peaked) and the classes vary across samples ($p(y)$ flat, where
+#   $p(y) = \mathbb E_x\, p(y \mid x)$ is the class mix over all samples). It never looks at real data.
 # - The **Fréchet Inception Distance** {cite}`heusel2017gans` fits a Gaussian to the classifier's penultimate
-#   features of real and of generated images and reports
+#   features (the activations of the layer just before the class output) of real and of generated images and
+#   reports
 #
 # $$
 # \mathrm{FD} = \|\mu_r - \mu_g\|^2
 #   + \operatorname{tr}\!\Big(\Sigma_r + \Sigma_g - 2\big(\Sigma_r \Sigma_g\big)^{1/2}\Big),
 # $$ (eq-fd)
 #
-#   the squared Wasserstein-2 distance between the two Gaussians. Lower is better; it sees both quality and
-#   variety, and it is compared against real data.
+#   where $\mu_r, \Sigma_r$ and $\mu_g, \Sigma_g$ are the mean and covariance of the real and of the generated
+#   features, $\operatorname{tr}$ is the trace (the sum of the diagonal) and $(\cdot)^{1/2}$ the matrix square
+#   root (the matrix whose square is the one inside). It is the squared Wasserstein-2 distance between the two
+#   Gaussians; Wasserstein-2 is like $W_1$ of Chapter 2 but with squared travel distances: the square root of the
+#   least mean squared distance the mass must move. Lower is better; it sees both quality and variety, and it is
+#   compared against real data.
 #
 # Both need Inception weights from the internet and, for FID, 10,000 or more samples to be comparable. For
 # 28×28 digits we use the same formulas with a **small classifier trained on digits** and shipped with the
@@ -118,6 +126,10 @@ plt.show()
 # | `class_coverage` | probabilities | predicted classes: present, KL to uniform, max/min | 10, ≈ 0, ≈ 1 |
 # | `confidence` | probabilities | mean of the largest class probability | high, but see below |
 # | `classifier_score` | probabilities | the Inception Score's formula | up to 10 |
+#
+# In `class_coverage`, *present* counts the classes predicted for at least 1% of the digits, *KL to uniform* is
+# the KL divergence from the histogram of predicted classes to the uniform one (0 when even, $\log 10$ for a
+# single class), and *max/min* divides the most frequent class's count by the least frequent's.
 
 # %%
 test_digits = load_mnist(train=False)
@@ -331,9 +343,10 @@ assert 1 / 3 < collapsed["FD"] / small_gan["FD"] < 3
 #
 # Precision is the share of generated samples that land where real data lives; recall is the share of real
 # data the generator's samples reach. With $k = 3$ (the paper's choice and our default) we compute both for the
-# four sets of 400 digits, each against the 1,000 reference digits. **We check the direction the definitions
-# predict: the collapsed 1s have precision above 0.85 and recall below 0.3; the blurred digits have precision
-# below 0.5, below the collapsed set's; real digits have both above 0.85.**
+# four sets of 400 digits (real training digits, the MLP GAN's last samples, the collapsed 1s, and a random 400
+# of the blurred reference digits), each against the 1,000 reference digits. **We check the direction the
+# definitions predict: the collapsed 1s have precision above 0.85 and recall below 0.3; the blurred digits have
+# precision below 0.5, below the collapsed set's; real digits have both above 0.85.**
 
 # %%
 pick = torch.randperm(N, generator=torch.Generator().manual_seed(1))[:SMALL].to(device)
@@ -371,9 +384,12 @@ plt.show()
 # real digits drawn from the same distribution get a positive distance that shrinks roughly like $1/n$ as the
 # sets grow. With 64 features, a few hundred samples are far too few.
 #
-# The **{term}`Kernel Inception Distance <kernel inception distance, KID (核 Inception 距离)>`** {cite}`binkowski2018demystifying` avoids that bias. It is the squared
-# maximum mean discrepancy with the cubic kernel $k(x, y) = (x^\top y / d + 1)^3$ on the $d = 64$ features,
-# estimated without bias from $m$ samples $x$ and $n$ samples $y$:
+# The **{term}`Kernel Inception Distance <kernel inception distance, KID (核 Inception 距离)>`**
+# {cite}`binkowski2018demystifying` avoids that bias. A *kernel* $k(x, y)$ scores how similar two feature vectors
+# are, and the squared *maximum mean discrepancy* (MMD) is the mean similarity within each set, summed, minus
+# twice the mean similarity across the sets: 0 when both come from one distribution. KID is the squared MMD with
+# the cubic kernel $k(x, y) = (x^\top y / d + 1)^3$ on the $d = 64$ features, estimated without bias from $m$
+# samples $x$ and $n$ samples $y$:
 #
 # $$
 # \mathrm{KID} = \frac{\sum_{i \ne j} k(x_i, x_j)}{m(m-1)} + \frac{\sum_{i \ne j} k(y_i, y_j)}{n(n-1)}
@@ -445,8 +461,10 @@ assert abs(kid_mean[0] - kid_mean[-1]) < kid_std[0]
 # ```
 #
 # Two equally likely classes: the KL to uniform is $\sum 0.5 \log(0.5 \cdot 10) = \log 5 \approx 1.61$ nats,
-# and the score is about $e^{\log 2} = 2$. Every sample is a real digit, so precision is high; eight classes of
-# the reference stay out of reach, so recall stays low.
+# and the score is about $\exp(\log 2 - 0) = 2$: the score is also $\exp$ of the entropy of $p(y)$ minus the mean
+# entropy of $p(y \mid x)$, here $\log 2$ for an even mix of two classes and 0 for confident samples. Every
+# sample is a real digit, so precision is high; eight classes of the reference stay out of reach, so recall
+# stays low.
 
 # %%
 ones_and_sevens = torch.cat([real_train[train_labels == d][:200] for d in (1, 7)])
