@@ -602,6 +602,6 @@ assert claims.hold(changes <= 6, "the reading changes at most 6 times")
 # - A DCGAN is a GAN whose players are convolutional: strided convolutions down, upsampling or transposed
 #   convolutions up, batch norm, ReLU/LeakyReLU, tanh output, Adam with $\beta_1 = 0.5$.
 # - Porting between frameworks changes meanings: Keras' batch-norm momentum 0.8 is PyTorch's 0.2.
-# - Count operations before you train: the lean model does a tenth of the Keras model's work per iteration, so
-#   the same CPU time buys it ten times as many updates.
+# - Count operations before you train: the lean model does less than a seventh of the Keras model's work per
+#   iteration, so the same CPU time buys it seven times as many updates or more.
 # - Measure samples with numbers (Chapter 5), look at them, and check they are not copies of the training set.
