@@ -37,9 +37,10 @@ if "google.colab" in sys.modules:
 #
 # ```{admonition} In this chapter
 # :class: tip
-# You will compute the Dirac-GAN's vector field and its {term}`Jacobian <Jacobian (雅可比矩阵)>`, see simultaneous steps spiral out and
-# alternating steps circle, damp the rotation with R1, R2 and instance noise, cure it with extragradient,
-# optimistic steps and negative momentum, and average the iterates with and without a warm-up.
+# You will compute the Dirac-GAN's vector field and its {term}`Jacobian <Jacobian (雅可比矩阵)>`, see
+# simultaneous steps spiral out and alternating steps circle, damp the rotation with R1, R2 and instance noise,
+# cure it with extragradient, optimistic steps and negative momentum, and average the iterates with and without a
+# warm-up (each explained below).
 #
 # Running time: a few seconds on a 2-core CPU; nothing here needs a GPU.
 # ```
@@ -74,16 +75,23 @@ plt.show()
 # ## Why does it oscillate? The Dirac-GAN
 #
 # Mescheder, Geiger and Nowozin {cite}`mescheder2018training` strip a GAN down to two numbers. The data are a
-# single point at $x = 0$. The {term}`generator <generator (生成器)>` has one parameter and outputs it, $G = \theta$; the {term}`discriminator <discriminator (判别器)>` is
-# linear, with raw score ({term}`logit <logit (对数几率)>`) $s_\psi(x) = \psi\,x$. With $f(t) = -\log(1 + e^{-t})$ the GAN's {term}`value function <value function (价值函数)>` of Chapter 2 becomes
+# single point at $x = 0$. The {term}`generator <generator (生成器)>` has one parameter and outputs it,
+# $G = \theta$; the {term}`discriminator <discriminator (判别器)>` is linear, with raw score
+# ({term}`logit <logit (对数几率)>`) $s_\psi(x) = \psi\,x$. With $f(t) = \log\sigma(t) = -\log(1 + e^{-t})$ the
+# GAN's {term}`value function <value function (价值函数)>` of Chapter 2 becomes
 #
 # $$
 # L(\theta, \psi) = f(\psi\theta) + f(0),
 # $$ (dirac-game)
 #
-# which $D$ maximises over $\psi$ and $G$ minimises over $\theta$. This is Mescheder et al.'s sign convention,
-# in which $D$'s logit is high on *fakes*; with Chapter 2's (high on real data) the game is the same with $\psi$
-# replaced by $-\psi$. Since $f'(t) = \sigma(-t)$, $f'(0) = \frac12$ and $f''(0) = -\frac14$. The only
+# which $D$ maximises over $\psi$ and $G$ minimises over $\theta$. The first term scores the generated point
+# $\theta$; the second is the real-data term, $f(0)$ because the logit at the data point is $\psi \cdot 0 = 0$,
+# so it is a constant that neither player can move. This is Mescheder et al.'s sign convention, in which $D$'s
+# logit is high on *fakes*; with Chapter 2's (high on real data) the game is the same with $\psi$ replaced by
+# $-\psi$. It is the minimax game: $G$ minimises $L$ itself. With the
+# {term}`non-saturating loss <non-saturating loss (非饱和损失)>` $G$ would maximise $f(-\psi\theta)$ instead:
+# a different field away from the equilibrium, but at it the same Jacobian $J$ (below), so what follows near the
+# equilibrium holds for both. Since $f'(t) = \sigma(-t)$, $f'(0) = \frac12$ and $f''(0) = -\frac14$. The only
 # equilibrium is $(\theta, \psi) = (0, 0)$: the generator sits on the data and the discriminator is flat, the
 # {term}`Nash equilibrium <Nash equilibrium (纳什均衡)>` of this game. Gradient training moves the pair along the
 # **vector field**
@@ -108,10 +116,11 @@ plt.show()
 # Here $J$ is a rotation: its eigenvalues $\pm i f'(0) = \pm i/2$ have no real part, so near the equilibrium the
 # flow circles it and never comes closer. In fact the continuous flow conserves $\theta^2 + \psi^2$ everywhere,
 # since $\frac{d}{dt}(\theta^2 + \psi^2) = 2\theta(-\psi f') + 2\psi(\theta f') = 0$: it runs on circles round
-# the equilibrium. A simultaneous gradient step of size $h$ multiplies the state by $I + hJ$, whose eigenvalues
-# $1 \pm i h f'(0)$ have modulus $\sqrt{1 + h^2 f'(0)^2} > 1$: **each step moves outwards**. Alternating steps
-# ($D$ first, $\psi \leftarrow \psi + h f'(0)\theta$, then $G$ against the new $D$, $\theta \leftarrow \theta -
-# h f'(0)\psi$, as in Algorithm 1) multiply it near the equilibrium by
+# the equilibrium. A **simultaneous** gradient step of size $h$ takes both players' gradients from one evaluation
+# at the current point and applies them together, $x \leftarrow x + h\,v(x)$; near the equilibrium it multiplies
+# the state by $I + hJ$, whose eigenvalues $1 \pm i h f'(0)$ have modulus $\sqrt{1 + h^2 f'(0)^2} > 1$: **each
+# step moves outwards**. Alternating steps ($D$ first, $\psi \leftarrow \psi + h f'(0)\theta$, then $G$ against
+# the new $D$, $\theta \leftarrow \theta - h f'(0)\psi$, as in Algorithm 1) multiply it near the equilibrium by
 #
 # $$
 # A = \begin{pmatrix} 1 - h^2 f'(0)^2 & -h f'(0) \\ h f'(0) & 1 \end{pmatrix}, \qquad \det A = 1,
@@ -167,12 +176,13 @@ assert torch.allclose(moduli["alternating"], one)
 #   $\frac{\gamma}{2}\,\|\nabla_x s(G(z))\|^2$; for this linear discriminator the gradient is $\psi$ there too,
 #   so R2 damps exactly as R1 does. With weights $\gamma_1$ (R1) and $\gamma_2$ (R2) the two together add
 #   $-(\gamma_1 + \gamma_2)$, and critical damping is at $\gamma_1 + \gamma_2 = 1$.
-# - **Instance noise** adds $\varepsilon \sim \mathcal N(0, \sigma^2)$ to real and fake samples. Expanding
-#   $f(\psi(x + \varepsilon)) \approx f(\psi x) + f'(\psi x)\,\psi\varepsilon + \frac12 f''(\psi
-#   x)\,\psi^2\varepsilon^2$ and averaging over $\varepsilon$ adds $\frac12 f''\psi^2\sigma^2$ to each of the two
-#   terms of $L$ near the equilibrium, $f''(0)\,\sigma^2\psi^2$ in all, so $D$'s component gains
-#   $2f''(0)\,\sigma^2\psi$: it adds $2 f''(0)\,\sigma^2 = -\sigma^2/2$ to the same entry: the same damping, of strength
-#   $\sigma^2/2$ (so with $\sigma = 1$, below critical: a spiral in).
+# - **Instance noise** adds fresh noise $\varepsilon \sim \mathcal N(0, \sigma^2)$ to every real and every fake
+#   sample the discriminator sees, so that the two distributions overlap even while the generator is off the
+#   data. Expanding $f(\psi(x + \varepsilon)) \approx f(\psi x) + f'(\psi x)\,\psi\varepsilon + \frac12 f''(\psi
+#   x)\,\psi^2\varepsilon^2$ and averaging over $\varepsilon$ adds $\frac12 f''\psi^2\sigma^2$ to each of the
+#   two terms of $L$ near the equilibrium, $f''(0)\,\sigma^2\psi^2$ in all, so $D$'s component gains
+#   $2f''(0)\,\sigma^2\psi$: it adds $2 f''(0)\,\sigma^2 = -\sigma^2/2$ to the same entry: the same damping, of
+#   strength $\sigma^2/2$ (so with $\sigma = 1$, below critical: a spiral in).
 # - **WGAN** {cite}`arjovsky2017wasserstein` (Chapter 7 derives it from the {term}`Wasserstein distance <Wasserstein distance (Wasserstein 距离 / 推土机距离)>`) uses $f(t) = t$
 #   and clips $\psi$ to $[-c, c]$; **WGAN-GP**
 #   {cite}`gulrajani2017improved` penalises $\lambda(|\partial_x s| - 1)^2 = \lambda(|\psi| - 1)^2$ instead. Neither
@@ -321,13 +331,16 @@ assert mirrored[:, 1].max() < 0
 # - **Optimistic gradient** {cite}`daskalakis2018training`: $x_{t+1} = x_t + h\,(2v(x_t) - v(x_{t-1}))$.
 #   $2v(x_t) - v(x_{t-1})$ extrapolates the field one step ahead from the last two, standing in for extragradient's
 #   look-ahead with one field evaluation per step instead of two (Gidel et al. call it extrapolation from the past
-#   {cite}`gidel2019variational`). Its linearised step contracts whenever $ha < 1/\sqrt3$.
+#   {cite}`gidel2019variational`). Its linearised step, the matrix it multiplies the state by near the
+#   equilibrium, contracts (repeated, it shrinks every state towards 0) whenever $ha < 1/\sqrt3$.
 # - **Negative momentum** {cite}`gidel2019negative`: alternating steps with heavy-ball momentum $x_{t+1} = x_t +
 #   h\,v + \beta\,(x_t - x_{t-1})$ and $\beta < 0$; they converge for small enough $h$ ($ha < 1$ at $\beta =
 #   -0.5$), and only when alternating: with simultaneous steps no $\beta$ converges. With $\beta > 0$ the same
-#   alternating steps spiral *out*. Adam's first moment is, before its per-coordinate scaling, heavy-ball momentum
-#   with $\beta = \beta_1$ and step $(1 - \beta_1)h$, so DCGAN's $\beta_1 = 0.5$ (which this course's MNIST loops
-#   use) is positive momentum, already halved from Adam's default 0.9; BigGAN and StyleGAN2 go to $\beta_1 = 0$.
+#   alternating steps spiral *out*. Adam keeps a running average of the gradients, its *first moment*
+#   $m \leftarrow \beta_1 m + (1 - \beta_1)\,g$, and steps along $m$; before its per-coordinate scaling that is
+#   heavy-ball momentum with $\beta = \beta_1$ and step $(1 - \beta_1)h$. So DCGAN's $\beta_1 = 0.5$ (which this
+#   course's MNIST loops use) is positive momentum, already halved from Adam's default 0.9; BigGAN and StyleGAN2
+#   (two large image GANs) go to $\beta_1 = 0$.
 #   (Adam's division by the running size of each gradient coordinate changes the dynamics, and a network's GAN
 #   is not this linear game, which is why Chapter 4's run trains all the same; the direction of the effect is
 #   what carries over.)
@@ -335,12 +348,13 @@ assert mirrored[:, 1].max() < 0
 # `simulate(..., method=...)` runs each, and `update_matrix` gives each one's linearised step: the matrix that
 # maps the state to the next one near the equilibrium. For the methods that remember the previous point the state
 # is $(x_t, x_{t-1})$, four numbers, so the matrix is 4 × 4. The **spectral radius** of a step matrix, the largest
-# modulus of its eigenvalues, says whether repeated steps shrink the state (below 1), keep it (1) or grow it. **We check, with $h = 0.1$: the spectral radius of the simultaneous
-# step is above 1, the alternating step's is 1, extragradient's is $\sqrt{1 - h^2a^2 + h^4a^4}$, and those of
-# optimistic steps and alternating steps with momentum $\beta = -0.5$ are below 1, while $\beta = +0.5$ gives one
-# above 1, also with Adam's step $(1 - \beta_1)h$. Then on the GAN itself, not its linearisation, from $(1, 1)$:
-# after 1,000 steps extragradient and optimistic steps end within a third of the starting distance, negative
-# momentum within three quarters, and positive momentum farther out than it started.**
+# modulus of its eigenvalues, says whether repeated steps shrink the state (below 1), keep it (1) or grow it.
+# **We check, with $h = 0.1$: the spectral radius of the simultaneous step is above 1, the alternating step's is
+# 1, extragradient's is $\sqrt{1 - h^2a^2 + h^4a^4}$, and those of optimistic steps and alternating steps with
+# momentum $\beta = -0.5$ are below 1, while $\beta = +0.5$ gives one above 1, also with Adam's step
+# $(1 - \beta_1)h$. Then on the GAN itself, not its linearisation, from $(1, 1)$: after 1,000 steps extragradient
+# and optimistic steps end at most a third of the starting distance from the equilibrium, negative momentum at
+# most three quarters of it, and positive momentum farther out than it started.**
 
 # %%
 STEPS_TRIED = {  # name: keyword arguments of simulate and update_matrix
@@ -407,23 +421,26 @@ assert final["momentum β = +0.5"] > start_distance
 #   turns, $\|\bar x_n\| \le 2r\,/\,((n+1)\,ha)$, with $r$ the orbit's largest radius: the mean closes in like
 #   $1/n$. The bound is exact for the linearised step; on the GAN's own path we check that it holds;
 # - an **exponential moving average** (EMA) $\hat x_t = \beta_t \hat x_{t-1} + (1 - \beta_t)\,x_t$, which forgets
-#   old iterates. Once the start is forgotten it circles at a distance of order $r(1 - \beta)/\varphi$ (with $\varphi
-#   \approx ha$), small when $\beta$ is close to 1. With a fixed $\beta$ from the first step, though, the
+#   old iterates. Once the start is forgotten it circles at a distance of order $r(1 - \beta)/\varphi$ (with
+#   $\varphi \approx ha$), small when $\beta$ is close to 1. With a fixed $\beta$ from the first step, though, the
 #   *starting* point keeps weight $\beta^t$: with $\beta = 0.9999$, still 90% after 1,000 steps. A **warm-up**,
 #   $\beta_t = \min(\beta, (1 + t)/(10 + t))$ (the ramp of TensorFlow's `ExponentialMovingAverage`), lets the
 #   average follow the iterates early on, and keeps each iterate's weight at least that of every earlier one.
-#   Summing by parts then gives $\|\hat x_t\| \le 2r(1 - \beta_t)/(ha)$ for every $t$ (a factor 2 looser than the
-#   distance it settles at). With the warm-up, $\beta_t$ is still about 0.99 at step 1,000: it reaches 0.9999
-#   only after about 90,000 steps.
+#   Summing by parts (Abel summation) then gives $\|\hat x_t\| \le 2r(1 - \beta_t)/(ha)$ for every $t$ (a factor 2
+#   looser than the distance it settles at). With the warm-up, $\beta_t$ is still about 0.99 at step 1,000: it
+#   reaches 0.9999 only after about 90,000 steps.
 #
 # (For a network the same idea is applied to its weights {cite}`yazici2019unusual`:
-# `gancourse.averaging.GeneratorAverage` keeps an EMA of $G$ whose half-life grows with the images seen, as
-# StyleGAN2-ADA does, and recomputes the batch-norm statistics for the averaged weights rather than averaging them.)
+# `gancourse.averaging.GeneratorAverage` keeps an EMA of $G$ whose half-life (how many more training images it
+# takes for an earlier copy's share of the average to halve) grows with the images seen, as StyleGAN2-ADA does.
+# It recomputes the {term}`batch-norm <batch normalization (批归一化)>` statistics for the averaged weights rather
+# than averaging them.)
 # **We check: a starting point keeps more than 90% of the weight after 1,000 steps of a fixed $\beta = 0.9999$.
 # On the alternating path of the plain GAN, over 1,000 steps: the Polyak mean obeys its bound at every step,
-# while the iterates never come closer than 1.4; the EMA with $\beta = 0.99$ and warm-up obeys its bound at every
-# step; and with $\beta = 0.9999$, after 1,000 steps, the EMA without warm-up is still more than 1.2 from the
-# equilibrium, five times farther than with it.** The figure shows the distances on a logarithmic scale.
+# while the iterates, which start at distance $\sqrt2 \approx 1.41$, never come closer than 1.4; the EMA with
+# $\beta = 0.99$ and warm-up obeys its bound at every step; and with $\beta = 0.9999$, after 1,000 steps, the EMA
+# without warm-up is still more than 1.2 from the equilibrium, five times farther than with it.** The figure shows
+# the distances on a logarithmic scale.
 
 # %%
 one_then_zeros = torch.tensor([1.0] + [0.0] * 1000)  # the average's weight on the start

@@ -27,15 +27,19 @@ if "google.colab" in sys.modules:
 # # 9. An application: super-resolution
 #
 # **Question: given a 7×7 thumbnail of a digit, can a network draw the 28×28 digit, and how would we know
-# whether it drew the right one?** Super-resolution was one of the first places where GANs beat everything
-# else to the eye {cite}`ledig2017photo`. It is also where the field learned that "looks sharp" and "is
-# right" are different claims, measured by different numbers, and that no method can reach the best of both
-# at once {cite}`blau2018perception`. This chapter builds four answers to the same task, measures them the way
+# whether it drew the right one?** Super-resolution was one of the first places where
+# {term}`GANs <generative adversarial network, GAN (生成对抗网络)>` beat everything else to the eye
+# {cite}`ledig2017photo`. It is also where the field learned that "looks sharp" and "is right" are different
+# claims, measured by different numbers, and that no method can reach the best of both at once
+# {cite}`blau2018perception`. This chapter builds four answers to the same task, measures them the way
 # the literature does, and then measures what the usual numbers miss.
 #
 # ```{admonition} In this chapter
 # :class: tip
-# You will build four 4× super-resolution answers, from nearest to an SRGAN-style network; measure them with {term}`PSNR <PSNR (峰值信噪比)>`, {term}`SSIM <SSIM (结构相似性)>`, {term}`Fréchet distance <Fréchet distance (Fréchet 距离)>` and a classifier; and see the perception–distortion trade-off and measure hallucination.
+# You will build four 4× super-resolution answers, from nearest to an SRGAN-style network (defined below);
+# measure them with {term}`PSNR <PSNR (峰值信噪比)>`, {term}`SSIM <SSIM (结构相似性)>`,
+# {term}`Fréchet distance <Fréchet distance (Fréchet 距离)>` and a classifier; and see the perception–distortion
+# trade-off and measure hallucination (also defined below).
 #
 # Running time: the {doc}`../book/performance` page lists what each chapter takes on a 2-core CPU; on a
 # GPU it has not been measured yet.
@@ -93,15 +97,16 @@ GAN = f"SRGAN (λ = {SETTING.gan_weight:g})"  # the row and panel of "the GAN"
 # x^{LR}_{ij} = \frac{1}{16}\sum_{a=0}^{3}\sum_{b=0}^{3} x^{HR}_{4i+a,\,4j+b},
 # $$ (eq-area)
 #
-# which is `F.interpolate(x, scale_factor=1/4, mode="area")`. It is a box filter before subsampling: it
-# reduces aliasing but does not remove it (a box filter lets part of the frequencies above the new Nyquist
-# limit through), and it aliases far less than picking every fourth pixel, where a thin stroke appears or
-# vanishes depending on where it falls. **We check one symptom:** when the digits move one pixel to the
-# right, the thumbnails change less than half as much (relative to their own variance) with area averaging as
-# with every fourth pixel. Super-resolution benchmarks make their inputs differently, with MATLAB's bicubic
-# `imresize`; ours is another degradation, so our numbers do not compare with published ones. Super-resolution
-# inverts {eq}`eq-area`, and the inversion is not unique: 16 numbers become one, so many 28×28 images share
-# each thumbnail.
+# which is `F.interpolate(x, scale_factor=1/4, mode="area")`. It is a **box filter** (an equal-weight average over
+# a block) before subsampling. Subsampling causes **aliasing**: detail finer than the new pixels can hold comes out
+# as false, coarser patterns. The finest detail a grid can hold, one cycle per two pixels, is its **Nyquist
+# limit**. The box filter weakens the detail above the new Nyquist limit but lets part of it through, so it reduces
+# aliasing without removing it; and it aliases far less than picking every fourth pixel, where a thin stroke
+# appears or vanishes depending on where it falls. **We check one symptom:** when the digits move one pixel to the
+# right, the thumbnails change less than half as much (relative to their own variance) with area averaging as with
+# every fourth pixel. Super-resolution benchmarks make their inputs differently, with MATLAB's bicubic `imresize`;
+# ours is another degradation, so our numbers do not compare with published ones. Super-resolution inverts
+# {eq}`eq-area`, and the inversion is not unique: 16 numbers become one, so many 28×28 images share each thumbnail.
 
 # %%
 train = load_mnist(train=True).images.to(device)  # (4000 or 60000, 1, 28, 28), [-1, 1]
@@ -134,7 +139,7 @@ assert change["area"] < change["every 4th pixel"] / 2  # deterministic; 3x offli
 #
 # **Nearest neighbour** repeats each low-resolution pixel 4×4 times. **Bicubic** interpolation
 # (`F.interpolate(mode="bicubic")`) weights the 4×4 nearest input pixels with a separable cubic-convolution
-# kernel {cite}`keys1981cubic`, with $t$ the distance in input pixels:
+# kernel {cite}`keys1981cubic` (applied to rows, then columns), with $t$ the distance in input pixels:
 #
 # $$
 # W_a(t) = \begin{cases} (a+2)|t|^3 - (a+3)|t|^2 + 1 & |t| \le 1,\\
@@ -204,15 +209,13 @@ assert outside > 0 and torch.equal(bicubic, raw_bicubic.clamp(-1, 1))
 #
 # and averages it over window positions; it is 1 for identical images. Its first factor, the luminance term,
 # assumes intensities $\ge 0$: on $[-1, 1]$ images the window means at a stroke's edge are near 0, where it
-# compares ratios of tiny numbers: two almost equal means can score near 0, and means of opposite sign below 0. So `gancourse.superres.ssim`
-# maps both images to $[0, 1]$, $(x + 1)/2$, and uses $L = 1$. torchmetrics reflects each image 5 pixels beyond
-# its border and averages over all 28×28 window positions; the reference implementation and scikit-image
-# average over the 18×18 positions whose window fits inside the image, so their values differ a little from
-# ours. Both measures come from **torchmetrics** (required `>=1.9,<2` in `requirements.txt`), and both need $L$:
-# torchmetrics' SSIM otherwise guesses it from each batch's values, so the same two images would score
-# differently in different company. `tests/test_superres.py` checks the wrappers on identical images (infinite
-# PSNR, SSIM 1), on noise of known power ({eq}`eq-psnr` exactly), on flat images ({eq}`eq-ssim` in closed form)
-# and against torchmetrics on $[0, 1]$.
+# compares ratios of tiny numbers: two almost equal means can score near 0, and means of opposite sign below 0.
+# So `gancourse.superres.ssim` maps both images to $[0, 1]$, $(x + 1)/2$, and uses $L = 1$. torchmetrics
+# reflects each image 5 pixels beyond its border and averages over all 28×28 window positions; the reference
+# implementation and scikit-image average over the 18×18 positions whose window fits inside the image, so their
+# values differ a little from ours. Both measures come from **torchmetrics**, and both need $L$: torchmetrics'
+# SSIM otherwise guesses it from each batch's values, so the same two images would score differently in
+# different company. (The course's tests check both against {eq}`eq-psnr` and {eq}`eq-ssim` on simple images.)
 #
 # **Perceptual** measures ignore which truth an output belongs to and ask whether the outputs, as a set, look
 # like real digits: the **{term}`Fréchet distance <Fréchet distance (Fréchet 距离)>`** {eq}`eq-fd` of Chapter 5 in the frozen classifier's features,
@@ -271,7 +274,8 @@ assert rows["nearest"]["accuracy"] > rows["bicubic"]["accuracy"] + 0.05
 
 # %% [markdown]
 # The rest of the chapter builds the network in the middle of this picture and trains it three ways, with the
-# three losses at the bottom: first the pixel loss alone, then the content and adversarial losses of SRGAN.
+# three losses at the bottom: first the pixel loss alone, then the content and adversarial losses of SRGAN
+# (both defined below).
 
 # %% tags=["remove-input"]
 from gancourse.diagrams import superres_pipeline
@@ -289,24 +293,24 @@ plt.show()
 # $$ (eq-residual)
 #
 # so it only has to learn what bicubic gets wrong. This is **global residual learning**, as in VDSR
-# {cite}`kim2016accurate`, which also adds its output to the bicubic image (EDSR {cite}`lim2017enhanced` has a
-# long skip connection of the same kind inside the network, on features). The correction works at 7×7, where
-# convolutions are cheap: a 3×3 convolution to 32 feature maps, two **residual blocks**, each computing
-# $x + \mathrm{conv}(\mathrm{PReLU}(\mathrm{conv}(x)))$ with 3×3 convolutions, where **PReLU** is a ReLU with a
-# learned slope for negative inputs (SRGAN's activation); then two **sub-pixel convolutions**
-# {cite}`shi2016real`, as in SRGAN's {term}`generator <generator (生成器)>`, and a final 3×3 convolution to one
-# channel. Each sub-pixel convolution is an ordinary convolution to $4C$ channels followed by
-# `nn.PixelShuffle(2)`, which rearranges them into $C$ channels at twice the height and width:
+# {cite}`kim2016accurate`, which also adds its output to the bicubic image (EDSR {cite}`lim2017enhanced` has a long
+# skip connection of the same kind inside the network, on features: a path that adds earlier features to later
+# ones, skipping the layers between). The correction works at 7×7, where convolutions are cheap: a 3×3 convolution
+# to 32 feature maps, two **residual blocks**, each computing $x + \mathrm{conv}(\mathrm{PReLU}(\mathrm{conv}(x)))$
+# with 3×3 convolutions, where **PReLU** is a ReLU with a learned slope for negative inputs (SRGAN's activation);
+# then two **sub-pixel convolutions** {cite}`shi2016real`, as in SRGAN's {term}`generator <generator (生成器)>`, and a
+# final 3×3 convolution to one channel. Each sub-pixel convolution is an ordinary convolution to $4C$ channels
+# followed by `nn.PixelShuffle(2)`, which rearranges them into $C$ channels at twice the height and width:
 #
 # $$
 # \mathrm{PS}(T)_{c,\,2i+a,\,2j+b} = T_{4c + 2a + b,\,i,\,j},\qquad a, b \in \{0, 1\}.
 # $$ (eq-pixel-shuffle)
 #
-# So each of the $r^2 = 4$ sub-pixel positions $(a, b)$ gets its own filter (channel $4c + 2a + b$), with no
-# fixed interpolation in front. Unlike a strided transposed convolution, no output pixel receives more
-# overlapping contributions than its neighbours; but the four filters start from independent random values, so
-# an untrained network can still draw a checkerboard pattern, which training must remove
-# {cite}`aitken2017checkerboard`. **We check** {eq}`eq-pixel-shuffle` on a tensor of known entries, and the
+# With $r = 2$, the upscale factor of one shuffle, each of the $r^2 = 4$ sub-pixel positions $(a, b)$ gets its own
+# filter (channel $4c + 2a + b$), with no fixed interpolation in front. Unlike a strided transposed convolution, no
+# output pixel receives more overlapping contributions than its neighbours; but the four filters start from
+# independent random values, so an untrained network can still draw a checkerboard pattern, which training must
+# remove {cite}`aitken2017checkerboard`. **We check** {eq}`eq-pixel-shuffle` on a tensor of known entries, and the
 # pattern: on a flat input the correction of an untrained `SRNet` is not flat but repeats every 4 pixels (two
 # shuffles of 2).
 #
@@ -391,10 +395,10 @@ rows["pixel loss"] = sr_report(super_resolve(pixel_net, low), hr, labels)
 # The pixel loss has a known flaw. When several sharp digits fit a thumbnail, the output that minimises the
 # *expected* squared error is their average, a blur. SRGAN {cite}`ledig2017photo` changes the loss in two
 # ways. The **content loss** compares images in the feature maps $\phi$ of a frozen classifier rather than in
-# pixels (the paper uses VGG's; we use our digit classifier's, the maps after its second convolution, 64 maps
-# of 14×14 before pooling, so nothing is downloaded). And an **adversarial loss**, weighted by a number
-# $\lambda$, from a {term}`discriminator <discriminator (判别器)>` $D$ that is trained, as in every chapter so
-# far, to tell real digits from the generator's outputs:
+# pixels (the paper uses those of VGG, a large ImageNet classifier; we use our digit classifier's, the maps
+# after its second convolution, 64 maps of 14×14 before pooling, so nothing is downloaded). And an
+# **adversarial loss**, weighted by a number $\lambda$, from a {term}`discriminator <discriminator (判别器)>` $D$
+# that is trained, as in every chapter so far, to tell real digits from the generator's outputs:
 #
 # $$
 # \ell_G = \underbrace{\frac{1}{m}\big\|\phi(G(x^{LR})) - \phi(x^{HR})\big\|^2}_{\text{content}}
@@ -402,9 +406,11 @@ rows["pixel loss"] = sr_report(super_resolve(pixel_net, low), hr, labels)
 # $$ (eq-srgan)
 #
 # where $m = 64 \times 14 \times 14 = 12{,}544$ is the number of feature values per image (the code also
-# averages over the batch). In the generator's step, `frozen(D)` switches off `requires_grad` on $D$'s
-# weights: they get no gradient (the next discriminator step would throw it away), while gradients still
-# flow *through* $D$ to `sr` and on to $G$; the classifier behind $\phi$ is frozen for good.
+# averages over the batch); the adversarial term is the generator's
+# {term}`non-saturating loss <non-saturating loss (非饱和损失)>`. In the generator's step, `frozen(D)` switches
+# off `requires_grad` on $D$'s weights: they get no gradient (the next discriminator step would throw it away),
+# while gradients still flow *through* $D$ to `sr` and on to $G$; the classifier behind $\phi$ is frozen for
+# good.
 #
 # As in the paper, the {term}`GAN <generative adversarial network, GAN (生成对抗网络)>` starts from the
 # pixel-loss network; here each $\lambda$ below is a short fine-tune of 150 steps, with a fresh discriminator
@@ -479,13 +485,16 @@ gan_net, rows[GAN] = sweep[SETTING.gan_weight]
 #
 # **Read the Fréchet distances of the trained networks with care.** The content loss matches each output's
 # classifier feature maps $\phi$ to those of its own truth, and those maps determine both the 64 features the
-# Fréchet distance uses and the class probabilities. A Fréchet distance between two paired sets is at most the
-# mean squared distance between paired features (the Gelbrich bound, up to the factor $n/(n-1)$ of the sample
-# covariances; checked below), and that distance is at most the content loss times a constant of the frozen
-# layers after $\phi$. So the content loss directly pushes down an upper bound on this Fréchet distance, and
-# it also pulls each output's reading towards the truth's. A lower Fréchet distance here can mean more
-# realistic digits, or only features closer to the truth's; this reader cannot tell the two apart. A second,
-# independent reader can, and the end of the chapter asks one.
+# Fréchet distance uses and the class probabilities. A Fréchet distance between two paired sets is at most the mean
+# squared distance between paired features (up to the factor $n/(n-1)$ of the sample covariances; checked below).
+# This is the **Gelbrich bound**: the Fréchet distance, computed from two distributions' means and covariances, is
+# at most their squared Wasserstein-2 distance, and any pairing of the samples bounds that from above. The mean
+# squared paired distance is in turn at most the content loss times a constant set by the frozen layers after
+# $\phi$ ($m$ times the square of their {term}`Lipschitz constant <Lipschitz continuity (利普希茨连续)>`). So the content
+# loss directly pushes down an upper bound on this Fréchet distance, and it also pulls each output's reading
+# towards the truth's. A lower Fréchet distance here can mean more realistic digits, or only features closer to the
+# truth's; this reader cannot tell the two apart. A second, independent reader can, and the end of the chapter asks
+# one.
 
 # %%
 outputs = {
@@ -528,23 +537,24 @@ for name in ("pixel loss", GAN):
 # ## The perception–distortion trade-off
 #
 # Blau and Michaeli {cite}`blau2018perception` define, for a restoration problem, the perception–distortion
-# function $P(D)$: the best perceptual quality (the smallest divergence between the distribution of the outputs
-# and that of real images) that *any* estimator can reach with a mean distortion of at most $D$. They prove
-# that $P(D)$ is non-increasing: allowing less distortion can never improve the best reachable perceptual
-# quality. Where the degradation is not invertible, as here (16 pixels become one), the trade-off is strict
-# near the lowest distortion: the estimator with the least squared error, the average of the plausible digits,
-# does not look like a digit, so no method can reach both optima at once. $P(D)$ is a bound over all
-# estimators, and trained models lie on or above it; our Fréchet distance in classifier features is only a
-# stand-in for their divergence. So the sweep does not trace the curve: it shows how our models move relative
-# to it as $\lambda$ changes. We plot distortion as SSIM here, because on this budget PSNR hardly moves.
+# function $P(\Delta)$ (they write $P(D)$, with $D$ for distortion, not the discriminator): the best perceptual
+# quality (the smallest divergence between the distribution of the outputs and that of real images) that *any*
+# estimator can reach with a mean distortion of at most $\Delta$. They prove that $P(\Delta)$ is non-increasing:
+# allowing less distortion can never improve the best reachable perceptual quality. Where the degradation is not
+# invertible, as here (16 pixels become one), the trade-off is strict near the lowest distortion: the estimator
+# with the least squared error, the average of the plausible digits, does not look like a digit, so no method can
+# reach both optima at once. $P(\Delta)$ is a bound over all estimators, and trained models lie on or above it; our
+# Fréchet distance in classifier features is only a stand-in for their divergence. So the sweep does not trace the
+# curve: it shows how our models move relative to it as $\lambda$ changes. We plot distortion as SSIM here, because
+# on this budget PSNR hardly moves.
 #
 # **Look at** the first step, from the pixel-loss network to the content loss alone ($\lambda = 0$, dotted): the
-# Fréchet distance falls by about half (by more than a third, checked; but that step is driven
-# by the classifier's maps alone, so the caveat above applies to it in full). Then the adversarial term: at $\lambda = 0.01$ SSIM falls by more than 0.05 while the
-# Fréchet distance stays about where the content loss left it, and the larger weight $0.1$ buys little more (on
-# every run at most a fifth lower, and on many runs higher). **We check both.** On 150 fine-tuning steps (SRGAN's
-# paper trains for $2 \times 10^5$) the adversarial term costs structure without buying much realism that this
-# measure can see.
+# Fréchet distance falls by about half (by more than a third, checked; but that step is driven by the
+# classifier's maps alone, so the caveat above applies to it in full). Then the adversarial term: at
+# $\lambda = 0.01$ SSIM falls by more than 0.05 while the Fréchet distance stays about where the content loss
+# left it, and the larger weight $0.1$ buys little more (its Fréchet distance is at most a fifth lower, and can
+# be higher). **We check both.** On 150 fine-tuning steps (SRGAN's paper trains for $2 \times 10^5$) the
+# adversarial term costs structure without buying much realism that this measure can see.
 
 # %%
 fig, ax = plt.subplots(figsize=(7, 4), layout="constrained")
@@ -721,7 +731,7 @@ else:
 # An evaluator that no loss has seen can test that. The course ships a second classifier for this, unlike the
 # first in architecture (LeNet-5's shape {cite}`lecun1998gradient`: 5×5 convolutions, tanh, average pooling, 84
 # features) and trained from another seed on the same 4,000 training digits; it reads at least 97% of the
-# held-out digits below right (**checked**). No network in this chapter was trained on it.
+# held-out digits correctly (**checked**). No network in this chapter was trained on it.
 #
 # Below, each output set is judged by both: the Fréchet distance to the true digits in each classifier's
 # features (the two scales differ, so compare within a column), and the share of digits each reads confidently
@@ -766,15 +776,16 @@ for name, (report, _) in judged.items():
 
 # %% [markdown]
 # **Read the two Fréchet columns.** The second reader sees gross blur: it puts bicubic more than ten times as far
-# from the truth as the pixel-loss network (**checked**). But it does not see the step the first reader saw,
-# from the pixel loss to the content loss alone ($\lambda = 0$): to it the content-only outputs are no closer
-# than the pixel-loss network's (**checked: not a third closer**), and the GAN's rows differ little from either.
-# It also puts every trained network nearer the truth than an independent sample of real digits is
-# (**checked**), because each output is compared with its own truth; at that closeness it cannot rank them. So
-# this check cannot say whether the first reader's gain was the content loss matching that reader's own features
-# or a detail the second reader is blind to; either way, it is not a gain every reader sees. On misreadings the two agree:
-# confident misreadings stay rare for the pixel-loss network and the GAN (**checked: under 3% for the second
-# reader too, and within one percentage point of each other**; the printout has the other weights).
+# from the truth as the pixel-loss network (**checked**). But it does not see the step the first reader saw, from
+# the pixel loss to the content loss alone ($\lambda = 0$): to it the content-only outputs are no closer than the
+# pixel-loss network's (**checked: its Fréchet distance is not below two thirds of the pixel-loss network's**), and
+# the GAN's rows differ little from either. It also puts every trained network nearer the truth than an independent
+# sample of real digits is (**checked**), because each output is compared with its own truth; at that closeness it
+# cannot rank them. So this check cannot say whether the first reader's gain was the content loss matching that
+# reader's own features or a detail the second reader is blind to; either way, it is not a gain every reader sees.
+# On misreadings the two agree: confident misreadings stay rare for the pixel-loss network and the GAN (**checked:
+# under 3% for the second reader too, and within one percentage point of each other**; the printout has the other
+# weights).
 #
 # The lesson generalises: judge a model with a network it was not trained against, and first check that this
 # network can separate what you compare.
@@ -863,10 +874,9 @@ assert 4 < bicubic_gain < 8  # "between 4 and 8 dB"
 # differently against each: equal $\lambda$ is not equal adversarial pressure. Even so, with the MSE pulling
 # towards the blurry optimum, the adversarial term at $10^{-2}$ does real work in 150 steps: the Fréchet
 # distance falls by more than a third from the pixel network's, while the PSNR stays within 0.5 dB of the
-# feature-content GAN's (both checked). Whether the feature-content GAN's Fréchet distance is lower still
-# depends on the seed, so we do not claim it. Here, unlike in
-# the chapter's sweep, the discriminator is the only part of the loss that knows what digits look like, and it
-# lowers the Fréchet distance on its own.
+# feature-content GAN's (both checked). Whether the feature-content GAN's Fréchet distance is lower still varies
+# with the seed, so it is not checked. Here, unlike in the chapter's sweep, the discriminator is the only part of
+# the loss that knows what digits look like, and it lowers the Fréchet distance on its own.
 
 # %%
 start_outputs = outputs["pixel loss"]
