@@ -15,7 +15,18 @@ STAGE  := _executed
 IPYDIR := _build/ipython
 KERNEL := env -u MPLBACKEND IPYTHONDIR=$(CURDIR)/$(IPYDIR)
 
-.PHONY: venv book test unit test-lowest test-offline pytest lint stage kernel-setup book-check browser sync bench clean
+# The Chinese edition (tools/zh_edition.py): the English chapters' executed copies with their prose translated
+# (locale/zh_CN/), built as a second book into _build/html/zh, so nothing is executed twice. $(1): the folder of
+# the executed English chapters.
+ZH := _build/zh
+define zh-book
+	$(BIN)/python tools/zh_edition.py stage --executed $(1) --out $(ZH)/source
+	$(BIN)/jupyter-book build $(ZH)/source --all -W -n --keep-going --path-output $(ZH)
+	rm -rf _build/html/zh
+	cp -R $(ZH)/_build/html _build/html/zh
+endef
+
+.PHONY: venv book test translations unit test-lowest test-offline pytest lint stage kernel-setup book-check browser sync bench clean
 
 $(STAMP): requirements.txt pyproject.toml $(CONSTRAINTS)
 	$(PYTHON) -m venv $(VENV)
@@ -24,10 +35,16 @@ $(STAMP): requirements.txt pyproject.toml $(CONSTRAINTS)
 
 venv: $(STAMP)
 
-## book: execute every chapter and build the HTML book into _build/html (warnings are errors; MathJax is bundled)
+## book: execute every chapter and build the HTML book into _build/html (warnings are errors; MathJax is bundled),
+## then the Chinese edition from the same executed chapters into _build/html/zh
 book: $(STAMP) kernel-setup
 	$(KERNEL) $(BIN)/jupyter-book build . -W -n --keep-going
-	@echo "Open _build/html/index.html"
+	$(call zh-book,_build/jupyter_execute/notebooks)
+	@echo "Open _build/html/index.html (中文版: _build/html/zh/index.html)"
+
+## translations: refresh locale/zh_CN/ after the English changed and list what needs translating (see its README)
+translations: $(STAMP)
+	$(BIN)/python tools/zh_edition.py update
 
 ## test: lint; unit tests and every chapter (nbmake); the strict book build of those runs; the browser test of it
 test: lint pytest book-check browser
@@ -92,9 +109,11 @@ pytest: $(STAMP) stage kernel-setup
 	$(KERNEL) $(BIN)/pytest tests $(STAGE)/notebooks -m "not browser" --nbmake --overwrite --nbmake-timeout=600 --durations=15
 
 # The strict book build (warnings are errors: toc, cross-references, citations, equation labels) of the staged
-# chapters, executed or not, into _build/html: after `make test` it is the whole book, outputs included.
+# chapters, executed or not, into _build/html: after `make test` it is the whole book, outputs included; then the
+# Chinese edition of the same chapters into _build/html/zh.
 book-check: $(STAMP) stage
 	$(BIN)/jupyter-book build $(STAGE) --all -W -n --keep-going --path-output .
+	$(call zh-book,$(STAGE)/notebooks)
 
 ## browser: headless Chromium reads every chapter of _build/html (math, figures, buttons, exercises, console);
 ## screenshots in _build/screenshots/. Skipped, with the reason in pytest's summary, when Chromium is missing.

@@ -61,6 +61,15 @@ def _toc_pages() -> list[str]:
 
 PAGES = _toc_pages()
 CHAPTERS = [page for page in PAGES if page.startswith("notebooks/")]
+# The Chinese edition (tools/zh_edition.py) is the same book under zh/: every test reads both editions.
+ZH = "zh/"
+BOTH_PAGES = PAGES + [ZH + page for page in PAGES]
+BOTH_CHAPTERS = CHAPTERS + [ZH + chapter for chapter in CHAPTERS]
+
+
+def _english(page_name: str) -> str:
+    """The English page a page of either edition shows (``zh/notebooks/x`` -> ``notebooks/x``)."""
+    return page_name.removeprefix(ZH)
 
 
 REQUIRED = "GANCOURSE_REQUIRE_BROWSER"  # set (to anything but "" or "0"): this test must run, never be skipped
@@ -202,7 +211,7 @@ PROGRESS_LINES = """() => [...document.querySelectorAll('div.cell_output pre')]
   .map(pre => pre.textContent.split('\\n').filter(line => /\\d+%\\|.*\\| *\\d+\\/\\d+/.test(line)).length)"""
 
 
-@pytest.mark.parametrize("page_name", PAGES)
+@pytest.mark.parametrize("page_name", BOTH_PAGES)
 def test_page_reads_offline(reader, page_name: str):
     """Math typeset, images and animations loaded, nothing fetched from outside, no console error; a screenshot."""
     view = reader(page_name)
@@ -221,7 +230,7 @@ def test_page_reads_offline(reader, page_name: str):
     images = page.evaluate(IMAGES)
     problems += [f"image did not load: {image['src']}" for image in images if image["width"] == 0]
 
-    source = (ROOT / page_name).with_suffix(".py")
+    source = (ROOT / _english(page_name)).with_suffix(".py")
     lines = source.read_text().splitlines() if source.exists() else []
     code = "\n".join(line for line in lines if not line.startswith("#"))  # the chapter's code, not its prose
     expected_figures = code.count("plt.show()")  # each draws one figure inline
@@ -253,11 +262,11 @@ def test_page_reads_offline(reader, page_name: str):
         assert math["containers"] >= math["math"]
 
 
-@pytest.mark.parametrize("chapter", CHAPTERS)
+@pytest.mark.parametrize("chapter", BOTH_CHAPTERS)
 def test_every_chapter_shows_a_diagram(reader, chapter: str):
     """Each chapter draws at least one diagram of ``gancourse.diagrams`` in a cell whose code the book hides, and
     the picture loaded."""
-    assert "from gancourse.diagrams import" in (ROOT / chapter).with_suffix(".py").read_text(), chapter
+    assert "from gancourse.diagrams import" in (ROOT / _english(chapter)).with_suffix(".py").read_text(), chapter
     page = reader(chapter).page
     page.evaluate(IMAGES)  # load every image eagerly
     diagrams = page.locator("div.cell.tag_remove-input div.cell_output img")
@@ -265,12 +274,14 @@ def test_every_chapter_shows_a_diagram(reader, chapter: str):
     assert widths and min(widths) > 300, f"{chapter}: diagrams drawn {widths}"
 
 
-@pytest.mark.parametrize("chapter", CHAPTERS)
-def test_chapter_buttons_point_at_its_notebook(reader, chapter: str):
-    """The Colab button opens this chapter's .ipynb in the repository; the download button serves the notebook."""
+@pytest.mark.parametrize("page_name", BOTH_CHAPTERS)
+def test_chapter_buttons_point_at_its_notebook(reader, page_name: str):
+    """The Colab button opens this chapter's .ipynb in the repository (the English one, from either edition); the
+    download button serves the notebook of the edition read: the same code, its prose in the edition's language."""
+    chapter = _english(page_name)
     config = yaml.safe_load((ROOT / "_config.yml").read_text())
     repository = config["repository"]["url"].removeprefix("https://github.com/")
-    page = reader(chapter).page
+    page = reader(page_name).page
     colab = page.locator("a[href^='https://colab.research.google.com/']").get_attribute("href")
     assert colab == (
         f"https://colab.research.google.com/github/{repository}/blob/{config['repository']['branch']}/{chapter}.ipynb"
@@ -282,10 +293,42 @@ def test_chapter_buttons_point_at_its_notebook(reader, chapter: str):
     assert response.ok, f"download link {download}: HTTP {response.status}"
     served = json.loads(response.body())
     committed = json.loads((ROOT / f"{chapter}.ipynb").read_text())
-    assert [c["source"] for c in served["cells"]] == [c["source"] for c in committed["cells"]]
+    def code(notebook):
+        return [c["source"] for c in notebook["cells"] if c["cell_type"] == "code"]
+
+    assert code(served) == code(committed)
+    if page_name == chapter:
+        assert [c["source"] for c in served["cells"]] == [c["source"] for c in committed["cells"]]
+    else:
+        prose = " ".join("".join(c["source"]) for c in served["cells"] if c["cell_type"] == "markdown")
+        assert re.search(r"[\u4e00-\u9fff]", prose), "the Chinese edition's download has no Chinese prose"
 
 
-@pytest.mark.parametrize("chapter", CHAPTERS)
+SWITCH = "p.edition-switch a"
+
+
+@pytest.mark.parametrize("page_name", PAGES)
+def test_each_page_links_to_the_other_edition(reader, page_name: str):
+    """Every English page links to its Chinese page, which is in Chinese (the theme's strings too) and links back;
+    a Chinese chapter's prose has more Chinese characters than Latin letters."""
+    view = reader(page_name)
+    english = view.page
+    assert english.evaluate("document.documentElement.lang") == "en"
+    english.locator(SWITCH).click()
+    english.wait_for_url(f"{view.site}/{ZH}{page_name}.html")
+    assert english.evaluate("document.documentElement.lang") == "zh-CN"
+    search = english.locator("button.search-button__button").first.get_attribute("aria-label") or ""
+    assert search == "搜索", f"the theme's search button reads {search!r} in the Chinese edition"
+    if page_name in CHAPTERS:
+        prose = english.evaluate(VISIBLE_PROSE)
+        chinese, latin = len(re.findall(r"[\u4e00-\u9fff]", prose)), len(re.findall(r"[A-Za-z]", prose))
+        assert chinese > latin, f"{ZH}{page_name}: {chinese} Chinese characters, {latin} Latin letters in its prose"
+    english.locator(SWITCH).click()
+    english.wait_for_url(f"{view.site}/{page_name}.html")
+    assert english.evaluate("document.documentElement.lang") == "en"
+
+
+@pytest.mark.parametrize("chapter", BOTH_CHAPTERS)
 def test_exercise_solutions_open_on_click(reader, chapter: str):
     """Every solution dropdown (sphinx-exercise) and every hidden cell starts closed and opens when clicked."""
     page = reader(chapter).page
@@ -317,10 +360,10 @@ CODE_TOO_WIDE = """() => [...document.querySelectorAll('div.cell_input pre')]
   .map(pre => pre.textContent.split('\\n').reduce((a, b) => (b.length > a.length ? b : a), ''))"""
 
 
-@pytest.mark.parametrize("chapter", CHAPTERS)
+@pytest.mark.parametrize("chapter", BOTH_CHAPTERS)
 def test_chapter_code_fits_the_column(reader, chapter: str):
     """At laptop width no code cell needs a horizontal scroll bar (its lines are within 88 characters)."""
     too_wide = reader(chapter).page.evaluate(CODE_TOO_WIDE)
-    if too_wide and Path(chapter).name in _not_yet_wrapped():
+    if too_wide and Path(_english(chapter)).name in _not_yet_wrapped():
         pytest.xfail(f"{len(too_wide)} code cells wider than the column; notebooks/ruff.toml still exempts it")
     assert not too_wide, "code cut off at the column:\n" + "\n".join(too_wide)

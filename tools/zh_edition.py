@@ -196,13 +196,16 @@ def _differ(english: list[str], chinese: list[str]) -> str:
     return "; ".join(filter(None, [f"lost {lost[:3]}" if lost else "", f"added {added[:3]}" if added else ""]))
 
 
-def translations(page: str) -> list[str]:
-    """The page's Chinese units, in order; raises if any is missing or stale."""
+def translations(page: str, draft: bool = False) -> list[str]:
+    """The page's Chinese units, in order; raises if any is missing or stale, unless ``draft``: then such a unit
+    is given in English (a preview while translating)."""
     missing = problems([page])
-    if missing:
+    if missing and not draft:
         raise ValueError("translations missing or stale:\n  " + "\n  ".join(map(str, missing)))
     entries = {entry["key"]: entry for entry in load_store(page)}
-    return [str(entries[key_of(english)]["zh"]).strip("\n") for english in english_units(page)]
+    needed = {key_of(problem.english) for problem in missing}
+    return [english if key_of(english) in needed else str(entries[key_of(english)]["zh"]).strip("\n")
+            for english in english_units(page)]
 
 
 class _Block(str):
@@ -227,13 +230,15 @@ def update(page: str) -> int:
     by_key = {entry["key"]: entry for entry in old}
     unused = [entry for entry in old if entry["key"] not in {key_of(u) for u in english_units(page)}]
     entries = []
-    for english in english_units(page):
+    for place, english in enumerate(english_units(page)):
         key = key_of(english)
         if key in by_key:
             entries.append(by_key[key])
             continue
-        # the English changed: carry the closest old translation, marked stale, with the English it was made from
-        scores = [difflib.SequenceMatcher(None, english, str(e.get("en", ""))).ratio() for e in unused]
+        # the English changed: carry the closest old translation (the one at the same place counts double), marked
+        # stale, with the English it was made from
+        scores = [difflib.SequenceMatcher(None, english, str(e.get("en", ""))).ratio()
+                  * (2 if place < len(old) and e is old[place] else 1) for e in unused]
         if scores and max(scores) >= 0.5:
             previous = unused.pop(scores.index(max(scores)))
             entries.append({"key": key, "stale": True, "was": previous.get("was", previous.get("en", "")),
@@ -277,8 +282,9 @@ def fill(page: str, text: str) -> int:
     return len(chinese)
 
 
-def stage(executed: Path, out: Path) -> None:
-    """Write the Chinese book's sources to ``out``: config, toc, static files, pages and executed chapters."""
+def stage(executed: Path, out: Path, draft: bool = False) -> None:
+    """Write the Chinese book's sources to ``out``: config, toc, static files, pages and executed chapters (with
+    ``draft``, English where a translation is missing or stale)."""
     if out.exists():
         shutil.rmtree(out)
     out.mkdir(parents=True)
@@ -296,7 +302,7 @@ def stage(executed: Path, out: Path) -> None:
         toc = toc.replace(f"caption: {english}", f"caption: {chinese}")
     (out / "_toc.yml").write_text(toc)
     for page in toc_pages():
-        chinese = translations(page)
+        chinese = translations(page, draft)
         if source_of(page).suffix == ".md":
             (out / f"{page}.md").write_text("\n\n".join(chinese) + "\n")
             continue
@@ -327,6 +333,7 @@ def main(argv: list[str] | None = None) -> int:
     staging = commands.add_parser("stage", help="write the Chinese book's sources")
     staging.add_argument("--executed", type=Path, required=True, help="folder of the executed English chapters")
     staging.add_argument("--out", type=Path, required=True)
+    staging.add_argument("--draft", action="store_true", help="English where a translation is missing or stale")
     args = parser.parse_args(argv)
     if args.command == "update":
         for page in toc_pages():
@@ -348,7 +355,7 @@ def main(argv: list[str] | None = None) -> int:
         for problem in left:
             print(f"  {problem}")
         return 0
-    stage(args.executed, args.out)
+    stage(args.executed, args.out, args.draft)
     print(f"Chinese edition's sources in {args.out}")
     return 0
 

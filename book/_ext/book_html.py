@@ -32,7 +32,27 @@ def _no_cdn_icons(app, pagename, templatename, context, doctree) -> None:
         context["body"] = _CDN_FONT_AWESOME.sub("", context["body"])
 
 
+# Every page links to the same page in the other edition. The Chinese book is built on its own (tools/zh_edition.py
+# stages it, with `gancourse_edition: zh` in its config) into the `zh/` folder of the English book's HTML.
+_EDITIONS = {
+    "en": ("zh/{page}.html", "zh-CN", "中文版"),
+    "zh": ("../{page}.html", "en", "English edition"),
+}
+
+
+def _edition_switch(app, pagename, templatename, context, doctree) -> None:
+    """A link at the top of each page's article to this page in the other edition (pages with a source only)."""
+    if doctree is None or "body" not in context:
+        return
+    target, language, label = _EDITIONS[app.config.gancourse_edition]
+    href = "../" * pagename.count("/") + target.format(page=pagename)
+    context["body"] = (f'<p class="edition-switch"><a href="{href}" hreflang="{language}" lang="{language}">'
+                       f"{label}</a></p>\n" + context["body"])
+
+
 def setup(app):
+    app.add_config_value("gancourse_edition", "en", "html")
+    app.connect("html-page-context", _edition_switch)
     app.connect("html-page-context", _no_cdn_icons)
     app.connect("html-page-context", _each_script_once, priority=900)
     return {"parallel_read_safe": True, "parallel_write_safe": True}
