@@ -101,4 +101,9 @@ def test_the_chinese_book_has_the_english_code(tmp_path):
         assert [c for c in chinese["cells"] if c["cell_type"] == "code"] == \
             [c for c in english["cells"] if c["cell_type"] == "code"]
         assert [c["metadata"] for c in chinese["cells"]] == [c["metadata"] for c in english["cells"]]
-        assert [zh.cell_text(c) for c in zh.markdown_cells(chinese)] == zh.translations(page)
+        assert [zh.cell_text(c) for c in zh.markdown_cells(chinese)] == list(map(zh.for_html, zh.translations(page)))
+
+
+def test_a_line_break_between_chinese_characters_is_joined_for_the_html():
+    assert zh.for_html("生成器把噪声\n映射为样本，\n  判别器给出分数。\n- 列表\n$x$\n公式") == \
+        "生成器把噪声映射为样本，判别器给出分数。\n- 列表\n$x$\n公式"

@@ -282,6 +282,16 @@ def fill(page: str, text: str) -> int:
     return len(chinese)
 
 
+_CJK = "\u3000-\u303f\u4e00-\u9fff\uff00-\uffef"
+_LINE_BREAK_IN_CHINESE = re.compile(f"(?<=[{_CJK}])\n[ \t]*(?=[{_CJK}])")
+
+
+def for_html(chinese: str) -> str:
+    """A translation as the book shows it: a line break between two Chinese characters is joined, since HTML would
+    show it as a space (English wraps at spaces; Chinese has none)."""
+    return _LINE_BREAK_IN_CHINESE.sub("", chinese)
+
+
 def stage(executed: Path, out: Path, draft: bool = False) -> None:
     """Write the Chinese book's sources to ``out``: config, toc, static files, pages and executed chapters (with
     ``draft``, English where a translation is missing or stale)."""
@@ -302,7 +312,7 @@ def stage(executed: Path, out: Path, draft: bool = False) -> None:
         toc = toc.replace(f"caption: {english}", f"caption: {chinese}")
     (out / "_toc.yml").write_text(toc)
     for page in toc_pages():
-        chinese = translations(page, draft)
+        chinese = [for_html(unit) for unit in translations(page, draft)]
         if source_of(page).suffix == ".md":
             (out / f"{page}.md").write_text("\n\n".join(chinese) + "\n")
             continue
