@@ -347,8 +347,8 @@ assert F.cosine_similarity(update, full, dim=0) > 1 - 1e-5
 # {cite}`zhao2020differentiable`. With few training images, $D$
 # can memorise them: it calls exactly those images real, and $G$ learns nothing useful from it. Augmenting the
 # real images alone would not help: $D$ would learn that real digits are shifted and cut, and $G$ would learn to
-# shift and cut its digits. DiffAugment applies one random transformation $T$ to *every* image $D$ sees, real and
-# fake, in both players' steps, $s(T(x))$ and $s(T(G(z)))$. $T$ is differentiable, so $G$'s gradient flows through
+# shift and cut its digits. DiffAugment applies a random transformation $T$, drawn afresh for each image, to
+# *every* image $D$ sees, real and fake, in both players' steps, $s(T(x))$ and $s(T(G(z)))$. $T$ is differentiable, so $G$'s gradient flows through
 # it. `DiffAugment()` shifts each image by up to an eighth of its size (4 pixels, rounded as in the paper's code)
 # and blanks a square of half its side (14 pixels) at a random place, filling emptied pixels with the background,
 # $-1$ (the paper's code fills with 0, mid-grey on this scale); `TrainConfig(augment=DiffAugment())` applies it.
@@ -993,6 +993,6 @@ assert apart(*default_eps) > apart(weights[0.1], weights[0.01])
 # - **On MNIST**, on Chapter 4's budget and settings, no remedy beat plain training on every seed, while keeping
 #   batch norm in $D$ did: reach for a remedy when you see the failure it fixes. A failure you cause on purpose,
 #   the saturating loss, shows what a fix looks like: noise against digits, and a generator gradient norm ten
-#   times smaller, saturation's signature (under Adam, not itself the step size).
+#   times smaller, saturation's signature (under Adam the gradient norm is not itself the step size).
 # - With Adam, clipping the gradient below every gradient's norm does not make steps smaller; it makes every
 #   batch count the same, whatever the clipping norm.
