@@ -486,7 +486,9 @@ assert tail_mean(healthy.history.d_real) > tail_mean(healthy.history.d_fake)
 #
 # The derivative is $\frac{\alpha p}{D} - \frac{(1 - \alpha) p + q}{1 - D} = 0$, so $D = \frac{\alpha p}{p + q}$.
 # Smoothing caps $D^*$ at $\alpha$ where $p_g = 0$: $D$ is never asked to be certain. (Smoothing the fake labels
-# too would move $D^*$ towards $p_g$ where $p_{data}$ is small; that is why it is one-sided.)
+# too, to $\beta > 0$, would give $D^* = \frac{\alpha p + \beta q}{p + q}$: where the data have no mass it stays
+# at $\beta$ instead of falling to 0, so fakes there are not pushed back towards the data. That is why it is
+# one-sided.)
 
 # %%
 alpha, p, q = 0.9, 0.3, 0.1

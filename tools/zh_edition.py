@@ -22,6 +22,7 @@ Commands (run from anywhere; paths are relative to the repository)::
     python tools/zh_edition.py status                 # what is missing or stale, by page and unit (`make translations`)
     python tools/zh_edition.py update                 # refresh the files after the English changed
     python tools/zh_edition.py export PAGE > FILE     # the units of PAGE that need work, to translate in place
+    python tools/zh_edition.py export --chinese PAGE > FILE   # its current translations, to revise in place
     python tools/zh_edition.py fill PAGE FILE         # store FILE's translations (``=== key`` lines, then Chinese)
     python tools/zh_edition.py stage --executed DIR --out DIR
         # the Chinese book's sources in DIR: translated pages, and chapters made from the executed English
@@ -255,9 +256,11 @@ def _write(page: str, entries: list[dict]) -> None:
                               + _dump(entries))
 
 
-def export(page: str, everything: bool = False) -> str:
-    """The page's units that need work (or all of them), as ``=== key`` lines each followed by the English: a file
-    to translate in place and give to `fill`."""
+def export(page: str, everything: bool = False, chinese: bool = False) -> str:
+    """The page's units that need work (or all of them), as ``=== key`` lines each followed by the English (or, with
+    ``chinese``, by the current translation of every unit, to revise): a file to edit in place and give to `fill`."""
+    if chinese:
+        return "".join(f"=== {entry['key']}\n{str(entry.get('zh') or '').strip()}\n\n" for entry in load_store(page))
     needed = {key_of(problem.english) for problem in problems([page])}
     return "".join(f"=== {key_of(english)}\n{english}\n\n" for english in english_units(page)
                    if everything or key_of(english) in needed)
@@ -337,6 +340,7 @@ def main(argv: list[str] | None = None) -> int:
     exporting = commands.add_parser("export", help="print a page's units that need work, to translate in place")
     exporting.add_argument("page", help="as in _toc.yml, e.g. notebooks/01_what_is_a_gan")
     exporting.add_argument("--all", action="store_true", help="every unit, not only those that need work")
+    exporting.add_argument("--chinese", action="store_true", help="every unit's current translation, to revise")
     filling = commands.add_parser("fill", help="store the translations of an exported file")
     filling.add_argument("page")
     filling.add_argument("file", type=Path)
@@ -356,7 +360,7 @@ def main(argv: list[str] | None = None) -> int:
         print(f"{units - len(found)} of {units} units translated and current; {len(found)} need work")
         return 1 if found and args.command == "status" else 0
     if args.command == "export":
-        print(export(args.page, args.all), end="")
+        print(export(args.page, args.all, args.chinese), end="")
         return 0
     if args.command == "fill":
         count = fill(args.page, args.file.read_text())
