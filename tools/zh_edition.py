@@ -42,6 +42,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import yaml
+from markdown_it import MarkdownIt
 
 ROOT = Path(__file__).resolve().parents[1]
 LOCALE = ROOT / "locale" / "zh_CN"
@@ -144,6 +145,7 @@ class Problem:
 
 # What a translation must carry over unchanged: math, directives and their labels, label lines, cross-reference and
 # citation targets, inline code and link targets. (Glossary links may be added or dropped: {term} is left out.)
+_MARKDOWN = MarkdownIt("commonmark")
 _DISPLAY_MATH = re.compile(r"\$\$(.+?)\$\$", re.DOTALL)
 _ROLE = re.compile(r"\{([\w:-]+)\}`([^`]*)`")
 _CODE = re.compile(r"(?<!`)`([^`]+)`(?!`)")
@@ -160,7 +162,7 @@ _CROSS_REFERENCES = {"eq", "ref", "numref", "doc", "cite", "cite:p", "cite:t", "
 def structure(text: str) -> list[str]:
     """The parts of a unit that a translation keeps as they are (math and code with their spaces evened out),
     sorted: their order may change."""
-    found = [f"$${math}$$" for math in _DISPLAY_MATH.findall(text)]
+    found = [f"$${math}$$" for math in _DISPLAY_MATH.findall(text)] + _emphasis(text)
     text = _DISPLAY_MATH.sub(" ", text)
     found += [f"{{{role}}}{target.rsplit('<', 1)[-1].rstrip('>')}" for role, target in _ROLE.findall(text)
               if role in _CROSS_REFERENCES]
@@ -170,6 +172,14 @@ def structure(text: str) -> list[str]:
     found += [f"${math}$" for math in _INLINE_MATH.findall(text)]
     found += [match for pattern in _KEPT for match in pattern.findall(text)]
     return sorted(" ".join(part.split()) for part in found)
+
+
+def _emphasis(text: str) -> list[str]:
+    """One ``<strong>`` or ``<em>`` per span Markdown renders bold or italic: a translation keeps as many. (Next to a
+    Chinese character, ``**`` must touch a letter or a space to count, not punctuation: ``是 **{term}`…`**``.)"""
+    text = _INLINE_MATH.sub("$x$", _DISPLAY_MATH.sub("\n\nmath\n\n", text))  # math's own * and _ are not emphasis
+    html = _MARKDOWN.render(text)
+    return ["<strong>"] * html.count("<strong>") + ["<em>"] * html.count("<em>")
 
 
 def problems(pages: list[str] | None = None) -> list[Problem]:
