@@ -339,10 +339,10 @@ assert mirrored[:, 1].max() < 0
 #   alternating steps spiral *out*. Adam keeps a running average of the gradients, its *first moment*
 #   $m \leftarrow \beta_1 m + (1 - \beta_1)\,g$, and steps along $m$; before its per-coordinate scaling that is
 #   heavy-ball momentum with $\beta = \beta_1$ and step $(1 - \beta_1)h$. So DCGAN's $\beta_1 = 0.5$ (which this
-#   course's MNIST loops use) is positive momentum, already halved from Adam's default 0.9; BigGAN and StyleGAN2
+#   course's MNIST loops use) is positive momentum, already lowered from Adam's default 0.9; BigGAN and StyleGAN2
 #   (two large image GANs) go to $\beta_1 = 0$.
-#   (Adam's division by the running size of each gradient coordinate changes the dynamics, and a network's GAN
-#   is not this linear game, which is why Chapter 4's run trains all the same; the direction of the effect is
+#   (Adam's division by the running size of each gradient coordinate changes the dynamics, and a GAN built from
+#   networks is not this linear game, which is why Chapter 4's run trains all the same; the direction of the effect is
 #   what carries over.)
 #
 # `simulate(..., method=...)` runs each, and `update_matrix` gives each one's linearised step: the matrix that
@@ -419,7 +419,7 @@ assert final["momentum β = +0.5"] > start_distance
 #   alternating step rotates by an angle $\varphi$ with $\sin(\varphi/2) = ha/2$, and a sum of rotations is bounded,
 #   $\big|\sum_{t \le n} e^{it\varphi}\big| \le 1/\sin(\varphi/2)$. So for *every* $n$, not only at a whole number of
 #   turns, $\|\bar x_n\| \le 2r\,/\,((n+1)\,ha)$, with $r$ the orbit's largest radius: the mean closes in like
-#   $1/n$. The bound is exact for the linearised step; on the GAN's own path we check that it holds;
+#   $1/n$. The bound is proven for the linearised step; on the GAN's own path we check that it holds;
 # - an **exponential moving average** (EMA) $\hat x_t = \beta_t \hat x_{t-1} + (1 - \beta_t)\,x_t$, which forgets
 #   old iterates. Once the start is forgotten it circles at a distance of order $r(1 - \beta)/\varphi$ (with
 #   $\varphi \approx ha$), small when $\beta$ is close to 1. With a fixed $\beta$ from the first step, though, the
