@@ -456,8 +456,8 @@ plt.show()
 # The left panel is the question this chapter asks; the right one says, per digit, how close the digits drawn
 # when asked for that digit are to the real reference digits of that class. With only about 50 of those per
 # digit it uses the {term}`KID <kernel inception distance, KID (核 Inception 距离)>` of Chapter 5, whose
-# *expected* value does not depend on the sample size (a Fréchet distance cannot even be computed from 50 digits
-# in 64 features); at these sizes its spread is wide and values near 0 can be negative, so compare the digits
+# *expected* value does not depend on the sample size (a Fréchet distance from 50 digits in 64 features is
+# degenerate: their covariance has rank at most 49); at these sizes its spread is wide and values near 0 can be negative, so compare the digits
 # only roughly.
 #
 # **We check which goals this run meets:** confidence and the Fréchet distance with room; recognition and slant

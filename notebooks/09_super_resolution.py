@@ -209,7 +209,7 @@ assert outside > 0 and torch.equal(bicubic, raw_bicubic.clamp(-1, 1))
 #
 # and averages it over window positions; it is 1 for identical images. Its first factor, the luminance term,
 # assumes intensities $\ge 0$: on $[-1, 1]$ images the window means at a stroke's edge are near 0, where it
-# compares ratios of tiny numbers: two almost equal means can score near 0, and means of opposite sign below 0.
+# compares ratios of tiny numbers: two means only a little apart (0.05 and 0, say) can score near 0, and means of opposite sign below 0.
 # So `gancourse.superres.ssim` maps both images to $[0, 1]$, $(x + 1)/2$, and uses $L = 1$. torchmetrics
 # reflects each image 5 pixels beyond its border and averages over all 28×28 window positions; the reference
 # implementation and scikit-image average over the 18×18 positions whose window fits inside the image, so their
@@ -273,9 +273,9 @@ assert rows["nearest"]["FD"] < rows["bicubic"]["FD"] / 1.5
 assert rows["nearest"]["accuracy"] > rows["bicubic"]["accuracy"] + 0.05
 
 # %% [markdown]
-# The rest of the chapter builds the network in the middle of this picture and trains it three ways, with the
-# three losses at the bottom: first the pixel loss alone, then the content and adversarial losses of SRGAN
-# (both defined below).
+# The rest of the chapter builds the network in the middle of this picture and trains it with the three losses at
+# the bottom: first the pixel loss alone, then the content and adversarial losses of SRGAN (both defined below),
+# and the content loss alone for comparison.
 
 # %% tags=["remove-input"]
 from gancourse.diagrams import superres_pipeline
