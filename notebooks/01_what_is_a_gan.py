@@ -86,7 +86,7 @@ figure = the_game()  # drawn at the end of the cell
 #
 # and shows that against it the generator of this minimax game minimises the {term}`Jensen–Shannon divergence <Jensen–Shannon divergence, JSD (JS 散度)>` between
 # $p_{data}$ and $p_g$. The generator loss used in practice, the *non-saturating* loss that Chapter 2 also
-# derives (and Algorithm 1 below uses), minimises something else and gives $G$ an objective of its own, so that
+# derives (and our implementation of Algorithm 1 below uses), minimises something else and gives $G$ an objective of its own, so that
 # game is no longer zero-sum. Here we use {eq}`eq-optimal-d` to check a trained discriminator.
 #
 # ## Why "unsupervised", and what the latent space is

@@ -127,8 +127,8 @@ assert torch.isclose(
 
 # %% [markdown]
 # **Why logits, not `BCELoss` after a sigmoid.** In float32, $\sigma(\ell)$ rounds to exactly 1 once
-# $\ell \gtrsim 17$. A confident discriminator produces such logits on fakes; then $\log(1 - \sigma(\ell)) =
-# \log 0$. PyTorch's `nn.BCELoss` clamps the log at $-100$, so it reports a loss of 100 where the true value is
+# $\ell \gtrsim 17$. A discriminator that is confidently wrong about a fake (or a generator that fools it
+# well) produces such logits; then $\log(1 - \sigma(\ell)) = \log 0$. PyTorch's `nn.BCELoss` clamps the log at $-100$, so it reports a loss of 100 where the true value is
 # $\mathrm{softplus}(\ell) = \log(1 + e^\ell) \approx \ell$, and its gradient is zero.
 # `F.binary_cross_entropy_with_logits` uses $\log(1-\sigma(\ell)) = -\mathrm{softplus}(\ell)$ and stays exact.
 # **At $\ell = 40$ we check: the logit version gives 40 with gradient 1; the sigmoid version gives 100 with

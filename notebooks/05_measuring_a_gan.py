@@ -291,7 +291,7 @@ plt.show()
 # convincing digit), yet at most 2 classes are present, its {term}`KL <Kullback–Leibler divergence, KL (KL 散度)>` to uniform is above 1.5 nats, its classifier
 # score is below 1.5 against above 8 for real digits, and its Fréchet distance is more than 20 times the real
 # floor.** Here coverage, the score and the Fréchet distance catch the collapse and confidence does not; none of
-# them would catch the copying of the first section, and the score never looks at real data at all.
+# them would catch the copying of the baselines section, and the score never looks at real data at all.
 
 # %%
 SMALL = 400
@@ -563,8 +563,8 @@ assert abs(subsets.mean - whole.mean) < subsets.std and subsets.std > whole.std
 # ## What to take away
 #
 # - GAN losses track the game, not quality: across a setback in which the Fréchet distance rose by more than a
-#   fifth, the discriminator's loss moved by less than 0.05, and late in the run it kept falling while the
-#   distance rose and fell.
+#   fifth, the discriminator's loss rose by no more than 0.05, and from step 500 to the end it fell overall while
+#   the distance rose and fell.
 # - Read every measure against baselines: real-vs-real is the floor, noise the ceiling. Confidence is fooled by
 #   noise and by collapse; coverage, the classifier score and the Fréchet distance catch collapse, but none of
 #   them catches a generator that copies its training data, and the score never looks at real data.

@@ -990,7 +990,7 @@ assert apart(*default_eps) > apart(weights[0.1], weights[0.01])
 # - **A critic's loss is not automatically a progress signal**: it estimates $W_1$ only if the critic is
 #   1-Lipschitz and near its optimum. And two curves that both fall with training agree in rank whatever they
 #   measure: the learning rate passes that test.
-# - **On MNIST**, on Chapter 4's budget and settings, no remedy beat plain training on every seed, while keeping
+# - **On MNIST**, on Chapter 4's budget and settings, no remedy lowered plain training's Fréchet distance on every seed, while keeping
 #   batch norm in $D$ did: reach for a remedy when you see the failure it fixes. A failure you cause on purpose,
 #   the saturating loss, shows what a fix looks like: noise against digits, and a generator gradient norm ten
 #   times smaller, saturation's signature (under Adam the gradient norm is not itself the step size).

@@ -821,7 +821,7 @@ assert abs(gan_second["misread, sure"] - pixel_second["misread, sure"]) < 0.01
 # than 1 dB), with 30%
 # of the budget: one reading is that at 4× much of what is missing is truly ambiguous (many digits share a
 # thumbnail) and no network can recover it, while at 2× less is ambiguous and more of what bicubic blurs can be
-# learned back. The 2× network also beats 2× bicubic, and the 4× network by more than 2 dB (all checked).
+# learned back. The 2× network also beats 2× bicubic, and beats the 4× network by more than 2 dB (all checked).
 
 # %%
 twice = dataclasses.replace(SETTING, factor=2, pixel_steps=300)
