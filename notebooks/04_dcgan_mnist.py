@@ -508,7 +508,8 @@ plt.show()
 #
 # Keras pads by a rule that depends on the input size, so 7×7 → padded 9×9 → 4×4. Our port fixes the padding of
 # each strided convolution to Keras' rule for the sizes the source meets (one zero after, for an even input), so
-# without the 8×8 the 7×7 map becomes 8×8 → 3×3 and the dense layer no longer fits.
+# without the `ZeroPadding2D` layer that makes the 7×7 map 8×8, its fixed one-zero-after padding turns the 7×7
+# map into 8×8 → 3×3, and the dense layer no longer fits.
 
 # %%
 unpadded = KerasDCGANDiscriminator()
