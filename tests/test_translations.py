@@ -91,6 +91,7 @@ def test_the_chinese_book_has_the_english_code(tmp_path):
     assert config["sphinx"]["config"]["language"] == "zh_CN"
     assert config["sphinx"]["config"]["gancourse_edition"] == "zh"
     assert config["execute"]["execute_notebooks"] == "off"
+    assert config["sphinx"]["config"]["nb_code_prompt_show"] == "显示代码"  # the folded checks' button
     for page in PAGES:
         english_path = zh.source_of(page)
         chinese_path = tmp_path / english_path.relative_to(ROOT)

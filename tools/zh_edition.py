@@ -318,6 +318,8 @@ def stage(executed: Path, out: Path, draft: bool = False) -> None:
     config["execute"]["execute_notebooks"] = "off"
     config["sphinx"]["config"]["language"] = "zh_CN"
     config["sphinx"]["config"]["gancourse_edition"] = "zh"
+    config["sphinx"]["config"]["nb_code_prompt_show"] = "显示代码"  # MyST-NB's folded cells ("Show code cell source")
+    config["sphinx"]["config"]["nb_code_prompt_hide"] = "隐藏代码"
     (out / "_config.yml").write_text("# The Chinese edition's configuration, written by tools/zh_edition.py stage\n"
                                      + yaml.safe_dump(config, allow_unicode=True, sort_keys=False))
     toc = (ROOT / "_toc.yml").read_text()
