@@ -26,6 +26,7 @@ from urllib.parse import urlsplit
 
 import pytest
 import yaml
+from scripts import load_script
 
 pytestmark = pytest.mark.browser
 
@@ -46,20 +47,7 @@ CHROMIUM_ARGS = [
 ]
 
 
-def _toc_pages() -> list[str]:
-    toc = yaml.safe_load((ROOT / "_toc.yml").read_text())
-
-    def files(node) -> list[str]:
-        if isinstance(node, dict):
-            return ([node["file"]] if "file" in node else []) + [f for v in node.values() for f in files(v)]
-        if isinstance(node, list):
-            return [f for item in node for f in files(item)]
-        return []
-
-    return [toc["root"], *files(toc)]
-
-
-PAGES = _toc_pages()
+PAGES = load_script("tools/zh_edition.py").toc_pages()  # every page of _toc.yml, as the Chinese edition has them
 CHAPTERS = [page for page in PAGES if page.startswith("notebooks/")]
 # The Chinese edition (tools/zh_edition.py) is the same book under zh/: every test reads both editions.
 ZH = "zh/"
