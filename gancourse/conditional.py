@@ -27,7 +27,7 @@ from gancourse.metrics import classifier_outputs, digit_report, kid
 from gancourse.models import N_CLASSES, LeanDCGANDiscriminator, as_condition, one_hot_digits
 
 __all__ = [
-    "ConcatDiscriminator", "ProjectionDiscriminator", "conditional_report", "conditions_per_class", "style_conditions",
+    "ConcatDiscriminator", "ProjectionDiscriminator", "conditional_report", "style_conditions",
 ]
 
 
@@ -78,22 +78,6 @@ def style_conditions(labels: torch.Tensor, attributes: torch.Tensor,
 
 
 # ------------------------------------------------------------------------------------------------ measuring
-
-
-def conditions_per_class(conditions: torch.Tensor, labels: torch.Tensor, per_class: int = 100,
-                         seed: int = 7) -> torch.Tensor:
-    """``per_class`` conditions of each digit, drawn without replacement from training digits of that class.
-
-    ``conditions`` (N, C) or (N,) aligned with ``labels`` (N,); returns (10 per_class, ...) ordered by class.
-    """
-    generator = torch.Generator().manual_seed(seed)
-    rows = []
-    for digit in range(N_CLASSES):
-        members = (labels.cpu() == digit).nonzero().squeeze(1)
-        if len(members) < per_class:
-            raise ValueError(f"digit {digit} has {len(members)} training digits, fewer than {per_class}")
-        rows.append(members[torch.randperm(len(members), generator=generator)[:per_class]])
-    return conditions[torch.cat(rows).to(conditions.device)]
 
 
 def _recognised(probabilities: torch.Tensor, asked: torch.Tensor) -> torch.Tensor:

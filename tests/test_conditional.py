@@ -5,7 +5,6 @@ from gancourse.conditional import (
     ConcatDiscriminator,
     ProjectionDiscriminator,
     _recognised,
-    conditions_per_class,
     style_conditions,
 )
 from gancourse.models import LeanDCGANDiscriminator, LeanDCGANGenerator, as_condition, generate
@@ -86,12 +85,7 @@ def test_the_library_loop_trains_a_conditional_gan_deterministically():
     assert torch.equal(run(), run())
 
 
-def test_conditions_per_class_and_recognised():
-    labels = torch.arange(300) % 10
-    picked = conditions_per_class(labels, labels, per_class=20)
-    assert picked.tolist() == sorted(picked.tolist()) and torch.bincount(picked).tolist() == [20] * 10
-    with pytest.raises(ValueError, match="fewer than"):
-        conditions_per_class(labels, labels, per_class=31)
+def test_recognised_is_the_share_read_as_asked():
     probabilities = torch.nn.functional.one_hot(torch.tensor([0, 0, 1, 2, 2, 3, 4, 5, 6, 7, 8, 9]), 10).float()
     asked = torch.tensor([0, 1, 1, 2, 2, 3, 4, 5, 6, 7, 8, 9])
     assert _recognised(probabilities, asked).tolist() == [1.0, 0.5] + [1.0] * 8
