@@ -385,8 +385,10 @@ assert (
 # that goes to 0 as $D(G(z)) \to 0$, hence the name *saturating loss*. With logit $\ell$ and $D = \sigma(\ell)$:
 #
 # $$
-# \frac{\partial}{\partial \ell} \log\big(1 - \sigma(\ell)\big) = -\sigma(\ell) = -D, \qquad
+# \begin{gathered}
+# \frac{\partial}{\partial \ell} \log\big(1 - \sigma(\ell)\big) = -\sigma(\ell) = -D, \\
 # \frac{\partial}{\partial \ell} \big[-\log \sigma(\ell)\big] = -\big(1 - \sigma(\ell)\big) = -(1 - D).
+# \end{gathered}
 # $$ (eq-sat-grads)
 #
 # The saturating loss pushes with strength $D(G(z))$, which is tiny exactly when $G$ most needs to move; the

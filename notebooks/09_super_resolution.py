@@ -202,9 +202,11 @@ assert outside > 0 and torch.equal(bicubic, raw_bicubic.clamp(-1, 1))
 # $\sigma_{\hat x x}$ in a Gaussian window (11×11, standard deviation 1.5 pixels),
 #
 # $$
+# \begin{gathered}
 # \mathrm{SSIM}(\hat x, x) = \frac{(2\mu_{\hat x}\mu_x + C_1)(2\sigma_{\hat x x} + C_2)}
-# {(\mu_{\hat x}^2 + \mu_x^2 + C_1)(\sigma_{\hat x}^2 + \sigma_x^2 + C_2)},\qquad
-# C_1 = (0.01 L)^2,\ C_2 = (0.03 L)^2,
+# {(\mu_{\hat x}^2 + \mu_x^2 + C_1)(\sigma_{\hat x}^2 + \sigma_x^2 + C_2)}, \\
+# C_1 = (0.01 L)^2,\quad C_2 = (0.03 L)^2,
+# \end{gathered}
 # $$ (eq-ssim)
 #
 # and averages it over window positions; it is 1 for identical images. Its first factor, the luminance term,

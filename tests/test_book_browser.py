@@ -1,6 +1,7 @@
 """The built book as a reader's browser shows it: headless Chromium reads every page of `_build/html`.
 
-For every page of `_toc.yml`: the math is typeset by the bundled MathJax (no raw TeX left, no MathJax error), every
+For every page of `_toc.yml`, in both editions (the Chinese under `zh/`): the math is typeset by the bundled MathJax
+(no raw TeX left, no MathJax error, no displayed equation wider than the column), every
 image and animation loads, nothing is fetched from outside the book (it must work offline), the console stays
 clean, and a screenshot at laptop width goes to `_build/screenshots/`. For every chapter: the Colab and download
 buttons point at the chapter's `.ipynb`, and every exercise solution and hidden cell opens on click.
@@ -187,6 +188,14 @@ MATH_STATE = """async () => {
   };
 }"""
 
+# Displayed equations that run past the article's right edge (cut off, or behind a scroll bar, at laptop width).
+WIDE_MATH = """() => {
+  const right = (document.querySelector('article') || document.body).getBoundingClientRect().right;
+  return [...document.querySelectorAll('mjx-container[display="true"]')]
+    .filter(e => e.scrollWidth > e.clientWidth + 2 || e.getBoundingClientRect().right > right + 2)
+    .map(e => (e.getAttribute('aria-label') || e.textContent).slice(0, 60));
+}"""
+
 IMAGES = """async () => {
   const images = [...document.images];
   images.forEach(i => { i.loading = 'eager'; });
@@ -212,6 +221,7 @@ def test_page_reads_offline(reader, page_name: str):
         if math["untypeset"]:
             problems.append(f"{math['untypeset']} of {math['math']} math elements not typeset by MathJax")
         problems += [f"MathJax error: {error}" for error in math["errors"]]
+        problems += [f"display math wider than the column: {wide!r}" for wide in page.evaluate(WIDE_MATH)]
     prose = page.evaluate(VISIBLE_PROSE)
     problems += [f"raw TeX {raw!r} left in the text" for raw in ("$$", "\\begin{", "\\(", "\\[") if raw in prose]
 
