@@ -197,8 +197,8 @@ assert clamped.item() == 100.0 and logit.grad.item() == 0.0
 #
 # $$
 # \begin{aligned}
-# C(G) = \max_D V(D, G) &= \int p \log \frac{p}{p + q} + q \log \frac{q}{p + q}\; dx
-#   = \int p \log \frac{p}{2m} + q \log \frac{q}{2m}\; dx \\
+# C(G) = \max_D V(D, G) &= \int p \log \frac{p}{p + q} + q \log \frac{q}{p + q}\; dx \\
+#   &= \int p \log \frac{p}{2m} + q \log \frac{q}{2m}\; dx \\
 #   &= \mathrm{KL}(p \,\|\, m) + \mathrm{KL}(q \,\|\, m) - \log 2 \int (p + q)\, dx \\
 #   &= -\log 4 + 2\, \mathrm{JSD}(p_{data} \,\|\, p_g).
 # \end{aligned}
