@@ -346,7 +346,7 @@ assert flops["concat"] >= 1.5 * flops["projection"]
 #   digit") is not.
 #
 # The comparison's outcome, like every result this chapter states after training, was measured at one setting:
-# a CPU, `STEPS` = 2,500 and `BATCH` = 32. The checks of such results read `assert claims.hold(outcome, claim)`:
+# a CPU, `STEPS` = 2,500 and `BATCH` = 32 (the comparison trains for two fifths of `STEPS`). The checks of such results read `assert claims.hold(outcome, claim)`:
 # at that setting this asserts the outcome; at any other (a GPU, or a `STEPS` you changed) it prints whether the
 # claim held in your run instead of stopping.
 

@@ -211,7 +211,8 @@ assert outside > 0 and torch.equal(bicubic, raw_bicubic.clamp(-1, 1))
 #
 # and averages it over window positions; it is 1 for identical images. Its first factor, the luminance term,
 # assumes intensities $\ge 0$: on $[-1, 1]$ images the window means at a stroke's edge are near 0, where it
-# compares ratios of tiny numbers: two means only a little apart (0.05 and 0, say) can score near 0, and means of opposite sign below 0.
+# compares ratios of tiny numbers: two means only a little apart score near 0 (0.1 and 0, say, about 0.04), and means of
+# opposite sign below 0.
 # So `gancourse.superres.ssim` maps both images to $[0, 1]$, $(x + 1)/2$, and uses $L = 1$. torchmetrics
 # reflects each image 5 pixels beyond its border and averages over all 28×28 window positions; the reference
 # implementation and scikit-image average over the 18×18 positions whose window fits inside the image, so their
