@@ -29,7 +29,7 @@ from gancourse.conditional import (
     style_conditions,
 )
 from gancourse.data import load_mnist
-from gancourse.metrics import digit_report
+from gancourse.metrics import classifier_outputs, digit_report
 from gancourse.models import LeanDCGANDiscriminator, LeanDCGANGenerator, dcgan_init_, generate
 from gancourse.runtime import seed_everything
 from gancourse.train import GANTrainer, TrainConfig
@@ -125,6 +125,9 @@ def main(argv: list[str] | None = None) -> None:
     data = {"images": train.images, "conditions": conditions,  # Chapter 8's halves of the held-out digits
             "asked": held_out_conditions[1:1000:2].repeat(2, 1), "reference": held_out.images[:1000:2],
             "reference_labels": held_out.labels[:1000:2]}
+    # Building the frozen classifier draws its initial weights from the global RNG; build it before any run, so
+    # that no run's training depends on whether an earlier run in this process already built it.
+    classifier_outputs(held_out.images[:1])
     rows = []
     for model in args.models:
         for seed in args.seeds:
