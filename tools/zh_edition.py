@@ -183,7 +183,8 @@ def _emphasis(text: str) -> list[str]:
 
 
 def problems(pages: list[str] | None = None) -> list[Problem]:
-    """Every unit of every page whose Chinese is missing or older than its English."""
+    """Every unit of every page whose Chinese is missing, older than its English, or does not keep the parts of it
+    that a translation keeps (`structure`)."""
     found = []
     for page in pages or toc_pages():
         entries = {entry["key"]: entry for entry in load_store(page)}
@@ -201,7 +202,8 @@ def problems(pages: list[str] | None = None) -> list[Problem]:
 
 
 def _differ(english: list[str], chinese: list[str]) -> str:
-    """What the translation lost or added of the English's kept parts, in a few words ("" when nothing)."""
+    """What the translation lost of the English's kept parts (each as often as the English has it), or added that
+    the English does not have, in a few words ("" when nothing)."""
     lost = sorted(set(english) - set(chinese)) or [x for x in english if english.count(x) > chinese.count(x)]
     added = sorted(set(chinese) - set(english))
     return "; ".join(filter(None, [f"lost {lost[:3]}" if lost else "", f"added {added[:3]}" if added else ""]))
