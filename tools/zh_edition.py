@@ -237,13 +237,15 @@ def _dump(entries: list[dict]) -> str:
     return yaml.safe_dump(entries, allow_unicode=True, sort_keys=False, width=10_000)
 
 
-def update(page: str) -> int:
-    """Rewrite the page's store in the English order; returns how many units need work."""
+def update(page: str) -> None:
+    """Rewrite the page's store in the English order, carrying changed units' translations over as stale."""
     old = load_store(page)
     by_key = {entry["key"]: entry for entry in old}
-    unused = [entry for entry in old if entry["key"] not in {key_of(u) for u in english_units(page)}]
+    units = english_units(page)
+    current = {key_of(unit) for unit in units}
+    unused = [entry for entry in old if entry["key"] not in current]
     entries = []
-    for place, english in enumerate(english_units(page)):
+    for place, english in enumerate(units):
         key = key_of(english)
         if key in by_key:
             entries.append(by_key[key])
@@ -259,7 +261,6 @@ def update(page: str) -> int:
         else:
             entries.append({"key": key, "en": english, "zh": ""})
     _write(page, entries)
-    return len(problems([page]))
 
 
 def _write(page: str, entries: list[dict]) -> None:
